@@ -1,0 +1,132 @@
+"""Composing the answer: statements built from chosen evidence, each with its citation ``[n]``.
+
+Without a language model (the default) an answer is made of the evidence sentences themselves,
+quoted verbatim and followed by their citation marker, so every statement is supported by the
+passage it cites by construction. When the best evidence is too weak the answer is a refusal.
+Questions about the articles themselves (who wrote it, when, where) are answered from metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.chunking import sentence_spans
+from assistant.evidence import Evidence
+from assistant.types import Answer, Citation, Passage
+
+REFUSAL = "The corpus does not say: none of its articles supports an answer to this question."
+
+_WHO = re.compile(r"\bwho\s+(?:wrote|writes|authored|is the author|penned)\b|\bauthor of\b", re.I)
+_WHEN = re.compile(r"\bwhen\s+(?:was|were|is)\b.*\b(?:published|written|posted|appear)", re.I)
+_WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|website)\b|\bwhere\s+was\b.*\bpublished", re.I)  # fmt: skip
+
+
+def metadata_kind(question: str) -> str | None:
+    """ "author", "published" or "outlet" when the question asks about an article itself."""
+    if _WHO.search(question):
+        return "author"
+    if _WHEN.search(question):
+        return "published"
+    if _WHERE.search(question):
+        return "outlet"
+    return None
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    """The sentence with ``[n]`` before its final punctuation: ``It is. `` -> ``It is [1].``"""
+    s = sentence.strip()
+    m = re.search(r"([.!?…]+[\"'”’)]*)$", s)
+    if m:
+        return f"{s[: m.start()]} [{n}]{m.group(1)}"
+    return f"{s} [{n}]."
+
+
+def _citation(n: int, p: Passage, start: int, end: int, score: float) -> Citation:
+    return Citation(
+        n=n, article_id=p.article_id, title=p.title, author=p.author, outlet=p.outlet,
+        published=p.published, url=p.url, paragraph=p.paragraph,
+        quote=p.text[start:end], passage=p.text, score=round(score, 4),
+    )  # fmt: skip
+
+
+def _best_sentence(p: Passage) -> tuple[int, int]:
+    spans = sentence_spans(p.text)
+    return spans[0] if spans else (0, len(p.text))
+
+
+def metadata_statement(kind: str, p: Passage) -> tuple[str | None, tuple[int, int]]:
+    """A statement about the article of ``p`` (None when the metadata is unknown) and its quote span."""
+    title = f"“{p.title}”" if p.title else f"Article {p.article_id}"
+    span = _best_sentence(p)
+    if kind == "author":
+        if not p.author:
+            return None, span
+        surname = p.author.split()[-1]
+        for a, b in sentence_spans(p.text):
+            if surname in p.text[a:b]:
+                span = (a, b)
+                break
+        outlet = f" for {p.outlet}" if p.outlet else ""
+        return f"{title} was written by {p.author}{outlet}", span
+    if kind == "published":
+        if not p.published:
+            return None, span
+        return f"{title} was published on {p.published}", span
+    if not p.outlet:
+        return None, span
+    return f"{title} was published by {p.outlet}", span
+
+
+def compose(
+    question: str,
+    chosen: Sequence[Evidence],
+    scored: Sequence[Evidence],
+    passages: Sequence[Passage],
+    k: int,
+    refuse_below: float,
+    meta_passage: Passage | None = None,
+) -> Answer:
+    """The Answer: statements with markers, citations in order of first use, or a refusal."""
+    support = chosen[0].support if chosen else 0.0
+    statements: list[str] = []
+    citations: list[Citation] = []
+    used: dict[str, int] = {}  # chunk id -> citation number
+
+    def cite(p: Passage, a: int, b: int, score: float) -> int:
+        if p.chunk_id in used:
+            return used[p.chunk_id]
+        n = len(citations) + 1
+        citations.append(_citation(n, p, a, b, score))
+        used[p.chunk_id] = n
+        return n
+
+    kind = metadata_kind(question)
+    if kind and meta_passage is not None:
+        text, (a, b) = metadata_statement(kind, meta_passage)
+        if text:
+            n = cite(meta_passage, a, b, max(support, 0.5))
+            statements.append(f"{text} [{n}].")
+            support = max(support, 0.5)
+    refused = support < refuse_below and not statements
+    if not refused:
+        for ev in chosen:
+            if ev.support < refuse_below and statements:
+                continue
+            n = cite(ev.passage, ev.start, ev.end, ev.support)
+            statements.append(_with_marker(ev.quote, n))
+    # the other passages, for the reader who wants to look further
+    best_of: dict[str, Evidence] = {}
+    for ev in scored:
+        best_of.setdefault(ev.passage.chunk_id, ev)
+    for p in passages:
+        if len(citations) >= k:
+            break
+        if p.chunk_id in used:
+            continue
+        ev = best_of.get(p.chunk_id)
+        a, b = (ev.start, ev.end) if ev else _best_sentence(p)
+        cite(p, a, b, ev.support if ev else 0.0)
+    if refused:
+        return Answer(question, REFUSAL, True, citations, support=support)
+    return Answer(question, " ".join(statements), False, citations, support=support)

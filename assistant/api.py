@@ -1,0 +1,155 @@
+"""The Python API: ``Assistant`` asks, adds and removes; everything else builds on it.
+
+>>> from assistant.api import Assistant                             # doctest: +SKIP
+>>> a = Assistant(Settings.from_env())                                # doctest: +SKIP
+>>> a.ask("What has Russia offered in return?").citations[0].author  # doctest: +SKIP
+'Stefan Wolff'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from assistant import answer as answering
+from assistant import conversation, evidence
+from assistant.errors import InputError
+from assistant.library import AddResult, Library, ProgressFactory
+from assistant.retrieval import retrieve
+from assistant.settings import Settings
+from assistant.sources import Failure, RawDoc
+from assistant.types import Answer, Filters, Passage, Turn
+
+
+class Assistant:
+    """Cited answers from the corpus in ``settings.corpus_dir``."""
+
+    def __init__(
+        self, settings: Settings | None = None, progress: ProgressFactory | None = None
+    ) -> None:
+        self.settings = settings or Settings()
+        self.library = Library(self.settings, progress)
+
+    def close(self) -> None:
+        self.library.close()
+
+    # -- library -------------------------------------------------------------------------------
+    def ensure_index(self) -> None:
+        """Bring the index in line with the corpus when it is not (builds it when missing)."""
+        if self.library.needs_sync():
+            self.library.sync()
+
+    def add(
+        self, items: Iterable[RawDoc | Failure], flags: dict[str, str | None] | None = None, force: bool = False,
+        on_result: Any = None,
+    ) -> list[AddResult]:  # fmt: skip
+        return self.library.add(items, flags, force, on_result)
+
+    def remove(self, article_ids: Sequence[str]) -> None:
+        self.library.remove(article_ids)
+
+    # -- asking --------------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn | dict[str, Any]] = (),
+        filters: Filters | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        """The cited answer to ``question`` (or a refusal), given the conversation so far."""
+        started = time.perf_counter()
+        question = _check_question(question, self.settings.answer.max_question_chars)
+        k = k or self.settings.answer.k
+        if k < 1 or k > 50:
+            raise InputError(f"-k must be between 1 and 50 (got {k}).")
+        turns = [t if isinstance(t, Turn) else Turn(**_turn_fields(t)) for t in history]
+        last_cited = [t for t in reversed(turns) if t.articles]
+        resolved = conversation.resolve(
+            question,
+            turns,
+            last_author=last_cited[0].author if last_cited else None,
+            last_articles=last_cited[0].articles if last_cited else (),
+        )
+        lib = self.library
+        lib.check_manifest()
+        found = retrieve(
+            lib, resolved.query, filters, n=max(k, 8), boost_articles=resolved.boost_articles
+        )
+        scored = evidence.score_sentences(
+            resolved.query, found.query_vector, found.passages, lib.embed
+        )
+        if resolved.is_follow_up and turns:
+            said = set(turns[-1].quotes)
+            scored = [e for e in scored if e.quote not in said] or scored
+        chosen = evidence.choose(scored)
+        meta_passage = _meta_passage(chosen, found.passages)
+        result = answering.compose(
+            question,
+            chosen,
+            scored,
+            found.passages,
+            k,
+            self.settings.answer.refuse_below,
+            meta_passage,
+        )
+        result.resolved_question = resolved.query
+        result.latency_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def as_retriever(self, k: int = 5, filters: Filters | None = None) -> Any:
+        """A LangChain retriever over this library (``Document``s with our metadata)."""
+        from assistant.langchain_retriever import AssistantRetriever
+
+        return AssistantRetriever(assistant=self, k=k, filters=filters or Filters())
+
+    def passages(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
+        """The ``k`` best passages for ``query`` (retrieval only, no answer)."""
+        return retrieve(
+            self.library,
+            _check_question(query, self.settings.answer.max_question_chars),
+            filters,
+            n=k,
+        ).passages
+
+
+def _meta_passage(
+    chosen: Sequence[evidence.Evidence], passages: Sequence[Passage]
+) -> Passage | None:
+    if chosen:
+        return chosen[0].passage
+    return passages[0] if passages else None
+
+
+def _turn_fields(t: dict[str, Any]) -> dict[str, Any]:
+    """A Turn's fields from a dict (a question and answer, or an answer object)."""
+    cites = t.get("citations") or []
+    return {
+        "question": str(t.get("question", "")),
+        "answer": str(t.get("answer", "")),
+        "articles": tuple(
+            c["article_id"] for c in cites if isinstance(c, dict) and "article_id" in c
+        ),
+        "author": next(
+            (c.get("author") for c in cites if isinstance(c, dict) and c.get("author")), None
+        ),
+        "quotes": tuple(c["quote"] for c in cites if isinstance(c, dict) and "quote" in c),
+    }
+
+
+def turn_from_answer(a: Answer) -> Turn:
+    """The Turn to pass as history after ``a``."""
+    return Turn(**_turn_fields(a.to_dict()))
+
+
+def _check_question(question: str, limit: int) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError(
+            'The question is empty: type a question, e.g. "What has Russia offered in return?"'
+        )
+    q = " ".join(question.split())
+    if len(q) > limit:
+        raise InputError(
+            f"The question is too long ({len(q):,} characters; the limit is {limit:,}). Shorten it."
+        )
+    return q

@@ -1,0 +1,230 @@
+"""The catalog: a SQLite file under ``indexes/`` that mirrors the corpus and tracks the index.
+
+It knows every article file (metadata, content hash, near-duplicate signature, the file hash the
+index was built from) and every indexed passage (text and provenance). It is derived data:
+``assistant index --rebuild`` recreates it from ``corpus/``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.types import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, file_sha TEXT, content_hash TEXT,
+    signature BLOB, title TEXT, author TEXT, outlet TEXT, published TEXT, url TEXT, added TEXT,
+    indexed_sha TEXT, n_passages INTEGER DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, article_id TEXT, position INTEGER, paragraph INTEGER,
+    start INTEGER, "end" INTEGER, heading TEXT, text TEXT, lexical_text TEXT
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+"""
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """What the catalog knows of one article file."""
+
+    id: str
+    mtime_ns: int
+    size: int
+    file_sha: str
+    content_hash: str
+    signature: bytes
+    title: str | None
+    author: str | None
+    outlet: str | None
+    published: str | None
+    url: str | None
+    added: str | None
+    indexed_sha: str | None = None
+    n_passages: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """An indexed passage as stored."""
+
+    id: str
+    article_id: str
+    position: int
+    paragraph: int
+    start: int
+    end: int
+    heading: str | None
+    text: str
+
+
+class Catalog:
+    """Access to the catalog database (safe to share between threads)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- meta -----------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """A number that changes whenever the set of indexed passages changes."""
+        return int(self.get_meta("generation") or 0)
+
+    # -- articles -------------------------------------------------------------------------------
+    def articles(self) -> list[ArticleRow]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_ARTICLE_COLS} FROM articles ORDER BY id").fetchall()
+        return [ArticleRow(*r) for r in rows]
+
+    def article(self, article_id: str) -> ArticleRow | None:
+        with self._lock:
+            r = self._db.execute(
+                f"SELECT {_ARTICLE_COLS} FROM articles WHERE id=?", (article_id,)
+            ).fetchone()
+        return None if r is None else ArticleRow(*r)
+
+    def by_content_hash(self, digest: str) -> str | None:
+        with self._lock:
+            r = self._db.execute(
+                "SELECT id FROM articles WHERE content_hash=? LIMIT 1", (digest,)
+            ).fetchone()
+        return None if r is None else r[0]
+
+    def signatures(self) -> list[tuple[str, bytes]]:
+        with self._lock:
+            return self._db.execute("SELECT id, signature FROM articles").fetchall()
+
+    def upsert_article(self, row: ArticleRow) -> None:
+        """Record an article file's state (keeps what the index has of it)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO articles (id, mtime_ns, size, file_sha, content_hash, signature, title,"
+                " author, outlet, published, url, added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(id) DO UPDATE SET mtime_ns=excluded.mtime_ns, size=excluded.size,"
+                " file_sha=excluded.file_sha, content_hash=excluded.content_hash,"
+                " signature=excluded.signature, title=excluded.title, author=excluded.author,"
+                " outlet=excluded.outlet, published=excluded.published, url=excluded.url,"
+                " added=excluded.added",
+                (
+                    row.id, row.mtime_ns, row.size, row.file_sha, row.content_hash,
+                    row.signature, row.title, row.author, row.outlet, row.published, row.url,
+                    row.added,
+                ),
+            )  # fmt: skip
+
+    def forget_article(self, article_id: str) -> None:
+        """Drop an article and its passages (the vector store is cleaned by the caller first)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+            self._db.execute("DELETE FROM articles WHERE id=?", (article_id,))
+            self._bump()
+            self._db.execute("COMMIT")
+
+    # -- passages -------------------------------------------------------------------------------
+    def record_indexed(self, items: Iterable[tuple[str, str, Sequence[Chunk]]]) -> None:
+        """In one transaction: for each (article id, file hash, chunks), store its passages."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                for article_id, file_sha, chunks in items:
+                    self._db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+                    self._db.executemany(
+                        "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+                        [
+                            (c.id, c.article_id, c.position, c.paragraph, c.start, c.end,
+                             c.heading, c.text, c.lexical_text)
+                            for c in chunks
+                        ],
+                    )  # fmt: skip
+                    self._db.execute(
+                        "UPDATE articles SET indexed_sha=?, n_passages=? WHERE id=?",
+                        (file_sha, len(chunks), article_id),
+                    )
+                self._bump()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def chunk_ids_of(self, article_id: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM chunks WHERE article_id=?", (article_id,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, ChunkRow]:
+        """The stored passages with these ids (missing ids are left out)."""
+        out: dict[str, ChunkRow] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = list(ids[i : i + 500])
+                marks = ",".join("?" * len(part))
+                for r in self._db.execute(
+                    f'SELECT id, article_id, position, paragraph, start, "end", heading, text'
+                    f" FROM chunks WHERE id IN ({marks})",
+                    part,
+                ):
+                    out[r[0]] = ChunkRow(*r)
+        return out
+
+    def neighbours(self, article_id: str, position: int) -> list[ChunkRow]:
+        """The passages just before and after a position in an article (and the passage itself)."""
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT id, article_id, position, paragraph, start, "end", heading, text'
+                " FROM chunks WHERE article_id=? AND position BETWEEN ? AND ? ORDER BY position",
+                (article_id, position - 1, position + 1),
+            ).fetchall()
+        return [ChunkRow(*r) for r in rows]
+
+    def lexical_texts(self) -> tuple[list[str], list[str], list[str]]:
+        """(chunk ids, article ids, lexical texts) of every passage, in a stable order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, article_id, lexical_text FROM chunks ORDER BY article_id, position"
+            ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+    def count_chunks(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE"
+            " SET value = CAST(value AS INTEGER) + 1"
+        )
+
+
+_ARTICLE_COLS = (
+    "id, mtime_ns, size, file_sha, content_hash, signature, title, author, outlet, published,"
+    " url, added, indexed_sha, n_passages"
+)

@@ -1,0 +1,340 @@
+"""Turn text as it arrives from websites into a clean article with metadata.
+
+Three entry points share one set of paragraph rules:
+
+* ``clean_text``: plain text copied from a web page;
+* ``clean_markdown``: Markdown, optionally with YAML front matter holding metadata;
+* ``clean_html``: an HTML page; trafilatura finds the main text and the metadata.
+
+The rules are general, not tied to one site: photo captions (a paragraph ending in a photo
+credit), bylines (``By Jane Doe | Outlet | March 3, 2025``), source lines (``Source: Reuters``),
+short promotional prompts (subscribe, follow us, read more, advertisement, ...), widget blocks,
+trailing promo blocks and tag lines are removed; the first headline-like line becomes the title;
+ALL-CAPS lines become ``## `` headings. Metadata from front matter or HTML meta tags wins over
+text heuristics, and nothing is invented: a field the source does not state stays ``None``.
+Article text (curly quotes, dashes, literal ``<script>`` text) is kept verbatim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from assistant.errors import InputError
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A cleaned article: Markdown body (paragraphs split by one blank line) and metadata."""
+
+    body: str
+    title: str | None
+    author: str | None
+    outlet: str | None
+    published: str | None  # YYYY-MM-DD, only when the source states it
+    url: str | None
+
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile("[ \t\u00a0\u2007\u202f\u2000-\u200a\u3000]+")
+_STRUCTURAL = re.compile(r"^(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s)")  # headings, list items, quotes
+_LIST_ITEM = re.compile(r"^(?:[-*+]\s|\d+[.)]\s)")
+_TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+_MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
+_MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"
+_CREDIT = re.compile(
+    r"(\((?:[a-z ]{0,20}\b)?(?:photo|image|picture|photograph|credit|reuters|afp|getty|epa)"
+    r"s?\b[^)]*\)\s*\.?"
+    r"|\b(?:reuters|afp|ap photo|ap|getty images|bloomberg|epa(?:-efe)?|file photo|xinhua"
+    r"|shutterstock)(?:/[\w .’'-]+)*)$",
+    re.IGNORECASE,
+)
+_CREDIT_LINE = re.compile(r"^(?:photo|image|picture|credit|photograph)s?\s*:", re.IGNORECASE)
+_BYLINE = re.compile(r"^by\b\s*(?P<rest>.*)$", re.IGNORECASE)
+_BYLINE_SPLIT = re.compile(r"\s*[·|•]\s*|\s+[—–-]\s+")
+_NAME_PARTICLES = {"and", "&", "de", "van", "von", "der", "da", "di", "la", "le", "bin", "al"}
+_BUTTONS = {"join", "follow", "share", "subscribe", "more"}
+_SOURCE = re.compile(r"^source:\s*(?P<src>.{1,60})$", re.IGNORECASE)
+_DATELINE = re.compile(r"^(?:published|posted|first published)(?: on)?:?\s+(?P<d>.{6,40})$", re.I)
+_TAGS = re.compile(r"^(?:topics|tags|related topics|filed under|categories)\s*:", re.IGNORECASE)
+_KICKERS = {"opinion", "commentary", "analysis", "editorial", "perspective", "column", "comment"}
+# Promo vocabulary: broad words count only on very short lines, imperative phrases on short ones.
+_PROMO_BROAD = re.compile(
+    r"\b(newsletters?|subscribe|sign up|advertisement|sponsored|whatsapp|telegram|alerts?|app"
+    r"|download|notifications?|in your inbox|cookies?|all rights reserved|copyright|most read"
+    r"|recommended|related (?:articles|stories)|join (?:here|our|us)|follow us|share)\b|©",
+    re.IGNORECASE,
+)
+_PROMO_STRICT = re.compile(
+    r"\b(click here|tap here|sign up (?:for|to|here|now)|subscribe (?:here|now|today)"
+    r"|follow us|share this (?:article|story)|read more|also read|download (?:here|the|our)"
+    r"|join (?:here|our channel)|give it a try|return to)\b",
+    re.IGNORECASE,
+)
+_PROMPT_VERB = re.compile(
+    r"^\W*(?:subscribe|sign|download|get|join|follow|share|click|tap|read|watch|listen|stay)\b",
+    re.IGNORECASE,
+)
+_STANDFIRST_AUTHOR = re.compile(
+    r"\b(?:says|writes|argues|explains|observes|warns)\s+(?:[a-z][\w’'-]*\s+|[A-Z]{2,}\s+)*?"
+    r"(?P<name>[A-Z][a-z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})\s*\.$"
+)
+_BIO = re.compile(
+    r"^(?P<name>[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}) (?:is|was) (?i:(?:an?|the) )?"
+    r"(?i:[\w-]+ ){0,3}?(?i:professor|(?:senior )?fellow|editor|columnist|director|lecturer"
+    r"|researcher|analyst|correspondent|writer|journalist|author|founder|chair|head|economist"
+    r"|scholar|associate|dean|ambassador|diplomat|commentator|contributor|reporter|partner"
+    r"|advis[eo]r|scientist|historian)\b"
+)
+
+
+def _normalise(raw: str) -> str:
+    """Return ``raw`` with Unix newlines, plain spaces, no zero-width chars, stripped lines."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+
+
+def _words(text: str) -> int:
+    """Return the number of whitespace-separated words in ``text``."""
+    return len(text.split())
+
+
+def parse_date(value: object) -> str | None:
+    """Return ``value`` (a date, datetime or date string) as YYYY-MM-DD, or None if unclear."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    text = str(value or "").strip().lower()
+    patterns = [
+        (r"\b(\d{4})-(\d{1,2})-(\d{1,2})", lambda m: (m[1], m[2], m[3])),
+        (rf"\b(\d{{1,2}}) {_MONTH},? (\d{{4}})\b", lambda m: (m[3], _MONTHS[m[2]], m[1])),
+        (rf"\b{_MONTH} (\d{{1,2}}),? (\d{{4}})\b", lambda m: (m[3], _MONTHS[m[1]], m[2])),
+    ]
+    for pattern, parts in patterns:
+        if match := re.search(pattern, text):
+            try:
+                return dt.date(*(int(p) for p in parts(match))).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
+def _is_caption(par: str) -> bool:
+    """Return True if ``par`` is a photo caption or image credit."""
+    if _words(par) > 80:
+        return False
+    if _CREDIT_LINE.match(par) and _words(par) <= 30:
+        return True
+    match = _CREDIT.search(par)
+    return match is not None and (match.group(0).startswith("(") or not par.endswith("."))
+
+
+def _is_promo(par: str) -> bool:
+    """Return True if ``par`` is a short share/subscribe/newsletter/read-more style prompt."""
+    n = _words(par)
+    if _TAGS.match(par) and n <= 40:
+        return True
+    prompt_like = not _TERMINAL.search(par) or bool(_PROMPT_VERB.match(par))
+    return (n <= 30 and bool(_PROMO_STRICT.search(par))) or (
+        n <= 10 and prompt_like and bool(_PROMO_BROAD.search(par))
+    )
+
+
+def _is_headline(par: str) -> bool:
+    """Return True if ``par`` looks like a title or heading: short, one line, no final period."""
+    return (
+        0 < _words(par) <= 25
+        and len(par) <= 200
+        and "\n" not in par
+        and not par.endswith((".", ",", ";", ":"))
+        and (par[0].isupper() or par[0] in "“‘\"'")
+    )
+
+
+def _is_caps_heading(par: str) -> bool:
+    """Return True if ``par`` is an ALL-CAPS section heading."""
+    letters = [c for c in par if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters) and _is_headline(par)
+
+
+def _parse_byline(par: str) -> dict[str, str] | None:
+    """Return the author/outlet/published a byline states, or None if ``par`` is no byline."""
+    match = _BYLINE.match(par)
+    if not match or _words(par) > 20 or par.endswith("."):
+        return None
+    first, *rest = _BYLINE_SPLIT.split(match["rest"])
+    tokens = first.replace(",", " ").split()
+    if not all(t[0].isupper() or t.lower() in _NAME_PARTICLES for t in tokens):
+        return None
+    found = {"author": first.strip()} if tokens else {}
+    for part in filter(None, (p.strip() for p in rest)):
+        if date := parse_date(part):
+            found.setdefault("published", date)
+        elif part.lower() not in _BUTTONS and part[0].isupper():
+            found.setdefault("outlet", part)
+    return found
+
+
+def _split_lines(block: str) -> list[str]:
+    """Return the paragraphs in a block of lines: wrapped lines joined, whole lines kept apart."""
+    pars: list[str] = []
+    for line in block.split("\n"):
+        if pars and _LIST_ITEM.match(line) and _LIST_ITEM.match(pars[-1].split("\n")[-1]):
+            pars[-1] += "\n" + line  # a list stays one block, one item a line
+            continue
+        joinable = pars and not _TERMINAL.search(pars[-1]) and not _STRUCTURAL.match(pars[-1])
+        if joinable and not _STRUCTURAL.match(line) and (line[0].islower() or len(pars[-1]) >= 60):
+            pars[-1] += " " + line
+        else:
+            pars.append(line)
+    return pars
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Return the paragraphs of normalised text; multi-line promo widgets are dropped whole."""
+    pars: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [line for line in block.split("\n") if line]
+        if not lines:
+            continue
+        widget = len(lines) > 1 and all(_words(line) <= 15 for line in lines)
+        if widget and any(_is_promo(line) for line in lines):
+            continue
+        pars.extend(_split_lines("\n".join(lines)))
+    return pars
+
+
+def _strip_boilerplate(pars: list[str], meta: dict[str, str]) -> list[str]:
+    """Return ``pars`` without captions, bylines, source/date/tag lines and promos.
+
+    Metadata the removed lines state is added to ``meta`` where it is still missing.
+    """
+    kept: list[str] = []
+    for par in pars:
+        if (byline := _parse_byline(par)) is not None:
+            for key, value in byline.items():
+                meta.setdefault(key, value)
+        elif source := _SOURCE.match(par):
+            meta.setdefault("outlet", source["src"].split("/")[0].strip())
+        elif (dateline := _DATELINE.match(par)) and parse_date(dateline["d"]):
+            meta.setdefault("published", parse_date(dateline["d"]) or "")
+        elif not (_is_caption(par) or _is_promo(par) or (not kept and par.lower() in _KICKERS)):
+            kept.append(par)
+    while kept and _words(kept[-1]) <= 20 and not _TERMINAL.search(kept[-1]):
+        kept.pop()  # trailing promo block: short lines without a full stop after the article
+    return kept
+
+
+def _title_and_headings(pars: list[str], meta: dict[str, str]) -> list[str]:
+    """Return ``pars`` with the title line removed (recorded in ``meta``) and ``## `` headings."""
+    if pars:
+        first = pars[0].lstrip("#").strip()
+        known = meta.get("title")
+        if known and (pars[0].startswith("# ") or first.casefold() == known.casefold()):
+            pars = pars[1:]  # a level-1 heading is the page title, never a section
+        elif not known and (pars[0].startswith("# ") or _is_headline(first)):
+            meta["title"], pars = first, pars[1:]
+    out = []
+    for par in pars:
+        if heading := re.match(r"^#{1,6}\s+(.+)$", par):
+            out.append("## " + heading[1].strip().rstrip("#").strip())
+        elif _is_caps_heading(par):
+            out.append("## " + par)
+        else:
+            out.append(par)
+    return out
+
+
+def _guess_author(pars: list[str]) -> str | None:
+    """Return the author named by a standfirst ("..., says expert Name.") or a closing bio line."""
+    text = [p for p in pars if not p.startswith("## ")]
+    for par in text[:2]:
+        if match := _STANDFIRST_AUTHOR.search(par):
+            return match["name"]
+    for par in reversed(text[-3:]):
+        if match := _BIO.match(par):
+            return match["name"]
+    return None
+
+
+def _markdown_inline(text: str) -> str:
+    """Return Markdown text with images dropped, links reduced to their text, emphasis removed."""
+    text = re.sub(r"^!\[[^\]]*\]\([^)]*\)\s*$", "", text, flags=re.MULTILINE)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+    return re.sub(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])", r"\1", text)
+
+
+def _finish(pars: list[str], meta: dict[str, str], what: str) -> Cleaned:
+    """Return the Cleaned article; raise InputError if no article text is left."""
+    pars = _title_and_headings(_strip_boilerplate(pars, meta), meta)
+    if not any(not p.startswith("## ") for p in pars):
+        raise InputError(
+            f"No article text found after cleaning: the {what} held only boilerplate or was "
+            "empty. Paste the article's full text (title and paragraphs), not just a link or menu."
+        )
+    if not meta.get("author"):
+        meta["author"] = _guess_author(pars) or ""
+    return Cleaned(
+        body="\n\n".join(pars),
+        **{k: meta.get(k) or None for k in ("title", "author", "outlet", "published", "url")},
+    )
+
+
+def clean_text(raw: str) -> Cleaned:
+    """Return the cleaned article found in plain text copied from a web page."""
+    return _finish(_paragraphs(_normalise(raw or "")), {}, "text")
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Return (metadata from a leading YAML ``---`` block, the rest of the text)."""
+    match = re.match(r"^---\n(.*?)\n---[ \t]*(?:\n|$)", text, flags=re.DOTALL)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        data = yaml.safe_load(match[1]) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"The Markdown front matter is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        data = {}
+    meta = {k: str(data[k]).strip() for k in ("title", "author", "outlet", "url") if data.get(k)}
+    if data.get("published") and (published := parse_date(data["published"])):
+        meta["published"] = published
+    return meta, text[match.end() :]
+
+
+def clean_markdown(raw: str) -> Cleaned:
+    """Return the cleaned article in Markdown text, using YAML front matter metadata first."""
+    meta, text = _front_matter(_normalise(raw or "").lstrip("\n"))
+    return _finish(_paragraphs(_markdown_inline(text)), meta, "Markdown")
+
+
+def clean_html(html: str, url: str | None = None) -> Cleaned:
+    """Return the cleaned main article of an HTML page (text and metadata via trafilatura)."""
+    import trafilatura
+
+    html = html or ""
+    extracted = None
+    if html.strip():
+        extracted = trafilatura.extract(
+            html, url=url, output_format="markdown", include_comments=False,
+            include_tables=False, include_images=False, include_links=False,
+        )  # fmt: skip
+    meta: dict[str, str] = {"url": url or ""}
+    if extracted:
+        doc = trafilatura.extract_metadata(html, default_url=url, extensive=False)
+        found = {"title": doc.title, "author": doc.author, "outlet": doc.sitename}
+        meta.update({k: v.strip() for k, v in found.items() if v and v.strip()})
+        meta["url"] = url or doc.url or ""
+        meta["published"] = parse_date(doc.date) or ""
+    meta = {k: v for k, v in meta.items() if v}
+    text = _normalise(_markdown_inline(extracted or ""))
+    return _finish(_paragraphs(text), meta, "HTML page")
+
+
+__all__ = ["Cleaned", "clean_html", "clean_markdown", "clean_text", "parse_date"]

@@ -1,0 +1,313 @@
+"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve``.
+
+Errors from the library are printed as one line (``error: ...``) with exit code 1; anything else
+is a bug and keeps its traceback. Heavy imports happen inside the commands, so ``--help`` is
+instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError, InputError
+from assistant.settings import Settings
+
+EPILOG = """\
+examples:
+  assistant add article.txt --outlet CNA       add a file (also .md, .html, a directory, a URL, - for stdin)
+  assistant add library.jsonl                   bulk import, one JSON article per line (ids kept)
+  assistant ask "What has Russia offered in return?"
+  assistant ask "and why?" --json               the answer object, for scripts
+  assistant eval questions.jsonl --out runs/x   metrics, results.jsonl and report.html
+  assistant serve --port 7860                   the web app on http://127.0.0.1:7860
+"""
+
+
+def _progress(total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="article" if desc == "indexing" else "q",
+                file=sys.stderr, disable=None, dynamic_ncols=True)  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="assistant",
+        description="Ask questions of a library of news commentary; every answer cites its passages.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="the article library (env ASSISTANT_CORPUS; default ./corpus)",
+    )
+    p.add_argument(
+        "--index", metavar="DIR", help="derived indexes (env ASSISTANT_INDEX; default ./indexes)"
+    )
+    p.add_argument("--chroma-url", metavar="URL",
+                   help="use a Chroma server, e.g. http://127.0.0.1:8000 (env ASSISTANT_CHROMA_URL)")  # fmt: skip
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    a = sub.add_parser("add", help="add articles (files, directories, URLs, - for stdin, .jsonl)")
+    a.add_argument("sources", nargs="+", metavar="SOURCE")
+    for flag in ("title", "author", "outlet", "url"):
+        a.add_argument(f"--{flag}", help=f"the {flag}, when the source does not state it")
+    a.add_argument(
+        "--published",
+        metavar="YYYY-MM-DD",
+        help="publication date, when the source does not state it",
+    )
+    a.add_argument(
+        "--force",
+        action="store_true",
+        help="keep near-duplicates (exact duplicates are always refused)",
+    )
+    a.add_argument(
+        "--max-bytes", type=int, help="refuse files larger than this (default 5,000,000)"
+    )
+
+    ls = sub.add_parser("list", help="the articles in the corpus")
+    ls.add_argument("--json", action="store_true", help="JSON, one object per article")
+
+    sh = sub.add_parser("show", help="one article as stored, with its metadata")
+    sh.add_argument("id")
+
+    rm = sub.add_parser("remove", help="remove articles from the corpus and the index")
+    rm.add_argument("ids", nargs="+", metavar="ID")
+
+    ix = sub.add_parser("index", help="bring the index in line with the corpus (incremental)")
+    ix.add_argument(
+        "--rebuild", action="store_true", help="rebuild every index from corpus/ from scratch"
+    )
+
+    q = sub.add_parser("ask", help="answer one question from the corpus, with citations")
+    q.add_argument("question")
+    q.add_argument("--json", action="store_true", help="print the answer object (CONTRACTS.md)")
+    q.add_argument("-k", type=int, help="citations at most (default 5)")
+    q.add_argument("--outlet", help="only articles from this outlet")
+    q.add_argument("--author", help="only articles by this author (part of the name is enough)")
+    q.add_argument(
+        "--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)"
+    )
+    q.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    q.add_argument("--history", metavar="FILE",
+                   help="the conversation so far: a JSON list of earlier answer objects or {question, answer}")  # fmt: skip
+
+    e = sub.add_parser("eval", help="run a question set; write results, summary and report")
+    e.add_argument("questions", metavar="QUESTIONS", help=".jsonl, .csv or .yaml question set")
+    e.add_argument("--out", metavar="DIR", help="output directory (default runs/<timestamp>/)")
+    e.add_argument("--compare", metavar="RUN_DIR", help="compare with an earlier run's directory")
+    e.add_argument(
+        "--retriever",
+        choices=("hybrid", "dense", "bm25"),
+        help="ablation: which retriever (default hybrid)",
+    )
+    e.add_argument("-k", type=int, help="citations per answer (default 5)")
+
+    s = sub.add_parser("serve", help="the web app (same as python app.py)")
+    s.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    s.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, overridden by global flags."""
+    s = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, chroma_url=args.chroma_url)
+    if getattr(args, "max_bytes", None):
+        from dataclasses import replace
+
+        s = replace(s, ingest=replace(s.ingest, max_bytes=args.max_bytes))
+    return s
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, settings_from(args))
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: run `assistant index` to bring the index in line", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _assistant(settings: Settings) -> Any:
+    from assistant.api import Assistant
+
+    return Assistant(settings, progress=_progress)
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.sources import read_sources
+
+    a = _assistant(settings)
+    flags = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url")}
+    results = a.add(
+        read_sources(args.sources, settings.ingest), flags, force=args.force,
+        on_result=lambda r: print(r.line(), flush=True),
+    )  # fmt: skip
+    if not results:
+        raise InputError("Nothing to add.")
+    failed = sum(r.status == "error" for r in results)
+    if len(results) > 1:
+        added = sum(r.status == "added" for r in results)
+        dups = sum(r.status == "duplicate" for r in results)
+        print(f"{added} added, {dups} duplicates, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    a = _assistant(settings)
+    a.ensure_index()
+    rows = a.library.catalog.articles()
+    fields = ("id", "title", "author", "outlet", "published", "n_passages")
+    if args.json:
+        for r in rows:
+            print(json.dumps({f: getattr(r, f) for f in fields}, ensure_ascii=False))
+        return 0
+    if not rows:
+        print(
+            f"The corpus in {settings.corpus_dir}/ is empty. Add articles with: assistant add FILE"
+        )
+        return 0
+    width = min(max(len(r.id) for r in rows), 40)
+    for r in rows:
+        meta = ", ".join(x for x in (r.author, r.outlet, r.published) if x) or "—"
+        print(
+            f"{r.id:<{width}}  {_cut(r.title or '(untitled)', 60):<60}  {meta}  ({r.n_passages} passages)"
+        )
+    print(f"{len(rows)} articles", file=sys.stderr)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.corpus import Corpus
+
+    print(Corpus(settings.corpus_dir).read_text(args.id), end="")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    _assistant(settings).remove(args.ids)
+    for aid in args.ids:
+        print(f"{aid} removed")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    a = _assistant(settings)
+    report = a.library.sync(rebuild=args.rebuild)
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    n = len(a.library.corpus.scan())
+    print(f"index in line with {n} articles: {report.indexed} (re)indexed ({report.passages} passages), "
+          f"{report.removed} removed")  # fmt: skip
+    return 1 if report.problems else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.library import cleaning_date
+    from assistant.types import Filters
+
+    a = _assistant(settings)
+    a.ensure_index()
+    filters = Filters(
+        outlet=args.outlet, author=args.author,
+        since=cleaning_date(args.since) if args.since else None,
+        until=cleaning_date(args.until) if args.until else None,
+    )  # fmt: skip
+    history = _read_history(args.history) if args.history else []
+    answer = a.ask(args.question, history=history, filters=filters, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer.to_dict()))
+    return 0
+
+
+def _read_history(path: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"--history {path}: cannot read a JSON list ({e}).") from None
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        raise InputError(f'--history {path}: expected a JSON list of objects with a "question".')
+    return data
+
+
+def format_answer(ans: dict[str, Any]) -> str:
+    """The answer for people: the text, then numbered sources."""
+    width = min(100, max(60, os.get_terminal_size(0).columns if sys.stdout.isatty() else 100))
+    out = [textwrap.fill(ans["answer"], width)]
+    if ans["citations"]:
+        out.append("")
+        out.append("Nearest passages (none supports an answer):" if ans["refused"] else "Sources:")
+        for c in ans["citations"]:
+            meta = ", ".join(
+                x for x in (c["author"], c["outlet"], c["published"] or "date unknown") if x
+            )
+            out.append(
+                f"[{c['n']}] {c['title'] or c['article_id']} — {meta}, paragraph {c['paragraph']}"
+            )
+            out.append(
+                textwrap.fill(
+                    f"“{c['quote']}”", width, initial_indent="    ", subsequent_indent="    "
+                )
+            )
+    return "\n".join(out)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime
+
+    from assistant.evaluation import compare, run_eval, summary_table
+    from assistant.questions import load_questions
+
+    questions = load_questions(Path(args.questions))
+    settings = settings.with_answer(retriever=args.retriever, k=args.k)
+    a = _assistant(settings)
+    a.ensure_index()
+    out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+
+    def ask(q: Any) -> dict[str, Any]:
+        return a.ask(q.question).to_dict()
+
+    summary = run_eval(ask, questions, out, settings.describe(), progress=_progress)
+    print(summary_table(summary))
+    print(f"wrote {out}/results.jsonl, summary.json, report.html")
+    if args.compare:
+        print()
+        print(compare(Path(args.compare), out))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.web import serve
+
+    serve(settings, host=args.host, port=args.port, auth=args.auth)
+    return 0
+
+
+def _cut(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+COMMANDS = {
+    "add": cmd_add, "list": cmd_list, "show": cmd_show, "remove": cmd_remove,
+    "index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve,
+}  # fmt: skip
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Follow-up questions resolved against earlier turns, without a language model.
+
+"and what did Ukraine reject?", "why?" or "what else does he say about China?" carry too little
+on their own. A follow-up borrows the content words of the question before it, pronouns for a
+person become the author cited last, and the articles cited last get a small boost in retrieval.
+
+>>> resolve("why?", [Turn("What has Russia offered in return?")]).query
+'why? (What has Russia offered in return?)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.lexical import words
+from assistant.types import Turn
+
+_FOLLOW_START = re.compile(
+    r"^\s*(?:and|but|so|also|then|what else|anything else|why|how so|how come|what about|"
+    r"and why|and how|tell me more|more on|who else|where else|when)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(
+    r"\b(?:he|she|they|him|her|them|his|hers|their|it|its|this|that|these|those)\b", re.I
+)
+_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The question to search with, and what the earlier turns contribute."""
+
+    query: str
+    is_follow_up: bool
+    boost_articles: tuple[str, ...] = ()
+
+
+def is_follow_up(question: str) -> bool:
+    """True when the question leans on the conversation before it."""
+    content = words(question)
+    return (
+        bool(_FOLLOW_START.match(question))
+        or len(content) <= 2
+        or (bool(_PRONOUN.search(question)) and len(content) <= 4)
+    )
+
+
+def resolve(
+    question: str,
+    history: Sequence[Turn],
+    last_author: str | None = None,
+    last_articles: Sequence[str] = (),
+) -> Resolved:
+    """The stand-alone query for ``question`` given the earlier turns (latest last)."""
+    if not history or not is_follow_up(question):
+        return Resolved(question, False)
+    previous = history[-1].question
+    query = question
+    if last_author and _PERSON.search(question):
+        query = _PERSON.sub(last_author, query)
+    return Resolved(f"{query} ({previous})", True, tuple(last_articles))

@@ -1,0 +1,192 @@
+"""The corpus: one human-readable Markdown file per article, the source of truth.
+
+A file looks like this (front matter, then the body; paragraphs separated by blank lines)::
+
+    ---
+    id: 000_7112adcedfa7c1bb
+    title: 'Commentary: Could Trump really walk away ...'
+    author: Stefan Wolff
+    outlet: CNA
+    published: null
+    url: null
+    added: '2026-11-25T18:30:00+00:00'
+    content_hash: 9f2c...
+    source: 000_7112adcedfa7c1bb.txt
+    ---
+
+    A shaky ceasefire with vague commitments ...
+
+    ## THE ONLY PLAYER WITH A REMOTE CHANCE
+
+Users may edit a file by hand; ``assistant index`` picks the edit up. Writes are atomic
+(temp file + rename), so a crash never leaves half an article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import yaml
+
+from assistant.errors import InputError, NotFoundError
+from assistant.types import Article, Block
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    """Text folded for comparison: NFKC, plain quotes and dashes, collapsed spaces, lower case.
+
+    >>> normalise("It’s  “final” —\\nno")
+    'it\\'s "final" - no'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return " ".join(text.split()).lower()
+
+
+def content_hash(body: str) -> str:
+    """The hash that identifies an article's text, whatever its whitespace or file name."""
+    return hashlib.sha256(normalise(body).encode()).hexdigest()
+
+
+def check_id(article_id: str) -> str:
+    """The id itself, or InputError when it could not be a safe file name."""
+    if not ID_PATTERN.match(article_id) or ".." in article_id:
+        raise InputError(
+            f"Invalid article id {article_id!r}: use letters, digits, '.', '_' and '-' "
+            "(at most 120, starting with a letter or digit)."
+        )
+    return article_id
+
+
+def slug(text: str, max_len: int = 40) -> str:
+    """A lower-case ASCII slug of ``text`` ("Could Trump walk away?" -> "could-trump-walk-away")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return s[:max_len].rstrip("-") or "article"
+
+
+def blocks(body: str) -> list[Block]:
+    """The body's paragraphs and ``#`` headings with character offsets; paragraphs numbered from 1."""
+    out: list[Block] = []
+    number = 0
+    for m in re.finditer(r"(?:[^\n]|\n(?![ \t]*\n))+", body):
+        raw = m.group(0)
+        text = raw.strip()
+        if not text:
+            continue
+        start = m.start() + (len(raw) - len(raw.lstrip()))
+        end = start + len(text)
+        heading = re.match(r"#{1,6}\s+(.*)", text)
+        if heading and "\n" not in text:
+            out.append(Block("heading", heading.group(1).strip(), start, end, None))
+        else:
+            number += 1
+            out.append(Block("paragraph", text, start, end, number))
+    return out
+
+
+def render(article: Article) -> str:
+    """The file text for an article."""
+    meta = {k: v for k, v in asdict(article).items() if k != "body"}
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{head}---\n\n{article.body.strip()}\n"
+
+
+def parse(text: str, fallback_id: str) -> Article:
+    """An Article from file text; the id falls back to the file name when the front matter has none."""
+    m = FRONT_MATTER.match(text)
+    meta: dict[str, object] = {}
+    body = text
+    if m:
+        try:
+            loaded = yaml.safe_load(m.group(1)) or {}
+        except yaml.YAMLError as e:
+            raise InputError(f"Front matter of {fallback_id} is not valid YAML: {e}") from e
+        if not isinstance(loaded, dict):
+            raise InputError(f"Front matter of {fallback_id} must be a mapping of fields.")
+        meta = loaded
+        body = text[m.end() :]
+    fields = {k: _str_or_none(meta.get(k)) for k in Article.__dataclass_fields__ if k != "body"}
+    fields["id"] = fields["id"] or fallback_id
+    return Article(body=body.strip(), **fields)  # type: ignore[arg-type]
+
+
+def _str_or_none(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+class Corpus:
+    """The directory of article files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, article_id: str) -> Path:
+        return self.root / f"{check_id(article_id)}.md"
+
+    def scan(self) -> dict[str, os.stat_result]:
+        """Every article file, by id (its file name), with its stat (cheap: no file is read)."""
+        if not self.root.is_dir():
+            return {}
+        out = {}
+        for entry in os.scandir(self.root):
+            if entry.name.endswith(".md") and not entry.name.startswith("."):
+                out[entry.name[:-3]] = entry.stat()
+        return out
+
+    def exists(self, article_id: str) -> bool:
+        return self.path_for(article_id).is_file()
+
+    def read_text(self, article_id: str) -> str:
+        try:
+            return self.path_for(article_id).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"No article {article_id!r} in {self.root}/. See: assistant list"
+            ) from None
+
+    def read(self, article_id: str) -> Article:
+        article = parse(self.read_text(article_id), article_id)
+        # the file name is the id: a hand-edited id in the front matter must not fork the article
+        return replace(article, id=article_id)
+
+    def write(self, article: Article) -> Path:
+        """Write the article atomically (temp file in the same directory, then rename)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.path_for(article.id)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{article.id}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(render(article))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def remove(self, article_id: str) -> None:
+        try:
+            self.path_for(article_id).unlink()
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"No article {article_id!r} in {self.root}/. See: assistant list"
+            ) from None
+
+    def clean_temp_files(self) -> None:
+        """Remove temp files left by a crash mid-write."""
+        if self.root.is_dir():
+            for p in self.root.glob(".*.tmp"):
+                p.unlink(missing_ok=True)

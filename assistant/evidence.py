@@ -1,0 +1,129 @@
+"""Evidence at sentence level: which sentences of the retrieved passages answer the question.
+
+Each sentence of the top passages is scored by its embedding similarity to the question (same
+model as retrieval) and by how many of the question's content words it contains:
+
+    score = 0.55 · cos(question, sentence) + 0.35 · coverage + 0.10 · passage prior
+
+A sentence that leans on the one before it ("This has made sure...", "But such a deal...") takes
+that sentence along. Near-identical evidence is dropped, and a second article that speaks to the
+question is preferred to a second sentence from the same one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.chunking import sentence_spans
+from assistant.lexical import terms
+from assistant.types import Passage
+
+DEPENDENT_START = re.compile(
+    r"^(?:this|that|these|those|such|it|its|he|she|they|them|his|her|their|but|however|yet|"
+    r"so|thus|therefore|by contrast|in contrast|instead|both|either|neither|the latter|the former)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A quotable span of a passage and how well it answers the question."""
+
+    passage: Passage
+    rank: int  # the passage's rank in retrieval (0 = best)
+    start: int  # offsets of the quote within passage.text
+    end: int
+    score: float
+    dense: float
+    coverage: float
+
+    @property
+    def quote(self) -> str:
+        return self.passage.text[self.start : self.end]
+
+    @property
+    def support(self) -> float:
+        """How strongly this sentence supports an answer (0..1), independent of rank."""
+        return max(0.0, 0.6 * self.dense + 0.4 * self.coverage)
+
+
+def _coverage(q_terms: set[str], text: str) -> float:
+    if not q_terms:
+        return 0.0
+    return len(q_terms & set(terms(text))) / len(q_terms)
+
+
+def score_sentences(
+    question: str,
+    query_vector: np.ndarray | None,
+    passages: Sequence[Passage],
+    embed: Callable[[Sequence[str]], np.ndarray],
+    max_passages: int = 6,
+) -> list[Evidence]:
+    """Every sentence of the first ``max_passages`` passages, scored, best first."""
+    q_terms = set(terms(question))
+    spans: list[tuple[int, int, int]] = []  # (passage index, start, end)
+    for i, p in enumerate(passages[:max_passages]):
+        spans.extend((i, a, b) for a, b in sentence_spans(p.text))
+    if not spans:
+        return []
+    texts = [passages[i].text[a:b] for i, a, b in spans]
+    if query_vector is None:
+        query_vector = embed([question])[0]
+    sims = embed(texts) @ query_vector
+    out = []
+    for (i, a, b), text, sim in zip(spans, texts, sims, strict=True):
+        p = passages[i]
+        context = f"{p.heading or ''} {p.title or ''}"
+        cov = max(_coverage(q_terms, text), 0.8 * _coverage(q_terms, f"{text} {context}"))
+        prior = 1.0 / (1 + i)
+        score = 0.55 * float(sim) + 0.35 * cov + 0.10 * prior
+        out.append(Evidence(p, i, a, b, score, float(sim), cov))
+    out.sort(key=lambda e: -e.score)
+    return out
+
+
+def with_context(ev: Evidence) -> Evidence:
+    """The evidence extended back to the previous sentence when it depends on it."""
+    if not DEPENDENT_START.match(ev.quote):
+        return ev
+    before = [(a, b) for a, b in sentence_spans(ev.passage.text) if b <= ev.start]
+    if not before:
+        return ev
+    return Evidence(ev.passage, ev.rank, before[-1][0], ev.end, ev.score, ev.dense, ev.coverage)
+
+
+def _same(a: str, b: str) -> bool:
+    wa, wb = set(terms(a)), set(terms(b))
+    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) >= 0.8
+
+
+def choose(scored: Sequence[Evidence], limit: int = 3, within: float = 0.85) -> list[Evidence]:
+    """The evidence to state: the best sentence, then others nearly as good, several articles first."""
+    if not scored:
+        return []
+    best = scored[0]
+    chosen = [with_context(best)]
+    floor = best.score * within
+    pool = [e for e in scored[1:] if e.score >= floor and e.coverage > 0]
+    # another article first, then more from the articles already used
+    pool.sort(
+        key=lambda e: (e.passage.article_id in {c.passage.article_id for c in chosen}, -e.score)
+    )
+    for ev in pool:
+        if len(chosen) >= limit:
+            break
+        ev = with_context(ev)
+        if any(_same(ev.quote, c.quote) for c in chosen):
+            continue
+        if any(
+            ev.passage.chunk_id == c.passage.chunk_id and ev.start < c.end and c.start < ev.end
+            for c in chosen
+        ):
+            continue
+        chosen.append(ev)
+    return chosen

@@ -1,0 +1,193 @@
+"""The vector index: passages' embeddings in Chroma (the only module that imports chromadb).
+
+Embedded by default (``PersistentClient`` under ``indexes/chroma``); with ``chroma_url`` set it
+talks to a Chroma server (``chroma run``) instead. The collection is named after the settings
+fingerprint, so vectors built with another model or chunking are never queried by mistake.
+We always hand Chroma our own embeddings: its default embedding function would download a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.errors import IndexStateError, InputError, StoreUnavailable
+from assistant.settings import Settings
+
+MAX_BATCH = 5000  # Chroma refuses batches over 5,461 records
+
+
+def _embedding_function(embed: Callable[[Sequence[str]], np.ndarray]) -> Any:
+    """A Chroma embedding function that calls our embedder (so Chroma never loads its own)."""
+    from chromadb.api.types import Documents, EmbeddingFunction
+
+    class AssistantEmbedding(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Any:
+            return [row for row in embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "commentary-assistant"
+
+        def get_config(self) -> dict[str, Any]:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> Any:
+            raise NotImplementedError("Open the collection through the assistant package.")
+
+    return AssistantEmbedding()
+
+
+@contextlib.contextmanager
+def _store_errors(where: str) -> Iterator[None]:
+    """Turn connection failures into StoreUnavailable with the fix in the message."""
+    try:
+        yield
+    except (StoreUnavailable, IndexStateError):
+        raise
+    except Exception as e:
+        name = type(e).__name__
+        text = str(e)
+        if any(s in (name + text) for s in ("Connect", "connect", "Timeout", "refused", "HTTP")):
+            raise StoreUnavailable(
+                f"Cannot reach the Chroma server at {where} ({name}). Start it with "
+                f"`chroma run --path DIR --host 127.0.0.1 --port PORT`, or unset ASSISTANT_CHROMA_URL "
+                "to use the embedded index."
+            ) from e
+        raise
+
+
+class VectorIndex:
+    """Passage vectors in one Chroma collection."""
+
+    def __init__(self, settings: Settings, embed: Callable[[Sequence[str]], np.ndarray]) -> None:
+        self.settings = settings
+        self.name = f"passages-{settings.index_fingerprint()}"
+        self._embed = embed
+        self._client: Any = None
+        self._collection: Any = None
+        self.where = settings.chroma_url or str(settings.index_dir / "chroma")
+
+    def _connect(self) -> Any:
+        if self._collection is not None:
+            return self._collection
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        with _store_errors(self.where):
+            if self.settings.chroma_url:
+                url = urlparse(self.settings.chroma_url)
+                if url.scheme not in ("http", "https") or not url.hostname:
+                    raise InputError(
+                        f"Invalid Chroma URL {self.settings.chroma_url!r}: "
+                        "use http://HOST:PORT, e.g. http://127.0.0.1:8000"
+                    )
+                self._client = chromadb.HttpClient(
+                    host=url.hostname,
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+            else:
+                path = self.settings.index_dir / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            self._collection = self._client.get_or_create_collection(
+                self.name,
+                embedding_function=_embedding_function(self._embed),
+                metadata={"hnsw:space": "cosine"},
+            )
+        return self._collection
+
+    def reconnect(self) -> None:
+        """Forget the connection (the next call opens a new one)."""
+        self._client = None
+        self._collection = None
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        """Call a collection method; after a lost server connection, retry once on a new one."""
+        try:
+            with _store_errors(self.where):
+                return getattr(self._connect(), method)(**kwargs)
+        except StoreUnavailable:
+            if not self.settings.chroma_url:
+                raise
+            self.reconnect()
+            with _store_errors(self.where):
+                return getattr(self._connect(), method)(**kwargs)
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict]) -> None:
+        for i in range(0, len(ids), MAX_BATCH):
+            self._call(
+                "upsert",
+                ids=list(ids[i : i + MAX_BATCH]),
+                embeddings=vectors[i : i + MAX_BATCH],
+                metadatas=list(metadatas[i : i + MAX_BATCH]),
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), MAX_BATCH):
+            self._call("delete", ids=list(ids[i : i + MAX_BATCH]))
+
+    def delete_articles(self, article_ids: Sequence[str]) -> None:
+        for i in range(0, len(article_ids), 500):
+            self._call("delete", where={"article_id": {"$in": list(article_ids[i : i + 500])}})
+
+    def query(
+        self, vector: np.ndarray, n: int, article_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest passages, best first."""
+        if n <= 0:
+            return []
+        where = None
+        if article_ids is not None:
+            if not article_ids:
+                return []
+            where = (
+                {"article_id": article_ids[0]}
+                if len(article_ids) == 1
+                else {"article_id": {"$in": list(article_ids)}}
+            )
+        total = self.count()
+        if total == 0:
+            return []
+        res = self._call(
+            "query",
+            query_embeddings=[vector],
+            n_results=min(n, total),
+            where=where,
+            include=["distances"],
+        )
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
+
+    def count(self) -> int:
+        return int(self._call("count"))
+
+    def ids(self) -> list[str]:
+        """Every stored passage id (for consistency checks)."""
+        out: list[str] = []
+        offset = 0
+        while True:
+            res = self._call("get", include=[], limit=MAX_BATCH, offset=offset)
+            out.extend(res["ids"])
+            if len(res["ids"]) < MAX_BATCH:
+                return out
+            offset += MAX_BATCH
+
+    def drop(self) -> None:
+        """Delete the whole collection (for a rebuild)."""
+        self._connect()
+        with _store_errors(self.where), contextlib.suppress(Exception):
+            self._client.delete_collection(self.name)
+        self.reconnect()

@@ -1,0 +1,111 @@
+"""The one settings object, built at the edge (CLI, web app) and passed down.
+
+Nothing below the edge reads the environment: ``Settings.from_env()`` is the only place that
+does, and flags given on the command line override it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+CLEANING_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How articles are cut into passages (changing any of these means a new index)."""
+
+    max_words: int = 140  # dense retrieval prefers short passages; MiniLM reads 256 word pieces
+    max_tokens: int = 240  # hard cap in word pieces for title + passage, below the model's 256
+    lexical_window: int = 1  # BM25 also sees this many neighbouring paragraphs on each side
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """Which embedding model and runtime."""
+
+    model: str = "all-MiniLM-L6-v2"
+    runtime: str = "onnx-int8"  # "onnx-int8" (fast, default) or "torch-fp32"
+    batch_size: int = 64
+    threads: int = 0  # 0: all cores
+    cache_dir: Path | None = None  # where the ONNX export is kept; default <index>/models
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """Retrieval and answering."""
+
+    k: int = 5  # citations at most
+    candidates: int = 40  # passages taken from each retriever before fusion
+    retriever: str = "hybrid"  # "hybrid", "dense" or "bm25"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    refuse_below: float = 0.40  # support score under which the corpus is taken not to answer
+    max_question_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Adding articles."""
+
+    max_bytes: int = 5_000_000  # a larger file or download is refused
+    url_timeout_s: float = 15.0
+    near_duplicate_jaccard: float = 0.8
+    allow_private_urls: bool = True  # the web app turns this off
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, in one place."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("indexes")
+    chroma_url: str | None = None
+    chunks: ChunkSettings = field(default_factory=ChunkSettings)
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``ASSISTANT_*`` variables, then the given overrides (None means unset)."""
+        env = os.environ if env is None else env
+        s = cls(
+            corpus_dir=Path(env.get("ASSISTANT_CORPUS", "corpus")),
+            index_dir=Path(env.get("ASSISTANT_INDEX", "indexes")),
+            chroma_url=env.get("ASSISTANT_CHROMA_URL") or None,
+            embedding=EmbeddingSettings(
+                runtime=env.get("ASSISTANT_EMBEDDING_RUNTIME", EmbeddingSettings.runtime),
+                cache_dir=Path(env["ASSISTANT_MODEL_CACHE"]) if env.get("ASSISTANT_MODEL_CACHE") else None,
+            ),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("corpus_dir", "index_dir"):
+            if key in given:
+                given[key] = Path(str(given[key]))
+        return replace(s, **given)  # type: ignore[arg-type]
+
+    def with_answer(self, **changes: object) -> Settings:
+        """A copy with some answer settings changed (None values are ignored)."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, answer=replace(self.answer, **given))  # type: ignore[arg-type]
+
+    def index_fingerprint(self) -> str:
+        """A short hash of everything that shapes the stored vectors and passages."""
+        shape = {
+            "model": self.embedding.model,
+            "runtime": self.embedding.runtime,
+            "chunks": asdict(self.chunks),  # cache_dir is not part of the shape
+            "cleaning": CLEANING_VERSION,
+        }
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
+
+    def describe(self) -> dict[str, object]:
+        """The settings as plain data (for manifests and evaluation summaries)."""
+        return json.loads(json.dumps(asdict(self), default=str))

@@ -1,0 +1,242 @@
+"""Reading what a user hands to ``assistant add``: files, directories, URLs, stdin, JSONL.
+
+Each source yields ``RawDoc`` records (text not yet cleaned) or ``Failure`` records naming the
+problem and the fix; one bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlparse
+
+from assistant.errors import InputError
+from assistant.settings import IngestSettings
+
+TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+                 ".html": "html", ".htm": "html"}  # fmt: skip
+RECORD_FIELDS = ("id", "title", "text", "author", "outlet", "published", "url")
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"%PDF",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"\x7fELF",
+)
+
+
+@dataclass(frozen=True)
+class RawDoc:
+    """One article as it arrived."""
+
+    origin: str  # file path, URL, "stdin" or "file.jsonl:LINE"
+    text: str
+    kind: str  # "text", "markdown", "html" or "record" (already clean, from JSONL)
+    meta: dict[str, str] = field(default_factory=dict)  # metadata the source states
+    id: str | None = None  # the id the source gives (JSONL) or suggests (file name)
+    id_given: bool = False  # True when the id must be kept as is (JSONL ids)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A source that could not be read, and why."""
+
+    origin: str
+    message: str
+
+
+def decode(data: bytes, origin: str, limit: int) -> str:
+    """The text of ``data``, or InputError for empty, oversized, binary or non-UTF-8 input."""
+    if len(data) > limit:
+        raise InputError(
+            f"{origin}: too large ({len(data):,} bytes; the limit is {limit:,}). "
+            "Split it, or raise the limit with --max-bytes."
+        )
+    if not data.strip():
+        raise InputError(f"{origin}: empty file; nothing to add.")
+    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192]:
+        raise InputError(f"{origin}: binary data, not text. Add .txt, .md, .html or .jsonl files.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"{origin}: not valid UTF-8 (byte {data[e.start]:#04x} at offset {e.start}). "
+            "Save the file as UTF-8 and add it again."
+        ) from None
+    if not text.strip():
+        raise InputError(f"{origin}: only whitespace; nothing to add.")
+    return text
+
+
+def read_sources(
+    sources: list[str], settings: IngestSettings, stdin: IO[bytes] | None = None
+) -> Iterator[RawDoc | Failure]:
+    """Every article in the given sources, in order."""
+    for source in sources:
+        try:
+            if source == "-":
+                data = (stdin or sys.stdin.buffer).read(settings.max_bytes + 1)
+                text = decode(data, "stdin", settings.max_bytes)
+                kind = "html" if _looks_like_html(text) else "text"
+                yield RawDoc("stdin", text, kind)
+            elif "://" in source:
+                yield fetch_url(source, settings)
+            else:
+                yield from _read_path(Path(source), settings, top=True)
+        except InputError as e:
+            yield Failure(source, str(e))
+
+
+def _read_path(
+    path: Path, settings: IngestSettings, top: bool = False
+) -> Iterator[RawDoc | Failure]:
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory.")
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise InputError(f"{path}: the directory holds no files.")
+        for p in files:
+            try:
+                yield from _read_path(p, settings)
+            except InputError as e:
+                yield Failure(str(p), str(e))
+        return
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        yield from read_jsonl(path, settings)
+        return
+    if suffix not in TEXT_SUFFIXES:
+        raise InputError(
+            f"{path}: unsupported file type {suffix or '(none)'}; use .txt, .md, .html or .jsonl."
+        )
+    if path.stat().st_size > settings.max_bytes:
+        raise InputError(
+            f"{path}: too large ({path.stat().st_size:,} bytes; the limit is {settings.max_bytes:,}). "
+            "Split it, or raise the limit with --max-bytes."
+        )
+    text = decode(path.read_bytes(), str(path), settings.max_bytes)
+    yield RawDoc(str(path), text, TEXT_SUFFIXES[suffix], id=path.stem)
+
+
+def read_jsonl(path: Path, settings: IngestSettings) -> Iterator[RawDoc | Failure]:
+    """One RawDoc per good line of a JSONL file; a Failure naming the line for each bad one."""
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            origin = f"{path}:{number}"
+            if not line.strip():
+                continue
+            try:
+                yield _record(line, origin, settings)
+            except InputError as e:
+                yield Failure(origin, str(e))
+
+
+def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
+    try:
+        obj: Any = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{origin}: not a JSON object ({e}); fix or remove the line.") from None
+    if not isinstance(obj, dict):
+        raise InputError(f'{origin}: expected a JSON object with a "text" field.')
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f'{origin}: the "text" field is missing or empty.')
+    if len(text.encode()) > settings.max_bytes:
+        raise InputError(f"{origin}: text too large (the limit is {settings.max_bytes:,} bytes).")
+    meta = {k: str(obj[k]).strip() for k in RECORD_FIELDS[1:] if k not in ("text",) and obj.get(k)}
+    rid = obj.get("id")
+    if rid is not None and not isinstance(rid, str | int):
+        raise InputError(f'{origin}: the "id" field must be a string.')
+    return RawDoc(
+        origin, text, "record", meta, id=None if rid is None else str(rid), id_given=rid is not None
+    )
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:1000].lower()
+    return (
+        head.startswith(("<!doctype html", "<html"))
+        or ("<body" in head)
+        or ("<p>" in head and "</p>" in head)
+    )
+
+
+class _SafeRedirects(urllib.request.HTTPRedirectHandler):
+    """Checks every redirect target like the original URL."""
+
+    def __init__(self, settings: IngestSettings) -> None:
+        self.settings = settings
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        check_url(newurl, self.settings)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def check_url(url: str, settings: IngestSettings) -> None:
+    """InputError unless ``url`` is http(s) and (unless allowed) points at a public address."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https"):
+        raise InputError(
+            f"{url}: only http:// and https:// URLs can be added (not {parsed.scheme}://)."
+        )
+    if not parsed.hostname:
+        raise InputError(f"{url}: the URL has no host name.")
+    if settings.allow_private_urls:
+        return
+    try:
+        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 80, proto=socket.IPPROTO_TCP)
+    except OSError:
+        raise InputError(f"{url}: cannot resolve host {parsed.hostname!r}.") from None
+    for info in infos:
+        addr = ipaddress.ip_address(info[4][0])
+        if not addr.is_global:
+            raise InputError(
+                f"{url}: refers to a private or local address ({addr}); "
+                "the server is not allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
+            )
+
+
+def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
+    """Download a web page (size and time capped) as a RawDoc."""
+    check_url(url, settings)
+    opener = urllib.request.build_opener(_SafeRedirects(settings))
+    request = urllib.request.Request(url, headers={"User-Agent": "commentary-assistant/0.1"})
+    try:
+        with opener.open(request, timeout=settings.url_timeout_s) as resp:
+            ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if ctype and not (ctype.startswith("text/") or ctype in ("application/xhtml+xml",)):
+                raise InputError(f"{url}: not a web page or text ({ctype}).")
+            data = resp.read(settings.max_bytes + 1)
+            charset = resp.headers.get_content_charset() or "utf-8"
+    except urllib.error.HTTPError as e:
+        raise InputError(f"{url}: the server answered HTTP {e.code} ({e.reason}).") from None
+    except urllib.error.URLError as e:
+        raise InputError(
+            f"{url}: cannot fetch ({e.reason}). Check the address and your connection."
+        ) from None
+    except TimeoutError:
+        raise InputError(f"{url}: no answer within {settings.url_timeout_s:g} s.") from None
+    if len(data) > settings.max_bytes:
+        raise InputError(
+            f"{url}: the page is larger than the limit of {settings.max_bytes:,} bytes."
+        )
+    if not data.strip():
+        raise InputError(f"{url}: the page is empty.")
+    text = data.decode(charset, errors="replace")
+    kind = (
+        "html"
+        if ctype in ("text/html", "application/xhtml+xml") or _looks_like_html(text)
+        else "text"
+    )
+    return RawDoc(url, text, kind, {"url": url})

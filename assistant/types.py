@@ -1,0 +1,153 @@
+"""Plain data: what flows from one stage to the next.
+
+raw text/HTML ──clean──▶ Article ──chunk──▶ Chunk ──index──▶ Passage (a retrieved chunk)
+                                                     ──answer──▶ Answer with Citations
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+METADATA_FIELDS = ("title", "author", "outlet", "published", "url")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as stored in the corpus: metadata plus a Markdown body.
+
+    The body holds paragraphs separated by blank lines; section headings are ``## `` lines.
+    """
+
+    id: str
+    body: str
+    title: str | None = None
+    author: str | None = None
+    outlet: str | None = None
+    published: str | None = None  # YYYY-MM-DD
+    url: str | None = None
+    added: str | None = None  # ISO timestamp
+    content_hash: str | None = None
+    source: str | None = None  # where it came from (file name, URL, "stdin")
+
+    def metadata(self) -> dict[str, str | None]:
+        """The citable metadata."""
+        return {k: getattr(self, k) for k in METADATA_FIELDS}
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or heading of an article body, with its place in the body text."""
+
+    kind: str  # "paragraph" or "heading"
+    text: str
+    start: int  # character offsets into Article.body
+    end: int
+    paragraph: int | None  # 1-based paragraph number; None for headings
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article as indexed: provenance plus the texts each retriever sees."""
+
+    id: str  # "<article id>:<n>"
+    article_id: str
+    position: int  # 0-based order within the article
+    paragraph: int  # 1-based paragraph number the passage belongs to
+    start: int  # character offsets into Article.body
+    end: int
+    text: str  # the passage as the reader sees it
+    heading: str | None
+    dense_text: str  # what is embedded (title + passage)
+    lexical_text: str  # what BM25 sees (metadata + heading + neighbouring paragraphs)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its article's metadata and retrieval scores."""
+
+    chunk_id: str
+    article_id: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    heading: str | None
+    title: str | None
+    author: str | None
+    outlet: str | None
+    published: str | None
+    url: str | None
+    score: float = 0.0  # fused score
+    dense: float | None = None  # cosine similarity to the question
+    lexical: float | None = None  # BM25 score
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer (the contract's citation object)."""
+
+    n: int
+    article_id: str
+    title: str | None
+    author: str | None
+    outlet: str | None
+    published: str | None
+    url: str | None
+    paragraph: int
+    quote: str
+    passage: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on which articles may be cited."""
+
+    outlet: str | None = None
+    author: str | None = None
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None
+
+    def active(self) -> bool:
+        return any((self.outlet, self.author, self.since, self.until))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+    articles: tuple[str, ...] = ()  # ids of the articles cited in the answer
+    author: str | None = None  # author of the first cited article
+    quotes: tuple[str, ...] = ()  # the quotes cited
+
+
+@dataclass
+class Answer:
+    """The answer object of CONTRACTS.md."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    latency_ms: float = 0.0
+    support: float = 0.0  # how strongly the best evidence supports an answer (0..1)
+    resolved_question: str | None = None  # the question after follow-up resolution
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready contract object."""
+        d: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "latency_ms": round(self.latency_ms, 1),
+            "support": round(self.support, 4),
+        }
+        if self.resolved_question and self.resolved_question != self.question:
+            d["resolved_question"] = self.resolved_question
+        d.update(self.extra)
+        return d

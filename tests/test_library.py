@@ -1,0 +1,236 @@
+"""Adding, listing, removing and indexing articles: the CLI as a user runs it, real model and Chroma."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.cli import main
+from assistant.corpus import Corpus, blocks
+from assistant.errors import IndexStateError
+from assistant.settings import ChunkSettings, Settings
+from tests.conftest import DATA, SEED, SEED_ID
+
+
+def corpus_files(root: Path = Path("corpus")) -> list[str]:
+    return sorted(p.name for p in root.glob("*.md")) if root.exists() else []
+
+
+def run(*argv: str) -> int:
+    return main(list(argv))
+
+
+def test_seed_added_as_is_is_clean_and_attributed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", str(SEED)) == 0
+    assert capsys.readouterr().out.strip() == f"{SEED_ID} added"
+    article = Corpus(Path("corpus")).read(SEED_ID)
+    assert article.title == "Commentary: Could Trump really walk away after Ukraine rejects ‘final offer’ peace deal?"
+    assert (article.author, article.outlet, article.published) == ("Stefan Wolff", "CNA", None)
+    text = Path(f"corpus/{SEED_ID}.md").read_text()
+    assert text.startswith("---\nid: 000_7112adcedfa7c1bb\n")
+    assert "content_hash:" in text and "added:" in text
+    assert "## THE ONLY PLAYER WITH A REMOTE CHANCE" in text
+    for junk in ("Photo: REUTERS", "by · CNA", "FAST", "Source: CNA/ch", "WhatsApp", "newsletters"):
+        assert junk not in article.body
+    paras = [b for b in blocks(article.body) if b.kind == "paragraph"]
+    assert paras[11].text.startswith("It is not clear, however, what, if anything, Russia")
+
+
+def test_list_show_remove(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", str(SEED), str(DATA / "plain_globe.txt")) == 0
+    capsys.readouterr()
+    assert run("list", "--json") == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["id"] for r in rows} == {SEED_ID, "plain_globe"}
+    seed = next(r for r in rows if r["id"] == SEED_ID)
+    assert seed["author"] == "Stefan Wolff" and seed["n_passages"] > 20
+    assert run("show", SEED_ID) == 0
+    assert "Stefan Wolff is Professor" in capsys.readouterr().out
+    assert run("remove", "plain_globe") == 0
+    assert corpus_files() == [f"{SEED_ID}.md"]
+    assert run("remove", "no-such-id") == 1
+    assert "No article 'no-such-id'" in capsys.readouterr().err
+
+
+def test_duplicates_are_refused_and_change_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", str(SEED)) == 0
+    before = Path(f"corpus/{SEED_ID}.md").read_text()
+    # the same article with other whitespace, other boilerplate and another file name
+    raw = SEED.read_text()
+    variant = tmp_path / "copy.txt"
+    variant.write_text("Advertisement\n\n" + raw.replace("\n\n", "\n\n\n").replace(" ", "  ") + "\n\nShare this article\n")
+    # a syndicated copy: new headline, trimmed ending
+    body = raw.split("BIRMINGHAM:", 1)[1].split("Stefan Wolff is Professor")[0]
+    syndicated = tmp_path / "syndicated.txt"
+    syndicated.write_text("Could Trump walk away from Ukraine talks?\n\nBIRMINGHAM:" + body[: int(len(body) * 0.9)])
+    capsys.readouterr()
+    assert run("add", str(SEED), str(variant), str(syndicated)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{SEED_ID} duplicate of {SEED_ID}"
+    assert lines[1] == f"{SEED_ID} duplicate of {SEED_ID}"
+    assert lines[2].startswith(f"{SEED_ID} duplicate of {SEED_ID} (near-duplicate")
+    assert corpus_files() == [f"{SEED_ID}.md"]
+    assert Path(f"corpus/{SEED_ID}.md").read_text() == before
+    assert run("add", "--force", str(syndicated)) == 0
+    assert len(corpus_files()) == 2
+
+
+def test_bad_input_gets_one_line_and_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cases = {
+        "empty.txt": b"",
+        "blank.txt": b"  \n\n \t\n",
+        "picture.txt": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+        "latin1.txt": "Café society, déjà vu".encode("latin-1"),
+        "big.txt": b"word " * 50_000,
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    for name in cases:
+        assert run("add", "--max-bytes", "100000", str(tmp_path / name)) == 1, name
+        out = capsys.readouterr().out.strip()  # one line per article, on stdout (CONTRACTS.md)
+        assert out.count("\n") == 0 and out.startswith(str(tmp_path / name)) and " error: " in out, out
+    assert run("add", str(tmp_path / "missing.txt")) == 1
+    assert "no such file" in capsys.readouterr().out
+    for url in ("file:///etc/passwd", "ftp://example.org/x.txt"):
+        assert run("add", url) == 1
+        assert "only http:// and https://" in capsys.readouterr().out
+    assert corpus_files() == []
+    assert not Path("corpus").exists() or not any(Path("corpus").iterdir())
+
+
+def test_directory_adds_good_files_and_reports_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "inbox"
+    d.mkdir()
+    (d / "seed.txt").write_text(SEED.read_text())
+    (d / "notes.md").write_text((DATA / "markdown_frontmatter.md").read_text())
+    (d / "empty.txt").write_text("")
+    (d / "photo.png").write_bytes(b"\x89PNG\r\n")
+    assert run("add", str(d)) == 1
+    out = capsys.readouterr().out
+    assert "seed added" in out and "notes added" in out
+    assert "empty.txt error: " in out and "photo.png error: " in out
+    assert corpus_files() == ["notes.md", "seed.md"]
+
+
+def test_jsonl_import_keeps_ids_and_reports_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bulk.jsonl"
+    lines = [
+        json.dumps({"id": "doc-1", "title": "Ports", "text": "Rotterdam's port is congested by rerouted ships.", "outlet": "Review", "published": "2025-03-03"}),
+        "{not json",
+        json.dumps({"id": "doc-2", "text": "Central banks should talk less and act predictably."}),
+        json.dumps({"id": "doc-3", "title": "No text"}),
+        json.dumps({"text": "An article without an id gets one from its words."}),
+    ]
+    f.write_text("\n".join(lines) + "\n")
+    assert run("add", str(f)) == 1
+    out = capsys.readouterr().out
+    assert "doc-1 added" in out and "doc-2 added" in out
+    assert f"{f}:2 error: " in out and f"{f}:4 error: " in out
+    assert len(corpus_files()) == 3
+    a = Corpus(Path("corpus")).read("doc-1")
+    assert (a.title, a.outlet, a.published) == ("Ports", "Review", "2025-03-03")
+
+
+def test_stdin_and_flags(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sys
+
+    text = "Why ports matter\n\nShipping lines rerouted hundreds of sailings to avoid new levies this year."
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    assert run("add", "-", "--author", "Jane Roe", "--outlet", "Harbour", "--published", "2025-01-02") == 0
+    aid = capsys.readouterr().out.split()[0]
+    a = Corpus(Path("corpus")).read(aid)
+    assert (a.title, a.author, a.outlet, a.published) == ("Why ports matter", "Jane Roe", "Harbour", "2025-01-02")
+    assert run("add", "-", "--published", "yesterday") == 1
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    """A local web server serving tests/data (and 404s)."""
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(DATA), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.RequestHandlerClass.log_message = lambda *a: None  # type: ignore[method-assign]
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_url_import(web_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (DATA / "tiny.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    try:
+        assert run("add", f"{web_server}/html_with_nav.html") == 0
+        aid = capsys.readouterr().out.split()[0]
+        a = Corpus(Path("corpus")).read(aid)
+        assert a.url == f"{web_server}/html_with_nav.html" and a.title
+        assert "cookie" not in a.body.lower()
+        assert run("add", f"{web_server}/missing.html") == 1
+        assert "HTTP 404" in capsys.readouterr().out
+        assert run("add", f"{web_server}/tiny.png") == 1
+        assert "not a web page" in capsys.readouterr().out
+        assert run("add", "http://127.0.0.1:9/nothing-listens-here") == 1
+        assert "cannot fetch" in capsys.readouterr().out
+    finally:
+        (DATA / "tiny.png").unlink()
+    assert len(corpus_files()) == 1
+
+
+def test_hand_edit_and_incremental_index(assistant: Assistant, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", str(SEED), str(DATA / "plain_globe.txt")) == 0
+    lib = assistant.library
+    path = Path(f"corpus/{SEED_ID}.md")
+    path.write_text(path.read_text().replace("The question is whether", "The real question is whether"))
+    report = lib.sync()
+    assert (report.indexed, report.removed) == (1, 0)  # only the edited article re-embedded
+    hits = assistant.passages("The real question is whether either is a realistic outcome", k=1)
+    assert hits[0].text.startswith("The real question")
+    Path("corpus/plain_globe.md").unlink()
+    assert lib.sync().removed == 1
+    assert {r.id for r in lib.catalog.articles()} == {SEED_ID}
+    assert lib.sync().indexed == 0  # nothing to do
+
+
+def test_crash_between_corpus_write_and_index_is_repaired(assistant: Assistant) -> None:
+    """An article written to corpus/ whose indexing never happened is indexed by the next sync."""
+    assert run("add", str(SEED)) == 0
+    Corpus(Path("corpus")).write(
+        Corpus(Path("corpus")).read(SEED_ID).__class__(id="orphan", body="Rotterdam dwell times rose by a third.")
+    )
+    Path("corpus/.orphan.123.tmp").write_text("half an article")
+    assert assistant.library.needs_sync()
+    assert run("index") == 0
+    assert not list(Path("corpus").glob(".*.tmp"))
+    assert assistant.passages("Rotterdam dwell times", k=1)[0].article_id == "orphan"
+
+
+def test_settings_change_is_explained_and_rebuild_fixes_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", str(SEED)) == 0
+    from dataclasses import replace
+
+    changed = replace(Settings.from_env(), chunks=ChunkSettings(max_words=60))
+    with pytest.raises(IndexStateError, match=r"Run: assistant index --rebuild"):
+        Assistant(changed).ask("What has Russia offered?")
+    a = Assistant(changed)
+    a.library.sync(rebuild=True)
+    assert a.ask("What has Russia offered in return?").citations[0].paragraph == 12
+
+
+def test_no_passage_exceeds_the_model_window(assistant: Assistant) -> None:
+    long_para = " ".join(f"Sentence number {i} talks about ports, tariffs and shipping lanes." for i in range(80))
+    f = Path("long.md")
+    f.write_text(f"# A very long paragraph\n\n{long_para}\n")
+    assert run("add", str(f)) == 0
+    lib = assistant.library
+    ids = lib.catalog.chunk_ids_of("long")
+    rows = lib.catalog.chunks(ids)
+    counts = lib.embedder.count_tokens([f"A very long paragraph\n{r.text}" for r in rows.values()])
+    assert len(ids) > 3 and max(counts) <= 256
+    assert all(r.paragraph == 1 for r in rows.values())
+    body = Corpus(Path("corpus")).read("long").body
+    assert all(body[r.start : r.end] == r.text for r in rows.values())

@@ -1,0 +1,279 @@
+"""Batch evaluation: run a question set, score every answer, summarise, compare runs.
+
+Per question (``question_metrics``) and over the set (``summarise``), following CONTRACTS.md:
+
+- a gold item is **found** by a citation when the citation is from that article (id-only items) or
+  the normalised quote occurs in the citation's normalised ``passage`` (items with a quote);
+- ``rank`` is the 1-based place of the first citation that finds any gold item;
+- ``hit@k``, ``mrr`` and ``recall@5`` are averaged over answerable questions that have gold
+  evidence, counting the citations even when the answer was refused (a refused answer still shows
+  its nearest passages, so these stay pure retrieval measures; ``false_refusals`` measures refusal);
+- ``citation_precision`` pools the citations of all answered (not refused) questions;
+- ``answer_match``: a normalised reference answer occurs in the normalised answer text (citation
+  markers removed) or in one of the cited quotes; a refused answer never matches.
+
+A question whose ``ask`` raised is kept with verdict ``error`` and counted as a miss (and, if it
+was unanswerable, as not refused), so a crashing system never scores better than a wrong one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant.corpus import normalise
+from assistant.errors import AssistantError, NotFoundError
+from assistant.questions import Gold, Question
+
+_MARKER = re.compile(r"\[\d+\]")
+SHARE_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@5", "citation_precision",
+              "refusal_accuracy", "false_refusals", "answer_match")  # fmt: skip
+LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
+
+
+def finds(gold: Gold, citation: dict[str, Any]) -> bool:
+    """True when ``citation`` finds the gold item (the contract's "found" rule).
+
+    An item with a quote is found by its quote alone, even when it also names an article:
+    article ids can differ between corpora (the same text imported twice, or re-imported with
+    another id), while the quote is what actually supports the answer.
+    """
+    if gold.quote:
+        return normalise(gold.quote) in normalise(citation.get("passage") or "")
+    return gold.article is not None and citation.get("article_id") == gold.article
+
+
+def question_metrics(q: Question, answer: dict[str, Any]) -> dict[str, Any]:
+    """The per-question metrics and verdict for one answer object (see the module docstring)."""
+    citations = list(answer.get("citations") or [])
+    refused = bool(answer.get("refused"))
+    hits = [[finds(g, c) for g in q.evidence] for c in citations]  # hits[citation][gold item]
+    found_by = [c.get("n", i + 1) for i, c in enumerate(citations) if any(hits[i])]
+    rank = next((i + 1 for i, h in enumerate(hits) if any(h)), None)
+    scored = q.answerable and bool(q.evidence)  # retrieval metrics need gold to look for
+
+    m: dict[str, Any] = {"rank": rank, "found_by": found_by, "n_citations": len(citations)}
+    m["refused"] = refused
+    m["gold_found"] = [any(h[j] for h in hits) for j in range(len(q.evidence))]
+    for k in (1, 3, 5):
+        m[f"hit@{k}"] = (rank is not None and rank <= k) if scored else None
+    m["rr"] = (1 / rank if rank else 0.0) if scored else None
+    if scored:
+        top = hits[:5]
+        found = sum(any(h[j] for h in top) for j in range(len(q.evidence)))
+        m["recall@5"] = found / len(q.evidence)
+    else:
+        m["recall@5"] = None
+    gold_known = bool(q.evidence) or not q.answerable
+    if refused or not citations or not gold_known:
+        m["citation_precision"] = None
+    else:
+        m["citation_precision"] = len(found_by) / len(citations)
+    m["answer_match"] = _answer_match(q, answer, refused) if q.answerable and q.answer else None
+    m["verdict"] = _verdict(q, refused, rank)
+    return m
+
+
+def _answer_match(q: Question, answer: dict[str, Any], refused: bool) -> bool:
+    """True when a reference answer occurs in the answer text or in a cited quote."""
+    if refused:
+        return False
+    texts = [_MARKER.sub(" ", answer.get("answer") or "")]
+    texts += [c.get("quote") or "" for c in answer.get("citations") or []]
+    haystacks = [normalise(t) for t in texts]
+    return any(normalise(ref) in h for ref in q.answer for h in haystacks)
+
+
+def _verdict(q: Question, refused: bool, rank: int | None) -> str:
+    """One of: found at rank r, missed, wrongly refused, wrongly answered, correctly refused."""
+    if not q.answerable:
+        return "correctly refused" if refused else "wrongly answered"
+    if refused:
+        return "wrongly refused"
+    if not q.evidence:
+        return "answered (no gold)"
+    return f"found at rank {rank}" if rank else "missed"
+
+
+def summarise(results: list[dict[str, Any]], settings_description: dict[str, Any]) -> dict:
+    """The summary.json object: the contract's metrics, ``errors``, ``settings`` and ``created``."""
+    ms = [r["metrics"] for r in results]
+    answerable = [r["metrics"] for r in results if r["answerable"]]
+    scored = [r["metrics"] for r in results if r["answerable"] and r.get("gold")]
+    unanswerable = [r["metrics"] for r in results if not r["answerable"]]
+    s: dict[str, Any] = {"questions": len(results), "answerable": len(answerable)}
+    s["errors"] = sum(m["verdict"] == "error" for m in ms)
+    for k in ("hit@1", "hit@3", "hit@5"):
+        s[k] = _mean(bool(m[k]) for m in scored)
+    s["mrr"] = _mean(m["rr"] or 0.0 for m in scored)
+    s["recall@5"] = _mean(m["recall@5"] or 0.0 for m in scored)
+    answered = [m for m in ms if m["citation_precision"] is not None]
+    cited = sum(m["n_citations"] for m in answered)
+    s["citation_precision"] = (
+        _round(sum(len(m["found_by"]) for m in answered) / cited) if cited else None
+    )
+    s["refusal_accuracy"] = _mean(m["refused"] for m in unanswerable)
+    s["false_refusals"] = _mean(m["refused"] for m in answerable)
+    s["answer_match"] = _mean(m["answer_match"] for m in ms if m["answer_match"] is not None)
+    latencies = sorted(r["latency_ms"] for r in results if r.get("latency_ms") is not None
+                       and "error" not in r)  # fmt: skip
+    s["latency_ms_p50"] = _percentile(latencies, 50)
+    s["latency_ms_p95"] = _percentile(latencies, 95)
+    s["settings"] = settings_description
+    s["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return s
+
+
+def _round(x: float) -> float:
+    return round(x, 4)
+
+
+def _mean(values: Iterable[float | bool]) -> float | None:
+    """The mean rounded to 4 places, or None for no values."""
+    vals = [float(v) for v in values]
+    return _round(sum(vals) / len(vals)) if vals else None
+
+
+def _percentile(sorted_values: list[float], p: float) -> float | None:
+    """The p-th percentile with linear interpolation (numpy's default), or None for no values."""
+    if not sorted_values:
+        return None
+    pos = (len(sorted_values) - 1) * p / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return round(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo), 1)
+
+
+def run_eval(
+    ask: Callable[[Question], dict[str, Any]],
+    questions: list[Question],
+    out_dir: Path,
+    settings_description: dict[str, Any],
+    progress: Callable[[int, str], Any] | None = None,
+) -> dict[str, Any]:
+    """The summary of a run; writes results.jsonl (as it goes), summary.json and report.html.
+
+    ``progress(total, desc)`` may return a tqdm-like bar (``update(n)``, ``close()``).
+    """
+    from assistant.report import render_report
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bar = progress(len(questions), "Evaluating") if progress else None
+    results = []
+    try:
+        with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
+            for q in questions:
+                results.append(_run_one(ask, q))
+                f.write(json.dumps(results[-1], ensure_ascii=False) + "\n")
+                f.flush()
+                if bar:
+                    bar.update(1)
+    finally:
+        if bar:
+            bar.close()
+    summary = summarise(results, settings_description)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "report.html").write_text(render_report(summary, results), encoding="utf-8")
+    return summary
+
+
+def _run_one(ask: Callable[[Question], dict[str, Any]], q: Question) -> dict[str, Any]:
+    """One results.jsonl record: id, the answer object, answerable, gold, references, metrics."""
+    started = time.perf_counter()
+    try:
+        answer = ask(q)
+        if hasattr(answer, "to_dict"):
+            answer = answer.to_dict()
+        error = None
+    except AssistantError as e:
+        error, answer = {"message": str(e), "type": type(e).__name__}, {}
+    except Exception as e:  # a bug: keep the traceback in the results, go on with the rest
+        error = {"message": f"{type(e).__name__}: {e}", "type": type(e).__name__,
+                 "traceback": traceback.format_exc()}  # fmt: skip
+        answer = {}
+    if error:
+        answer = {"question": q.question, "answer": "", "refused": False, "citations": [],
+                  "latency_ms": round((time.perf_counter() - started) * 1000, 1)}  # fmt: skip
+    record = {"id": q.id, "question": q.question, **answer, "answerable": q.answerable}
+    record["gold"] = [asdict(g) for g in q.evidence]
+    if q.answer:
+        record["reference_answers"] = list(q.answer)
+    metrics = question_metrics(q, answer)
+    if error:
+        record["error"] = error
+        metrics.update(verdict="error", citation_precision=None, answer_match=None)
+        if q.answer and q.answerable:
+            metrics["answer_match"] = False
+    record["metrics"] = metrics
+    return record
+
+
+def _load_run(run: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(summary, results by id) of a run directory (or of its summary.json)."""
+    run = Path(run)
+    run_dir = run.parent if run.is_file() else run
+    summary_path, results_path = run_dir / "summary.json", run_dir / "results.jsonl"
+    if not summary_path.is_file():
+        raise NotFoundError(f"No summary.json in {run_dir}: is it an `assistant eval` output?")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    results: dict[str, dict[str, Any]] = {}
+    if results_path.is_file():
+        for line in results_path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                results[r["id"]] = r
+    return summary, results
+
+
+def _fmt(value: Any, latency: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1f}" if latency else f"{value:.3f}"
+
+
+def compare(run_a: Path, run_b: Path) -> str:
+    """Text: each metric old → new with its change, then the questions whose verdict changed."""
+    (sa, ra), (sb, rb) = _load_run(run_a), _load_run(run_b)
+    lines = [f"{'metric':<20}{'old':>10}{'new':>10}{'change':>10}"]
+    for key in ("questions", "answerable", *SHARE_KEYS, *LATENCY_KEYS):
+        a, b, lat = sa.get(key), sb.get(key), key in LATENCY_KEYS
+        if key in ("questions", "answerable"):
+            old, new = str(a), str(b)
+            change = f"{b - a:+d}" if isinstance(a, int) and isinstance(b, int) and a != b else ""
+        else:
+            old, new = _fmt(a, lat), _fmt(b, lat)
+            change = "" if a is None or b is None else (f"{b - a:+.1f}" if lat else f"{b - a:+.3f}")
+        lines.append(f"{key:<20}{old:>10}{new:>10}{change:>10}")
+    changed = []
+    for qid, new_r in rb.items():
+        old_r = ra.get(qid)
+        old_v = old_r["metrics"]["verdict"] if old_r else "(not in old run)"
+        if old_v != new_r["metrics"]["verdict"]:
+            new_v = new_r["metrics"]["verdict"]
+            changed.append(f"  {qid}: {old_v} → {new_v}  {new_r['question']}")
+    changed += [f"  {qid}: {r['metrics']['verdict']} → (not in new run)  {r['question']}"
+                for qid, r in ra.items() if qid not in rb]  # fmt: skip
+    lines.append("")
+    lines.append(f"Verdict changes: {len(changed)} of {len(rb)} questions")
+    return "\n".join(lines + changed)
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """A fixed-width terminal table of a summary's metrics."""
+    head = f"{summary['questions']} questions, {summary['answerable']} answerable"
+    if summary.get("errors"):
+        head += f", {summary['errors']} FAILED with an error (see results.jsonl)"
+    rows = [(k, _fmt(summary.get(k))) for k in SHARE_KEYS]
+    rows += [(k, _fmt(summary.get(k), latency=True)) for k in LATENCY_KEYS]
+    width = max(len(k) for k, _ in rows)
+    rule = "─" * (width + 12)
+    body = [f"{k:<{width}}  {v:>10}" for k, v in rows]
+    return "\n".join([head, rule, *body, rule])

@@ -124,9 +124,9 @@ def compose(
             break
         if p.chunk_id in used:
             continue
-        ev = best_of.get(p.chunk_id)
-        a, b = (ev.start, ev.end) if ev else _best_sentence(p)
-        cite(p, a, b, ev.support if ev else 0.0)
+        best = best_of.get(p.chunk_id)
+        a, b = (best.start, best.end) if best else _best_sentence(p)
+        cite(p, a, b, best.support if best else 0.0)
     if refused:
         return Answer(question, REFUSAL, True, citations, support=support)
     return Answer(question, " ".join(statements), False, citations, support=support)

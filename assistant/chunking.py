@@ -112,16 +112,16 @@ def chunk_article(
         neighbours = " ".join(p.text for p in paragraphs[max(0, i - w) : i + w + 1])
         head = heading_of.get(para.paragraph)
         lexical = "\n".join(x for x in (context, head, neighbours) if x)
-        for a, b in _split_long(para, title, settings, count):
-            text = para.text[a:b]
+        for lo, hi in _split_long(para, title, settings, count):
+            text = para.text[lo:hi]
             chunks.append(
                 Chunk(
                     id=f"{article.id}:{len(chunks)}",
                     article_id=article.id,
                     position=len(chunks),
                     paragraph=para.paragraph,
-                    start=para.start + a,
-                    end=para.start + b,
+                    start=para.start + lo,
+                    end=para.start + hi,
                     text=text,
                     heading=head,
                     dense_text=f"{title}\n{text}" if title else text,

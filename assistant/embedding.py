@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import threading
 import warnings
@@ -71,6 +72,8 @@ def _offline() -> None:
     """Make sure no Hugging Face library tries the network."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def model_dir() -> Path:
@@ -212,7 +215,14 @@ def _quantize_int8(source: Path, target: Path) -> None:
 
     tmp = _temp_path(target)
     try:
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        # onnxruntime's quantizer logs advice on the root logger; users need not see it
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            root.setLevel(level)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

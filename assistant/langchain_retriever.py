@@ -26,10 +26,17 @@ class AssistantRetriever(BaseRetriever):
                 page_content=p.text,
                 id=p.chunk_id,
                 metadata={
-                    "article_id": p.article_id, "paragraph": p.paragraph, "title": p.title,
-                    "author": p.author, "outlet": p.outlet, "published": p.published,
-                    "url": p.url, "start": p.start, "end": p.end, "score": p.score,
+                    "article_id": p.article_id,
+                    "paragraph": p.paragraph,
+                    "title": p.title,
+                    "author": p.author,
+                    "outlet": p.outlet,
+                    "published": p.published,
+                    "url": p.url,
+                    "start": p.start,
+                    "end": p.end,
+                    "score": p.score,
                 },
-            )  # fmt: skip
+            )
             for p in self.assistant.passages(query, k=self.k, filters=self.filters)
         ]

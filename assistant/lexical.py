@@ -9,6 +9,7 @@ current one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -22,9 +23,158 @@ import numpy as np
 
 # A stopword list longer than bm25s' built-in 33 words: question words carry no topic.
 STOPWORDS = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "also", "did", "does", "said", "says", "say", "according", "whether", "mr", "mrs", "ms", "dr", "s", "t"]
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "did",
+        "does",
+        "said",
+        "says",
+        "say",
+        "according",
+        "whether",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "s",
+        "t",
+    ]
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _bm25s() -> Any:
+    """The bm25s module, quietened (it sets its own logger to DEBUG on import)."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 @cache
@@ -61,9 +211,7 @@ class LexicalIndex:
         self, ids: Sequence[str], article_ids: Sequence[str], texts: Sequence[str], generation: int
     ) -> None:
         """Index these passages and save the result atomically."""
-        import bm25s
-
-        model = bm25s.BM25()
+        model = _bm25s().BM25()
         corpus = [terms(t) for t in texts]
         if corpus:
             model.index(corpus, show_progress=False)
@@ -103,10 +251,8 @@ class LexicalIndex:
                 return False
             model = None
             if meta["ids"]:
-                import bm25s
-
                 try:
-                    model = bm25s.BM25.load(str(self.root), mmap=False, show_progress=False)
+                    model = _bm25s().BM25.load(str(self.root), mmap=False, show_progress=False)
                 except Exception:
                     return False
             self._set(model, meta["ids"], meta["articles"], generation)

@@ -195,16 +195,16 @@ class Library:
         on_result: Callable[[AddResult], None] | None = None,
     ) -> list[AddResult]:
         """Clean, check and store each article, then bring the index up to date."""
-        flags = {k: v for k, v in (flags or {}).items() if v}
-        if flags.get("published"):
-            flags["published"] = cleaning_date(flags["published"])
+        given = {k: v for k, v in (flags or {}).items() if v}
+        if given.get("published"):
+            given["published"] = cleaning_date(given["published"])
         results: list[AddResult] = []
         with self.write_lock():
             self.check_manifest()
             self.refresh_catalog()
             signatures = list(self.catalog.signatures())
             for item in items:
-                result = self._add_one(item, flags, force, signatures)
+                result = self._add_one(item, given, force, signatures)
                 results.append(result)
                 if on_result:
                     on_result(result)

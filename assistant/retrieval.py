@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def retrieve(
     order = sorted(fused, key=lambda c: -fused[c])[: max(n, 1) * 2]
     rows = library.catalog.chunks(order)
     dense_of, lex_of = dict(dense), dict(lexical)
-    articles = {}
+    articles: dict[str, Any] = {}
     passages: list[Passage] = []
     for cid in order:
         row = rows.get(cid)

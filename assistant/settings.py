@@ -82,7 +82,9 @@ class Settings:
             chroma_url=env.get("ASSISTANT_CHROMA_URL") or None,
             embedding=EmbeddingSettings(
                 runtime=env.get("ASSISTANT_EMBEDDING_RUNTIME", EmbeddingSettings.runtime),
-                cache_dir=Path(env["ASSISTANT_MODEL_CACHE"]) if env.get("ASSISTANT_MODEL_CACHE") else None,
+                cache_dir=Path(env["ASSISTANT_MODEL_CACHE"])
+                if env.get("ASSISTANT_MODEL_CACHE")
+                else None,
             ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}

@@ -26,9 +26,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path
-) -> Iterator[None]:
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> Iterator[None]:
     """Every test runs in its own directory with a fresh corpus/ and indexes/."""
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
@@ -62,7 +60,13 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory, model_cache: Path)
         index_dir=root / "indexes",
     )
     a = Assistant(s)
-    sources = [str(SEED), *(str(DATA / n) for n in ("plain_globe.txt", "html_with_nav.html", "markdown_frontmatter.md"))]
+    sources = [
+        str(SEED),
+        *(
+            str(DATA / n)
+            for n in ("plain_globe.txt", "html_with_nav.html", "markdown_frontmatter.md")
+        ),
+    ]
     results = a.add(read_sources(sources, s.ingest))
     assert all(r.status == "added" for r in results), results
     a.close()

@@ -30,7 +30,10 @@ def test_seed_added_as_is_is_clean_and_attributed(capsys: pytest.CaptureFixture[
     assert run("add", str(SEED)) == 0
     assert capsys.readouterr().out.strip() == f"{SEED_ID} added"
     article = Corpus(Path("corpus")).read(SEED_ID)
-    assert article.title == "Commentary: Could Trump really walk away after Ukraine rejects ‘final offer’ peace deal?"
+    assert (
+        article.title
+        == "Commentary: Could Trump really walk away after Ukraine rejects ‘final offer’ peace deal?"
+    )
     assert (article.author, article.outlet, article.published) == ("Stefan Wolff", "CNA", None)
     text = Path(f"corpus/{SEED_ID}.md").read_text()
     assert text.startswith("---\nid: 000_7112adcedfa7c1bb\n")
@@ -58,17 +61,25 @@ def test_list_show_remove(capsys: pytest.CaptureFixture[str]) -> None:
     assert "No article 'no-such-id'" in capsys.readouterr().err
 
 
-def test_duplicates_are_refused_and_change_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_duplicates_are_refused_and_change_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run("add", str(SEED)) == 0
     before = Path(f"corpus/{SEED_ID}.md").read_text()
     # the same article with other whitespace, other boilerplate and another file name
     raw = SEED.read_text()
     variant = tmp_path / "copy.txt"
-    variant.write_text("Advertisement\n\n" + raw.replace("\n\n", "\n\n\n").replace(" ", "  ") + "\n\nShare this article\n")
+    variant.write_text(
+        "Advertisement\n\n"
+        + raw.replace("\n\n", "\n\n\n").replace(" ", "  ")
+        + "\n\nShare this article\n"
+    )
     # a syndicated copy: new headline, trimmed ending
     body = raw.split("BIRMINGHAM:", 1)[1].split("Stefan Wolff is Professor")[0]
     syndicated = tmp_path / "syndicated.txt"
-    syndicated.write_text("Could Trump walk away from Ukraine talks?\n\nBIRMINGHAM:" + body[: int(len(body) * 0.9)])
+    syndicated.write_text(
+        "Could Trump walk away from Ukraine talks?\n\nBIRMINGHAM:" + body[: int(len(body) * 0.9)]
+    )
     capsys.readouterr()
     assert run("add", str(SEED), str(variant), str(syndicated)) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -81,7 +92,9 @@ def test_duplicates_are_refused_and_change_nothing(tmp_path: Path, capsys: pytes
     assert len(corpus_files()) == 2
 
 
-def test_bad_input_gets_one_line_and_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_gets_one_line_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cases = {
         "empty.txt": b"",
         "blank.txt": b"  \n\n \t\n",
@@ -94,7 +107,9 @@ def test_bad_input_gets_one_line_and_changes_nothing(tmp_path: Path, capsys: pyt
     for name in cases:
         assert run("add", "--max-bytes", "100000", str(tmp_path / name)) == 1, name
         out = capsys.readouterr().out.strip()  # one line per article, on stdout (CONTRACTS.md)
-        assert out.count("\n") == 0 and out.startswith(str(tmp_path / name)) and " error: " in out, out
+        assert (
+            out.count("\n") == 0 and out.startswith(str(tmp_path / name)) and " error: " in out
+        ), out
     assert run("add", str(tmp_path / "missing.txt")) == 1
     assert "no such file" in capsys.readouterr().out
     for url in ("file:///etc/passwd", "ftp://example.org/x.txt"):
@@ -104,7 +119,9 @@ def test_bad_input_gets_one_line_and_changes_nothing(tmp_path: Path, capsys: pyt
     assert not Path("corpus").exists() or not any(Path("corpus").iterdir())
 
 
-def test_directory_adds_good_files_and_reports_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_directory_adds_good_files_and_reports_bad(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = tmp_path / "inbox"
     d.mkdir()
     (d / "seed.txt").write_text(SEED.read_text())
@@ -118,10 +135,20 @@ def test_directory_adds_good_files_and_reports_bad(tmp_path: Path, capsys: pytes
     assert corpus_files() == ["notes.md", "seed.md"]
 
 
-def test_jsonl_import_keeps_ids_and_reports_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_jsonl_import_keeps_ids_and_reports_bad_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "bulk.jsonl"
     lines = [
-        json.dumps({"id": "doc-1", "title": "Ports", "text": "Rotterdam's port is congested by rerouted ships.", "outlet": "Review", "published": "2025-03-03"}),
+        json.dumps(
+            {
+                "id": "doc-1",
+                "title": "Ports",
+                "text": "Rotterdam's port is congested by rerouted ships.",
+                "outlet": "Review",
+                "published": "2025-03-03",
+            }
+        ),
         "{not json",
         json.dumps({"id": "doc-2", "text": "Central banks should talk less and act predictably."}),
         json.dumps({"id": "doc-3", "title": "No text"}),
@@ -137,16 +164,26 @@ def test_jsonl_import_keeps_ids_and_reports_bad_lines(tmp_path: Path, capsys: py
     assert (a.title, a.outlet, a.published) == ("Ports", "Review", "2025-03-03")
 
 
-def test_stdin_and_flags(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stdin_and_flags(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
     import sys
 
     text = "Why ports matter\n\nShipping lines rerouted hundreds of sailings to avoid new levies this year."
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
-    assert run("add", "-", "--author", "Jane Roe", "--outlet", "Harbour", "--published", "2025-01-02") == 0
+    assert (
+        run("add", "-", "--author", "Jane Roe", "--outlet", "Harbour", "--published", "2025-01-02")
+        == 0
+    )
     aid = capsys.readouterr().out.split()[0]
     a = Corpus(Path("corpus")).read(aid)
-    assert (a.title, a.author, a.outlet, a.published) == ("Why ports matter", "Jane Roe", "Harbour", "2025-01-02")
+    assert (a.title, a.author, a.outlet, a.published) == (
+        "Why ports matter",
+        "Jane Roe",
+        "Harbour",
+        "2025-01-02",
+    )
     assert run("add", "-", "--published", "yesterday") == 1
 
 
@@ -181,11 +218,15 @@ def test_url_import(web_server: str, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert len(corpus_files()) == 1
 
 
-def test_hand_edit_and_incremental_index(assistant: Assistant, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hand_edit_and_incremental_index(
+    assistant: Assistant, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run("add", str(SEED), str(DATA / "plain_globe.txt")) == 0
     lib = assistant.library
     path = Path(f"corpus/{SEED_ID}.md")
-    path.write_text(path.read_text().replace("The question is whether", "The real question is whether"))
+    path.write_text(
+        path.read_text().replace("The question is whether", "The real question is whether")
+    )
     report = lib.sync()
     assert (report.indexed, report.removed) == (1, 0)  # only the edited article re-embedded
     hits = assistant.passages("The real question is whether either is a realistic outcome", k=1)
@@ -200,7 +241,9 @@ def test_crash_between_corpus_write_and_index_is_repaired(assistant: Assistant) 
     """An article written to corpus/ whose indexing never happened is indexed by the next sync."""
     assert run("add", str(SEED)) == 0
     Corpus(Path("corpus")).write(
-        Corpus(Path("corpus")).read(SEED_ID).__class__(id="orphan", body="Rotterdam dwell times rose by a third.")
+        Corpus(Path("corpus"))
+        .read(SEED_ID)
+        .__class__(id="orphan", body="Rotterdam dwell times rose by a third.")
     )
     Path("corpus/.orphan.123.tmp").write_text("half an article")
     assert assistant.library.needs_sync()
@@ -209,7 +252,9 @@ def test_crash_between_corpus_write_and_index_is_repaired(assistant: Assistant) 
     assert assistant.passages("Rotterdam dwell times", k=1)[0].article_id == "orphan"
 
 
-def test_settings_change_is_explained_and_rebuild_fixes_it(capsys: pytest.CaptureFixture[str]) -> None:
+def test_settings_change_is_explained_and_rebuild_fixes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert run("add", str(SEED)) == 0
     from dataclasses import replace
 
@@ -222,7 +267,9 @@ def test_settings_change_is_explained_and_rebuild_fixes_it(capsys: pytest.Captur
 
 
 def test_no_passage_exceeds_the_model_window(assistant: Assistant) -> None:
-    long_para = " ".join(f"Sentence number {i} talks about ports, tariffs and shipping lanes." for i in range(80))
+    long_para = " ".join(
+        f"Sentence number {i} talks about ports, tariffs and shipping lanes." for i in range(80)
+    )
     f = Path("long.md")
     f.write_text(f"# A very long paragraph\n\n{long_para}\n")
     assert run("add", str(f)) == 0

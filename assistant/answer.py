@@ -22,6 +22,13 @@ _WHEN = re.compile(r"\bwhen\s+(?:was|were|is)\b.*\b(?:published|written|posted|a
 _WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|website)\b|\bwhere\s+was\b.*\bpublished", re.I)  # fmt: skip
 
 
+METADATA_WORDS = re.compile(
+    r"\b(?:who|wrote|writes|written|authored|author|penned|when|published|posted|which|what|"
+    r"outlet|publication|newspaper|site|website|where|was|were|is|the|article|piece|op-ed)\b",
+    re.IGNORECASE,
+)
+
+
 def metadata_kind(question: str) -> str | None:
     """ "author", "published" or "outlet" when the question asks about an article itself."""
     if _WHO.search(question):

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from assistant import answer as answering
 from assistant import conversation, evidence
 from assistant.errors import InputError
+from assistant.lexical import terms
 from assistant.library import AddResult, Library, ProgressFactory
 from assistant.retrieval import retrieve
 from assistant.settings import Settings
@@ -30,6 +32,7 @@ class Assistant:
     ) -> None:
         self.settings = settings or Settings()
         self.library = Library(self.settings, progress)
+        self._titles: tuple[int, dict[str, set[str]]] | None = None
 
     def close(self) -> None:
         self.library.close()
@@ -73,17 +76,25 @@ class Assistant:
         )
         lib = self.library
         lib.check_manifest()
-        found = retrieve(
-            lib, resolved.query, filters, n=max(k, 8), boost_articles=resolved.boost_articles
-        )
+        lib.ensure_lexical()
+        n = max(k, 8)
+        found = retrieve(lib, resolved.query, filters, n=n, boost_articles=resolved.boost_articles)
+        meta_passage = None
+        if answering.metadata_kind(question):
+            # "who wrote the commentary ...?": find the article first, then answer inside it
+            aid = self._article_named(resolved.query, found.passages, resolved.boost_articles)
+            if aid:
+                found = retrieve(lib, resolved.query, filters, n=n, only_articles=[aid])
+                meta_passage = self._passage_naming_author(aid) or (
+                    found.passages[0] if found.passages else None
+                )
         scored = evidence.score_sentences(
-            resolved.query, found.query_vector, found.passages, lib.embed
+            resolved.query, found.query_vector, found.passages, lib.embed, idf=lib.lexical.idf
         )
         if resolved.is_follow_up and turns:
             said = set(turns[-1].quotes)
             scored = [e for e in scored if e.quote not in said] or scored
         chosen = evidence.choose(scored)
-        meta_passage = _meta_passage(chosen, found.passages)
         result = answering.compose(
             question,
             chosen,
@@ -96,6 +107,57 @@ class Assistant:
         result.resolved_question = resolved.query
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _article_named(
+        self, question: str, passages: Sequence[Passage], recent: Sequence[str]
+    ) -> str | None:
+        """The article a question about an article means: its title's words, else the context."""
+        if recent:
+            return recent[0]
+        q = set(terms(answering.METADATA_WORDS.sub(" ", question)))
+        titles = self._title_terms()
+        n = max(1, len(titles))
+        df: dict[str, int] = {}
+        for ts in titles.values():
+            for t in ts & q:
+                df[t] = df.get(t, 0) + 1
+        rank = {p.article_id: i for i, p in reversed(list(enumerate(passages)))}
+        best, best_key = None, (0.0, 0)
+        for aid, ts in titles.items():
+            key = (sum(math.log(1 + n / df[t]) for t in ts & q), -rank.get(aid, 99))
+            if key[0] > 0 and key > best_key:
+                best, best_key = aid, key
+        return best or (passages[0].article_id if passages else None)
+
+    def _title_terms(self) -> dict[str, set[str]]:
+        """Each article's title, outlet and author as index terms (cached per catalog state)."""
+        generation = self.library.catalog.generation()
+        if self._titles is None or self._titles[0] != generation:
+            rows = self.library.catalog.articles()
+            self._titles = (
+                generation,
+                {
+                    r.id: set(terms(" ".join(x for x in (r.title, r.outlet, r.author) if x)))
+                    for r in rows
+                },
+            )
+        return self._titles[1]
+
+    def _passage_naming_author(self, article_id: str) -> Passage | None:
+        """The passage of an article that names its author (a bio line), if any."""
+        row = self.library.catalog.article(article_id)
+        if row is None or not row.author:
+            return None
+        surname = row.author.split()[-1]
+        chunks = self.library.catalog.chunks(self.library.catalog.chunk_ids_of(article_id))
+        for c in sorted(chunks.values(), key=lambda c: -c.position):  # bio lines come last
+            if surname in c.text:
+                return Passage(
+                    chunk_id=c.id, article_id=article_id, paragraph=c.paragraph, start=c.start,
+                    end=c.end, text=c.text, heading=c.heading, title=row.title, author=row.author,
+                    outlet=row.outlet, published=row.published, url=row.url, score=1.0,
+                )  # fmt: skip
+        return None
 
     def as_retriever(self, k: int = 5, filters: Filters | None = None) -> Any:
         """A LangChain retriever over this library (``Document``s with our metadata)."""
@@ -111,14 +173,6 @@ class Assistant:
             filters,
             n=k,
         ).passages
-
-
-def _meta_passage(
-    chosen: Sequence[evidence.Evidence], passages: Sequence[Passage]
-) -> Passage | None:
-    if chosen:
-        return chosen[0].passage
-    return passages[0] if passages else None
 
 
 def _turn_fields(t: dict[str, Any]) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def summarise(results: list[dict[str, Any]], settings_description: dict[str, Any
     """The summary.json object: the contract's metrics, ``errors``, ``settings`` and ``created``."""
     ms = [r["metrics"] for r in results]
     answerable = [r["metrics"] for r in results if r["answerable"]]
-    scored = [r["metrics"] for r in results if r["answerable"] and r.get("gold")]
+    scored = [m for m in answerable if m.get("gold_found")]  # answerable with gold evidence
     unanswerable = [r["metrics"] for r in results if not r["answerable"]]
     s: dict[str, Any] = {"questions": len(results), "answerable": len(answerable)}
     s["errors"] = sum(m["verdict"] == "error" for m in ms)

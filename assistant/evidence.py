@@ -51,10 +51,13 @@ class Evidence:
         return max(0.0, 0.6 * self.dense + 0.4 * self.coverage)
 
 
-def _coverage(q_terms: set[str], text: str) -> float:
-    if not q_terms:
+def _coverage(weights: dict[str, float], text: str) -> float:
+    """Share of the question's term weight (IDF) that the text contains."""
+    total = sum(weights.values())
+    if not total:
         return 0.0
-    return len(q_terms & set(terms(text))) / len(q_terms)
+    present = set(terms(text))
+    return sum(w for t, w in weights.items() if t in present) / total
 
 
 def score_sentences(
@@ -63,9 +66,14 @@ def score_sentences(
     passages: Sequence[Passage],
     embed: Callable[[Sequence[str]], np.ndarray],
     max_passages: int = 6,
+    idf: Callable[[Sequence[str]], dict[str, float]] | None = None,
 ) -> list[Evidence]:
-    """Every sentence of the first ``max_passages`` passages, scored, best first."""
-    q_terms = set(terms(question))
+    """Every sentence of the first ``max_passages`` passages, scored, best first.
+
+    ``idf`` weighs the question's words (rare words count more); without it all count the same.
+    """
+    q_list = sorted(set(terms(question)))
+    q_terms = idf(q_list) if idf else dict.fromkeys(q_list, 1.0)
     spans: list[tuple[int, int, int]] = []  # (passage index, start, end)
     for i, p in enumerate(passages[:max_passages]):
         spans.extend((i, a, b) for a, b in sentence_spans(p.text))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -277,3 +278,21 @@ class LexicalIndex:
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
         return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of each term over the passages (unknown terms: the highest).
+
+        A word the corpus never uses weighs most: a question about it is probably not covered.
+        """
+        with self._lock:
+            model = self._model
+        if model is None:
+            return {t: 1.0 for t in query_terms}
+        n = model.scores["num_docs"]
+        indptr = model.scores["indptr"]
+        out = {}
+        for t in query_terms:
+            col = model.vocab_dict.get(t)
+            df = 0 if col is None else int(indptr[col + 1] - indptr[col])
+            out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out

@@ -164,8 +164,10 @@ def _question(
         return None
     before = len(problems)
     for key in record:
+        # a likely typo ("evidance") only when the real field is absent: sets carry extra
+        # fields of their own ("evidence_text", "evidence_spans") that must load
         close = difflib.get_close_matches(str(key), FIELDS, n=1, cutoff=0.75)
-        if key not in FIELDS and close:
+        if key not in FIELDS and close and close[0] not in record:
             problems.append(f'{where}: unknown field "{key}" (did you mean "{close[0]}"?)')
 
     raw_id = record.get("id")
@@ -215,6 +217,8 @@ def _texts(value: Any, where: str, name: str, from_csv: bool, problems: list[str
     if isinstance(value, str):
         parts = value.split("|") if from_csv else [value]
         return [p.strip() for p in parts if p.strip()]
+    if isinstance(value, list) and all(isinstance(v, list) for v in value):
+        value = [v for group in value for v in group]  # variants grouped per answer (RGB): any counts
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return [v.strip() for v in value if v.strip()]
     problems.append(f'{where}: "{name}" must be text or a list of texts')

@@ -35,10 +35,13 @@ def retrieve(
     filters: Filters | None = None,
     n: int = 10,
     boost_articles: Sequence[str] = (),
+    only_articles: Sequence[str] | None = None,
 ) -> Retrieved:
-    """The ``n`` best passages for ``query`` within the filters."""
+    """The ``n`` best passages for ``query`` within the filters (and ``only_articles``, if given)."""
     s = library.settings.answer
     allowed = library.allowed_articles(filters or Filters())
+    if only_articles is not None:
+        allowed = [a for a in only_articles if allowed is None or a in set(allowed)]
     if allowed is not None and not allowed:
         return Retrieved([], None)
     allowed_set = None if allowed is None else set(allowed)

@@ -1,0 +1,135 @@
+"""Retrieval and answer quality, side by side in one run: this pipeline, the LangChain tutorial
+recipe and BM25 alone, on seed-dev (the seed among 500 distractors) and the public sets.
+
+    .venv/bin/python benchmarks/quality.py                  # all sets, all systems
+    .venv/bin/python benchmarks/quality.py --sets seed --systems ours
+
+The LangChain recipe: RecursiveCharacterTextSplitter(1000, 200) + Chroma + HuggingFaceEmbeddings
+(the same MiniLM), top-k similarity. BM25 alone: bm25s over those same chunks. Neither refuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import EvalSet, load_set, passages_answer, score, table  # noqa: E402
+
+from assistant.api import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from assistant.sources import RawDoc  # noqa: E402
+
+K = 5
+
+
+def build_ours(es: EvalSet, work: Path, settings_kw: dict[str, Any]) -> Assistant:
+    """Our library for the set, built once per settings fingerprint and reused."""
+    base = Settings.from_env(corpus_dir=work / "corpus", index_dir=work / "indexes", **settings_kw)
+    a = Assistant(base)
+    if not (work / "corpus").exists():
+        docs = [RawDoc(str(p), p.read_text(), "text", id=p.stem) for p in es.raw_files]
+        docs += [
+            RawDoc(f"{es.name}:{r['id']}", r["text"], "record", {"title": r["title"]} if r.get("title") else {},
+                   id=r["id"], id_given=True)
+            for r in es.records
+        ]  # fmt: skip
+        started = time.perf_counter()
+        results = a.add(docs)
+        bad = [r for r in results if r.status != "added"]
+        print(f"  built {es.name}: {len(results) - len(bad)} articles in {time.perf_counter() - started:.0f} s"
+              f" ({len(bad)} not added)", file=sys.stderr)  # fmt: skip
+    a.ensure_index()
+    return a
+
+
+def run_ours(es: EvalSet, work: Path, answer_kw: dict[str, Any]) -> dict[str, Any]:
+    a = build_ours(es, work, {})
+    a.settings = a.library.settings = a.settings.with_answer(**answer_kw)
+    a.ask("warm up")
+    return score(es.questions, lambda q: a.ask(q.question, k=K).to_dict(), a.settings.describe())
+
+
+def _langchain_chunks(es: EvalSet) -> list[Any]:
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    docs = [Document(page_content=p.read_text(), metadata={"article_id": p.stem}) for p in es.raw_files]
+    docs += [Document(page_content=r["text"], metadata={"article_id": r["id"]}) for r in es.records]
+    return RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+
+
+def run_langchain(es: EvalSet, work: Path) -> dict[str, Any]:
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    from assistant.embedding import model_dir
+
+    emb = HuggingFaceEmbeddings(model_name=str(model_dir()), model_kwargs={"device": "cpu"})
+    client = chromadb.PersistentClient(str(work / "langchain"), settings=chromadb.config.Settings(anonymized_telemetry=False))
+    store = Chroma(collection_name="tutorial", embedding_function=emb, client=client)
+    if store._collection.count() == 0:
+        chunks = _langchain_chunks(es)
+        for i in range(0, len(chunks), 2000):
+            store.add_documents(chunks[i : i + 2000])
+    store.similarity_search("warm up", k=1)
+
+    def ask(q: Any) -> dict[str, Any]:
+        hits = store.similarity_search_with_score(q.question, k=K)
+        return passages_answer(q.question, [(d.metadata["article_id"], d.page_content, 1 - s) for d, s in hits])
+
+    return score(es.questions, ask, {"system": "langchain-tutorial"})
+
+
+def run_bm25(es: EvalSet) -> dict[str, Any]:
+    from assistant.lexical import LexicalIndex
+
+    chunks = _langchain_chunks(es)
+    tmp = Path("/tmp/assistant-bench-bm25")
+    shutil.rmtree(tmp, ignore_errors=True)
+    index = LexicalIndex(tmp)
+    ids = [str(i) for i in range(len(chunks))]
+    index.build(ids, [c.metadata["article_id"] for c in chunks], [c.page_content for c in chunks], 0)
+
+    def ask(q: Any) -> dict[str, Any]:
+        hits = index.search(q.question, K)
+        return passages_answer(q.question, [(chunks[int(i)].metadata["article_id"], chunks[int(i)].page_content, s) for i, s in hits])
+
+    return score(es.questions, ask, {"system": "bm25"})
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sets", default="seed,hotpotqa,rgb")
+    p.add_argument("--systems", default="ours,langchain,bm25")
+    p.add_argument("--work", default="/tmp/assistant-bench", help="where libraries are built and reused")
+    p.add_argument("--answer", default="{}", help='answer settings to try, as JSON, e.g. \'{"refuse_below": 0.4}\'')
+    p.add_argument("--json", help="also write the summaries to this file")
+    args = p.parse_args()
+    rows = []
+    for name in args.sets.split(","):
+        es = load_set(name)
+        work = Path(args.work) / name
+        for system in args.systems.split(","):
+            print(f"{name} / {system} ...", file=sys.stderr)
+            if system == "ours":
+                s = run_ours(es, work / "ours", json.loads(args.answer))
+            elif system == "langchain":
+                s = run_langchain(es, work)
+            else:
+                s = run_bm25(es)
+            rows.append((f"{name} ({len(es.questions)} q)", system, s))
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps([{"set": a, "system": b, **c} for a, b, c in rows], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -218,7 +218,9 @@ def _texts(value: Any, where: str, name: str, from_csv: bool, problems: list[str
         parts = value.split("|") if from_csv else [value]
         return [p.strip() for p in parts if p.strip()]
     if isinstance(value, list) and all(isinstance(v, list) for v in value):
-        value = [v for group in value for v in group]  # variants grouped per answer (RGB): any counts
+        value = [
+            v for group in value for v in group
+        ]  # variants grouped per answer (RGB): any counts
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return [v.strip() for v in value if v.strip()]
     problems.append(f'{where}: "{name}" must be text or a list of texts')

@@ -46,7 +46,7 @@ SEED_EXAMPLES = (
 )
 ANY_OUTLET = "Any outlet"
 UPLOAD_TYPES = (".txt", ".md", ".html", ".jsonl")
-TABLE_HEADERS = ["id", "title", "author", "outlet", "published", "passages"]
+TABLE_HEADERS = ["title", "author", "outlet", "published", "passages", "id"]
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 # --- rendering: every value escaped ------------------------------------------------------------
@@ -202,8 +202,8 @@ def table_rows(rows: Sequence["ArticleRow"], search: str = "") -> list[list[Any]
     needle = (search or "").strip().casefold()
     out = []
     for r in sorted(rows, key=lambda r: ((r.title or r.id).casefold(), r.id)):
-        row = [r.id, r.title or "", r.author or "", r.outlet or "", r.published or "", r.n_passages]
-        if needle and not any(needle in str(v).casefold() for v in row[:5]):
+        row = [r.title or "", r.author or "", r.outlet or "", r.published or "", r.n_passages, r.id]
+        if needle and not any(needle in str(v).casefold() for v in row):
             continue
         out.append(row)
     return out
@@ -235,6 +235,7 @@ CSS = """
 .ca-para { margin: .5rem 0; padding: .3rem .5rem; border-radius: 6px; }
 .ca-para.ca-cited { background: var(--color-accent-soft); outline: 2px solid var(--border-color-accent); }
 .ca-pn { display: inline-block; min-width: 2rem; font-size: .75rem; color: var(--body-text-color-subdued); }
+#ca-table table, #ca-table table * { font-family: var(--font); font-size: .9rem; }
 .ca-mono textarea { font-family: var(--font-mono); font-size: .85rem; }
 """
 
@@ -336,8 +337,9 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
     a = assistant
     ingest = settings.ingest
 
-    def fail(e: AssistantError) -> "gr.Error":
-        return gr.Error(str(e), print_exception=False)
+    def fail(e: AssistantError | str) -> "gr.Error":
+        # the toast renders its message as HTML, and messages may quote the user's input
+        return gr.Error(html.escape(str(e), quote=False), print_exception=False)
 
     def ask(
         question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any, k: Any
@@ -349,7 +351,7 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
         except AssistantError as e:
             raise fail(e) from None
         except (TypeError, ValueError) as e:
-            raise gr.Error(f"Invalid input: {e}", print_exception=False) from None
+            raise fail(f"Invalid input: {e}") from None
 
     # -- the API endpoint: the question alone is enough ----------------------------------------
     def api_ask(
@@ -421,11 +423,11 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
         row = evt.row_value or []
         if not row:
             return gr.skip(), gr.skip()
-        return row[0], view_article(row[0])
+        return row[-1], view_article(row[-1])
 
     def view_article(article_id: str) -> str:
         if not (article_id or "").strip():
-            raise gr.Error("Pick an article in the list, or type its id.", print_exception=False)
+            raise fail("Pick an article in the list, or type its id.")
         try:
             return article_html(a.library.corpus.read(article_id.strip()), prefix="corpus")
         except AssistantError as e:
@@ -434,7 +436,7 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
     def remove_article(article_id: str, search: str) -> tuple[Any, ...]:
         aid = (article_id or "").strip()
         if not aid:
-            raise gr.Error("Pick the article to remove first.", print_exception=False)
+            raise fail("Pick the article to remove first.")
         try:
             a.remove([aid])
         except AssistantError as e:
@@ -457,7 +459,7 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
         finally:
             relay.local.progress = None
         if not results:
-            raise gr.Error("Nothing to add.", print_exception=False)
+            raise fail("Nothing to add.")
         lines = [r.line() for r in results]
         if len(results) > 1:
             counts = {
@@ -496,9 +498,7 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
 
         paths = [Path(f) for f in files or []]
         if not paths:
-            raise gr.Error(
-                "Choose one or more .txt, .md, .html or .jsonl files.", print_exception=False
-            )
+            raise fail("Choose one or more .txt, .md, .html or .jsonl files.")
 
         def items() -> "Iterator[RawDoc | Failure]":
             for i, p in enumerate(paths):
@@ -523,7 +523,7 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
 
         url = (url or "").strip()
         if not url:
-            raise gr.Error("Type the address of an article, e.g. https://…", print_exception=False)
+            raise fail("Type the address of an article, e.g. https://…")
         progress(0, desc="Fetching")
         log = add_items(read_sources([url], ingest), {}, progress, 1)
         return (log, *refresh(search))
@@ -583,14 +583,17 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
                             label="Search the articles", placeholder="title, author, outlet, id…"
                         )
                         table = gr.Dataframe(
-                            headers=TABLE_HEADERS, datatype=["str", "str", "str", "str", "str", "number"],
+                            headers=TABLE_HEADERS, datatype=["str", "str", "str", "str", "number", "str"],
+                            column_widths=["34%", "14%", "13%", "13%", "9%", "17%"],
                             interactive=False, wrap=True, max_height=360, elem_id="ca-table",
                         )  # fmt: skip
                         with gr.Row():
                             picked = gr.Textbox(label="Article id", scale=3, elem_id="ca-picked")
                             view_btn = gr.Button("View", scale=1, min_width=70)
                             remove_btn = gr.Button("Remove", variant="stop", scale=1, min_width=70)
-                        status = gr.Textbox(label="Status", interactive=False, max_lines=1)
+                        status = gr.Textbox(
+                            label="Status", interactive=False, max_lines=1, elem_id="ca-status"
+                        )
                     with gr.Column(scale=2):
                         corpus_article = gr.HTML(
                             _article_placeholder("corpus"),
@@ -625,7 +628,7 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
                     with gr.Tab("Upload files"):
                         uploads = gr.File(
                             label=f"Files: .txt .md .html .jsonl, up to {ingest.max_bytes:,} bytes each",
-                            file_count="multiple", file_types=list(UPLOAD_TYPES), type="filepath",
+                            file_count="multiple", file_types=list(UPLOAD_TYPES), type="filepath", elem_id="ca-upload",
                         )  # fmt: skip
                         upload_btn = gr.Button("Add files", variant="primary")
                     with gr.Tab("From a URL"):

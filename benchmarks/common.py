@@ -59,7 +59,9 @@ def _records(folder: str) -> list[dict[str, Any]]:
 
 
 def score(
-    questions: list[Question], ask: Callable[[Question], dict[str, Any]], description: dict[str, Any]
+    questions: list[Question],
+    ask: Callable[[Question], dict[str, Any]],
+    description: dict[str, Any],
 ) -> dict[str, Any]:
     """The contract summary for one system on one set (answers timed per question)."""
     results = []
@@ -67,7 +69,14 @@ def score(
         started = time.perf_counter()
         answer = ask(q)
         answer.setdefault("latency_ms", (time.perf_counter() - started) * 1000)
-        results.append({**answer, "id": q.id, "answerable": q.answerable, "metrics": question_metrics(q, answer)})
+        results.append(
+            {
+                **answer,
+                "id": q.id,
+                "answerable": q.answerable,
+                "metrics": question_metrics(q, answer),
+            }
+        )
     return summarise(results, description)
 
 
@@ -81,7 +90,15 @@ def passages_answer(question: str, hits: list[tuple[str, str, float]]) -> dict[s
     return {"question": question, "answer": "", "refused": False, "citations": citations}
 
 
-COLUMNS = ("hit@1", "hit@5", "mrr", "recall@5", "refusal_accuracy", "false_refusals", "latency_ms_p50")
+COLUMNS = (
+    "hit@1",
+    "hit@5",
+    "mrr",
+    "recall@5",
+    "refusal_accuracy",
+    "false_refusals",
+    "latency_ms_p50",
+)
 
 
 def table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
@@ -92,7 +109,9 @@ def table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
         cells = []
         for c in COLUMNS:
             v = s.get(c)
-            cells.append("—" if v is None else (f"{v:.0f}" if c.startswith("latency") else f"{v:.3f}"))
+            cells.append(
+                "—" if v is None else (f"{v:.0f}" if c.startswith("latency") else f"{v:.3f}")
+            )
         lines.append(f"| {set_name} | {system} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -20,11 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import EvalSet, load_set, passages_answer, score, table  # noqa: E402
-
-from assistant.api import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.sources import RawDoc  # noqa: E402
+from assistant.api import Assistant
+from assistant.settings import Settings
+from assistant.sources import RawDoc
+from benchmarks.common import EvalSet, load_set, passages_answer, score, table
 
 K = 5
 
@@ -60,7 +59,9 @@ def _langchain_chunks(es: EvalSet) -> list[Any]:
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    docs = [Document(page_content=p.read_text(), metadata={"article_id": p.stem}) for p in es.raw_files]
+    docs = [
+        Document(page_content=p.read_text(), metadata={"article_id": p.stem}) for p in es.raw_files
+    ]
     docs += [Document(page_content=r["text"], metadata={"article_id": r["id"]}) for r in es.records]
     return RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
 
@@ -73,7 +74,9 @@ def run_langchain(es: EvalSet, work: Path) -> dict[str, Any]:
     from assistant.embedding import model_dir
 
     emb = HuggingFaceEmbeddings(model_name=str(model_dir()), model_kwargs={"device": "cpu"})
-    client = chromadb.PersistentClient(str(work / "langchain"), settings=chromadb.config.Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        str(work / "langchain"), settings=chromadb.config.Settings(anonymized_telemetry=False)
+    )
     store = Chroma(collection_name="tutorial", embedding_function=emb, client=client)
     if store._collection.count() == 0:
         chunks = _langchain_chunks(es)
@@ -83,7 +86,9 @@ def run_langchain(es: EvalSet, work: Path) -> dict[str, Any]:
 
     def ask(q: Any) -> dict[str, Any]:
         hits = store.similarity_search_with_score(q.question, k=K)
-        return passages_answer(q.question, [(d.metadata["article_id"], d.page_content, 1 - s) for d, s in hits])
+        return passages_answer(
+            q.question, [(d.metadata["article_id"], d.page_content, 1 - s) for d, s in hits]
+        )
 
     return score(es.questions, ask, {"system": "langchain-tutorial"})
 
@@ -96,21 +101,37 @@ def run_bm25(es: EvalSet) -> dict[str, Any]:
     shutil.rmtree(tmp, ignore_errors=True)
     index = LexicalIndex(tmp)
     ids = [str(i) for i in range(len(chunks))]
-    index.build(ids, [c.metadata["article_id"] for c in chunks], [c.page_content for c in chunks], 0)
+    index.build(
+        ids, [c.metadata["article_id"] for c in chunks], [c.page_content for c in chunks], 0
+    )
 
     def ask(q: Any) -> dict[str, Any]:
         hits = index.search(q.question, K)
-        return passages_answer(q.question, [(chunks[int(i)].metadata["article_id"], chunks[int(i)].page_content, s) for i, s in hits])
+        return passages_answer(
+            q.question,
+            [
+                (chunks[int(i)].metadata["article_id"], chunks[int(i)].page_content, s)
+                for i, s in hits
+            ],
+        )
 
     return score(es.questions, ask, {"system": "bm25"})
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sets", default="seed,hotpotqa,rgb")
     p.add_argument("--systems", default="ours,langchain,bm25")
-    p.add_argument("--work", default="/tmp/assistant-bench", help="where libraries are built and reused")
-    p.add_argument("--answer", default="{}", help='answer settings to try, as JSON, e.g. \'{"refuse_below": 0.4}\'')
+    p.add_argument(
+        "--work", default="/tmp/assistant-bench", help="where libraries are built and reused"
+    )
+    p.add_argument(
+        "--answer",
+        default="{}",
+        help="answer settings to try, as JSON, e.g. '{\"refuse_below\": 0.4}'",
+    )
     p.add_argument("--json", help="also write the summaries to this file")
     args = p.parse_args()
     rows = []
@@ -128,7 +149,9 @@ def main() -> None:
             rows.append((f"{name} ({len(es.questions)} q)", system, s))
     print(table(rows))
     if args.json:
-        Path(args.json).write_text(json.dumps([{"set": a, "system": b, **c} for a, b, c in rows], indent=2))
+        Path(args.json).write_text(
+            json.dumps([{"set": a, "system": b, **c} for a, b, c in rows], indent=2)
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,37 @@
+"""Start the web app: ``python app.py [--host H] [--port P] [--auth USER:PASSWORD]``.
+
+The same as ``assistant serve``: settings come from ``ASSISTANT_*`` environment variables
+(``ASSISTANT_PORT``, ``ASSISTANT_AUTH``, ``ASSISTANT_ALLOW_PRIVATE_URLS=1`` among them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# Before gradio is imported anywhere: no version check, no analytics.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description="Commentary Assistant: the web app.")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860, or env ASSISTANT_PORT)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
+    args = p.parse_args()
+    from assistant.web import serve
+
+    try:
+        serve(Settings.from_env(), host=args.host, port=args.port, auth=args.auth)
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,332 @@
+"""The web app: the real app, model and Chroma, driven through gradio_client and headless Chromium.
+
+One app per module (the seed and the hostile article in a temp library), served on a free port of
+127.0.0.1 by ``serve(..., block=False)``, the same path ``python app.py`` takes. Set
+WEB_SCREENSHOT=docs/web-answer.png to keep a screenshot of an answer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import web
+from assistant.api import Assistant
+from assistant.settings import Settings
+from assistant.sources import read_sources
+from tests.conftest import DATA, SEED, SEED_ID
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+SEED_QUESTION = "What has Russia offered in return?"
+SEED_QUOTE = "It is not clear, however, what, if anything, Russia has offered in return"
+HOSTILE_TITLE = "<b>Tram fares</b> & <img src=x onerror=alert(3)>"
+PASTED = """Lisbon raises its tram fares
+
+Lisbon's city council has raised the price of a single tram ticket bought on board to 3.10 euros, \
+the largest increase since the historic Line 28 was modernised.
+
+Councillors argued that the yellow trams carry more tourists than residents, and that the extra \
+revenue will pay for new brakes on the oldest carriages.
+
+Residents with a monthly pass will not pay more, the council said.
+"""
+
+
+# --- rendering (no server) ----------------------------------------------------------------------
+
+
+def test_plain_markdown_shows_every_character() -> None:
+    text = "<script>alert(1)</script> *not bold* [1] $5 and $6 # 1. x"
+    md = web.plain_markdown(text)
+    assert "<" not in md and ">" not in md
+    assert "\\*not bold\\*" in md and "\\[1\\]" in md and "\\$5" in md
+
+
+def test_cards_escape_article_data_and_mark_the_quote() -> None:
+    cite = {
+        "n": 1, "article_id": "a1", "title": "<img src=x onerror=alert(2)>", "author": "A <b>B</b>",
+        "outlet": None, "published": None, "url": "javascript:alert(1)", "paragraph": 3,
+        "quote": "He typed <script>alert(1)</script>.", "passage": "Before. He typed <script>alert(1)</script>. After.",
+        "score": 0.8,
+    }  # fmt: skip
+    out = web.sources_html(
+        {"question": "q", "answer": "x [1]", "refused": False, "citations": [cite]}
+    )
+    assert "<script" not in out and "<img" not in out and "<b>" not in out
+    assert "javascript:" not in out  # a non-http URL is not linked
+    assert "date unknown" in out and "paragraph 3" in out
+    assert "<mark>He typed &lt;script&gt;alert(1)&lt;/script&gt;.</mark>" in out
+
+
+def test_refusal_says_no_supporting_passage() -> None:
+    out = web.sources_html({"question": "q", "answer": "no", "refused": True, "citations": []})
+    assert "No supporting passage" in out
+
+
+def test_web_settings_refuse_private_urls_unless_allowed() -> None:
+    s = Settings()
+    assert web.web_settings(s, {}).ingest.allow_private_urls is False
+    assert web.web_settings(s, {"ASSISTANT_ALLOW_PRIVATE_URLS": "1"}).ingest.allow_private_urls
+
+
+def test_auth_and_loopback() -> None:
+    assert web.parse_auth("ann:se:cret") == ("ann", "se:cret")
+    assert web.parse_auth(None) is None
+    with pytest.raises(web.InputError):
+        web.parse_auth("no-password")
+    assert web.is_loopback("127.0.0.1") and web.is_loopback("localhost")
+    assert not web.is_loopback("0.0.0.0")
+
+
+# --- the running app ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[str]:
+    """The app over a library of the seed + the hostile article, served until the module ends."""
+    root = tmp_path_factory.mktemp("web")
+    settings = Settings.from_env(
+        {"ASSISTANT_MODEL_CACHE": str(model_cache)},
+        corpus_dir=root / "corpus",
+        index_dir=root / "indexes",
+    )
+    a = Assistant(settings)
+    added = a.add(read_sources([str(SEED), str(DATA / "hostile_script.md")], settings.ingest))
+    assert [r.status for r in added] == ["added", "added"], added
+    a.close()
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("ASSISTANT_AUTH", "ASSISTANT_ALLOW_PRIVATE_URLS", "ASSISTANT_PORT"):
+            mp.delenv(key, raising=False)
+        port = _free_port()
+        demo = web.serve(settings, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def test_api_ask_with_the_question_alone(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    ans: Any = client.predict(SEED_QUESTION, api_name="/ask")
+    if isinstance(ans, str):  # the contract allows a JSON string
+        import json
+
+        ans = json.loads(ans)
+    assert ans["question"] == SEED_QUESTION and ans["refused"] is False
+    assert "[1]" in ans["answer"]
+    first = ans["citations"][0]
+    assert set(first) >= {"n", "article_id", "title", "author", "outlet", "published", "url",
+                          "paragraph", "quote", "passage", "score"}  # fmt: skip
+    assert first["n"] == 1 and first["article_id"] == SEED_ID
+    assert first["author"] == "Stefan Wolff" and first["outlet"] == "CNA"
+    assert first["quote"] in first["passage"] and SEED_QUOTE in first["quote"]
+
+    follow = client.predict("and what did Ukraine reject?", [ans], api_name="/ask")
+    assert not follow["refused"] and follow["citations"]
+
+    only = client.predict(SEED_QUESTION, None, "The Byte Review", api_name="/ask")
+    assert {c["outlet"] for c in only["citations"]} <= {"The Byte Review"}
+
+
+def test_api_empty_question_is_an_error(app_url: str) -> None:
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(app_url, verbose=False)
+    with pytest.raises(AppError, match="question is empty"):
+        client.predict("   ", api_name="/ask")
+    with pytest.raises(AppError, match="Invalid date"):
+        client.predict(SEED_QUESTION, since="last week", api_name="/ask")
+
+
+# --- in a browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, app_url: str) -> Iterator[Any]:
+    """A fresh page on the app; every alert/confirm dialog is recorded in ``page.dialogs``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.set_default_timeout(30_000)
+    pg.goto(app_url, wait_until="load")
+    pg.get_by_text("Commentary Assistant").first.wait_for()
+    pg.locator("#ca-examples").get_by_text(SEED_QUESTION).wait_for()  # the corpus has loaded
+    yield pg
+    context.close()
+
+
+def _ask(page: Any, question: str, answers_before: int) -> Any:
+    """Ask in the chat; the locator of the new answer once it is shown."""
+    box = page.locator("#ca-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    bot = page.locator('#ca-chat [data-testid="bot"]')
+    bot.nth(answers_before).wait_for()
+    return bot.nth(answers_before)
+
+
+@pytest.mark.browser
+def test_chat_answers_cites_follows_up_and_opens_the_article(page: Any) -> None:
+    answer = _ask(page, SEED_QUESTION, 0)
+    assert "[1]" in answer.inner_text()
+    assert "Russia has offered in return" in answer.inner_text()
+    card = page.locator("#ca-sources .ca-card").first
+    card.wait_for()
+    meta = card.locator(".ca-meta").inner_text()
+    assert "Stefan Wolff" in meta and "CNA" in meta and "date unknown" in meta
+    assert re.search(r"paragraph \d+", meta)
+    assert SEED_QUOTE in card.locator("mark").inner_text()
+    if shot := os.environ.get("WEB_SCREENSHOT"):
+        page.wait_for_timeout(300)
+        page.screenshot(path=shot)
+
+    follow = _ask(page, "and what did Ukraine reject?", 1)
+    assert re.search(r"\[1\]", follow.inner_text())
+    assert "No answer in the corpus" not in follow.inner_text()
+
+    # back to the first answer's sources, then open its article at the cited paragraph
+    page.locator('#ca-chat [data-testid="bot"]').first.click()
+    page.locator("#ca-sources .ca-card").first.locator("mark").get_by_text(SEED_QUOTE).wait_for()
+    page.locator("#ca-sources button.ca-open").first.click()
+    cited = page.locator("#ca-chat-article .ca-cited")
+    cited.wait_for()
+    assert SEED_QUOTE in cited.locator("mark").inner_text()
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#ca-chat-article .ca-cited').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    )
+    assert page.locator("#ca-chat-article .ca-para").count() > 20  # the whole article
+    assert page.dialogs == []
+
+
+@pytest.mark.browser
+def test_empty_question_shows_an_error_not_an_answer(page: Any) -> None:
+    page.get_by_role("button", name="Ask", exact=True).click()
+    page.get_by_text("The question is empty").wait_for()
+    assert page.locator('#ca-chat [data-testid="bot"]').count() == 0
+
+
+@pytest.mark.browser
+def test_hostile_article_renders_as_text(page: Any) -> None:
+    answer = _ask(page, "What did he type into the comment field?", 0)
+    page.locator("#ca-sources .ca-card").first.wait_for()
+    shown = answer.inner_text() + page.locator("#ca-sources").inner_text()
+    assert "<script>alert(1)</script>" in shown
+    # open the hostile article: every paragraph as text
+    card = page.locator("#ca-sources .ca-card", has_text="comment box").first
+    card.locator("button.ca-open").click()
+    view = page.locator("#ca-chat-article")
+    view.locator(".ca-cited").wait_for()
+    text = view.inner_text()
+    assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
+    # and in the corpus tab
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#ca-table").get_by_text("What a comment box taught me").click()
+    page.locator("#ca-corpus-article").get_by_text("onerror=alert(2)", exact=False).wait_for()
+    assert "<script>alert(1)</script>" in page.locator("#ca-corpus-article").inner_text()
+    assert page.locator("script:has-text('alert(')").count() == 0
+    assert page.locator("img[src='x']").count() == 0
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+
+
+@pytest.mark.browser
+def test_add_by_pasting_ask_then_remove(page: Any) -> None:
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#ca-paste textarea").fill(PASTED)
+    page.locator("#ca-paste-title input, #ca-paste-title textarea").first.fill(HOSTILE_TITLE)
+    page.locator("#ca-paste-author input, #ca-paste-author textarea").first.fill("Ana Costa")
+    page.locator("#ca-paste-outlet input, #ca-paste-outlet textarea").first.fill("Lisbon Ledger")
+    page.locator("#ca-paste-date input, #ca-paste-date textarea").first.fill("2025-03-01")
+    page.locator("#ca-paste-add").click()
+    log = page.locator("#ca-add-log textarea")
+    page.wait_for_function(
+        "() => / added$/.test(document.querySelector('#ca-add-log textarea').value)"
+    )
+    line = log.input_value().strip()
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]* added", line), line
+    new_id = line.split()[0]
+    page.locator("#ca-table").get_by_text(HOSTILE_TITLE).wait_for()  # the title shown as text
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "How much does a single tram ticket cost in Lisbon?", 0)
+    card = page.locator("#ca-sources .ca-card").first
+    card.get_by_text("Ana Costa").wait_for()
+    assert "Lisbon Ledger" in card.inner_text() and "2025-03-01" in card.inner_text()
+    assert "3.10 euros" in card.locator("mark").inner_text()
+
+    # a URL to a private address is refused by the web app
+    page.get_by_role("tab", name="Corpus").click()
+    page.get_by_role("tab", name="From a URL").click()
+    page.get_by_label("Address").fill("http://127.0.0.1:9/article")
+    page.get_by_role("button", name="Fetch and add").click()
+    page.wait_for_function(
+        "() => /private or local address/.test(document.querySelector('#ca-add-log textarea').value)"
+    )
+
+    page.locator("#ca-picked input, #ca-picked textarea").first.fill(new_id)
+    page.get_by_role("button", name="Remove").click()
+    page.wait_for_function(
+        "id => document.querySelector('#ca-status input, #ca-status textarea').value === id + ' removed'",
+        arg=new_id,
+    )
+    page.wait_for_timeout(300)
+    assert page.locator("#ca-table").get_by_text("Tram fares").count() == 0
+    assert page.dialogs == []
+
+
+@pytest.mark.browser
+def test_upload_several_files(page: Any, tmp_path: Path) -> None:
+    page.get_by_role("tab", name="Corpus").click()
+    page.get_by_role("tab", name="Upload files").click()
+    bad = tmp_path / "empty.txt"
+    bad.write_text("   \n")
+    files = [str(DATA / "plain_globe.txt"), str(DATA / "markdown_frontmatter.md"), str(bad)]
+    page.locator("#ca-upload input[type=file]").set_input_files(files)
+    page.wait_for_function(
+        # Gradio shows a file's stem and extension in separate elements
+        "() => /empty\\s*\\.txt/.test(document.querySelector('#ca-upload').innerText)"
+    )
+    page.get_by_role("button", name="Add files").click()
+    page.wait_for_function(
+        "() => /failed$/.test(document.querySelector('#ca-add-log textarea').value)"
+    )
+    lines = page.locator("#ca-add-log textarea").input_value().splitlines()
+    assert lines[0].endswith(" added") and lines[1].endswith(" added")
+    assert lines[2].startswith("empty.txt error:")  # the name uploaded, not a temp path
+    assert lines[-1] == "2 added, 0 duplicates, 1 failed"

@@ -100,18 +100,54 @@ class VectorIndex:
             else:
                 path = self.settings.index_dir / "chroma"
                 path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            self._collection = self._client.get_or_create_collection(
-                self.name,
-                embedding_function=_embedding_function(self._embed),
-                metadata={"hnsw:space": "cosine"},
-            )
+                try:
+                    self._client = chromadb.PersistentClient(
+                        path=str(path), settings=chroma_settings
+                    )
+                except Exception as e:
+                    raise self._damaged(e) from e
+            try:
+                self._collection = self._client.get_or_create_collection(
+                    self.name,
+                    embedding_function=_embedding_function(self._embed),
+                    metadata={"hnsw:space": "cosine"},
+                )
+            except Exception as e:
+                if self.settings.chroma_url:
+                    raise
+                raise self._damaged(e) from e
         return self._collection
+
+    def _damaged(self, e: Exception) -> IndexStateError:
+        return IndexStateError(
+            f"The vector index in {self.where} cannot be opened ({type(e).__name__}: "
+            f"{str(e)[:200]}); it is damaged. Run: assistant index --rebuild"
+        )
 
     def reconnect(self) -> None:
         """Forget the connection (the next call opens a new one)."""
         self._client = None
         self._collection = None
+
+    def reopen(self) -> None:
+        """Forget the connection and, when embedded, Chroma's in-process copy of the store.
+
+        An embedded Chroma keeps a collection's vectors in memory once per process (shared by
+        every client of that path) and never sees what another process wrote since: a query
+        would miss the other process's articles. Dropping the cached System makes the next
+        connection read the files again. (Clients still holding the old one keep working.)
+        """
+        if not self.settings.chroma_url:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            key = (
+                self._client._identifier
+                if self._client is not None
+                else str(self.settings.index_dir / "chroma")
+            )
+            SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+        self.reconnect()
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         """Call a collection method; after a lost server connection, retry once on a new one."""
@@ -186,7 +222,15 @@ class VectorIndex:
             offset += MAX_BATCH
 
     def drop(self) -> None:
-        """Delete the whole collection (for a rebuild)."""
+        """Delete the whole collection (for a rebuild); a damaged embedded store is deleted whole."""
+        if not self.settings.chroma_url:
+            import shutil
+
+            # the embedded store holds only derived vectors: removing its files is always safe,
+            # and it is the one thing that works when they are damaged
+            self.reopen()
+            shutil.rmtree(self.settings.index_dir / "chroma", ignore_errors=True)
+            return
         self._connect()
         with _store_errors(self.where), contextlib.suppress(Exception):
             self._client.delete_collection(self.name)

@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +28,13 @@ from assistant import cleaning, duplicates
 from assistant.catalog import ArticleRow, Catalog
 from assistant.chunking import chunk_article
 from assistant.corpus import Corpus, check_id, content_hash, slug
-from assistant.errors import AssistantError, DuplicateError, IndexStateError, InputError
+from assistant.errors import (
+    AssistantError,
+    DuplicateError,
+    IndexStateError,
+    InputError,
+    StoreUnavailable,
+)
 from assistant.index import VectorIndex
 from assistant.lexical import LexicalIndex
 from assistant.settings import CLEANING_VERSION, Settings
@@ -94,12 +101,19 @@ class Library:
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
         self._lock_file: Any = None
+        self._vector_generation: int | None = None  # the catalog state the open vectors reflect
 
     # -- parts, opened on first use ------------------------------------------------------------
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.settings.index_dir / "catalog.sqlite")
+            path = self.settings.index_dir / "catalog.sqlite"
+            try:
+                self._catalog = Catalog(path)
+            except sqlite3.DatabaseError as e:
+                raise IndexStateError(
+                    f"The catalog {path} is damaged ({e}). Run: assistant index --rebuild"
+                ) from None
         return self._catalog
 
     @property
@@ -108,9 +122,11 @@ class Library:
             from assistant.embedding import load_embedder
 
             e = self.settings.embedding
+            # One export serves every library: a fresh index dir must not re-export (and import
+            # torch, ~10 s) when ASSISTANT_MODEL_CACHE points at an existing cache.
             self._embedder = load_embedder(
                 e.runtime,
-                self.settings.index_dir / "models",
+                e.cache_dir or self.settings.index_dir / "models",
                 threads=e.threads,
                 batch_size=e.batch_size,
             )
@@ -201,6 +217,7 @@ class Library:
         results: list[AddResult] = []
         with self.write_lock():
             self.check_manifest()
+            self.vectors.count()  # an unreachable Chroma server fails here, before any write
             self.refresh_catalog()
             signatures = list(self.catalog.signatures())
             for item in items:
@@ -209,7 +226,14 @@ class Library:
                 if on_result:
                     on_result(result)
             if any(r.status == "added" for r in results):
-                self.sync()
+                try:
+                    self.sync()
+                except StoreUnavailable as e:
+                    raise StoreUnavailable(
+                        f"{e} The articles reported as added are saved in "
+                        f"{self.settings.corpus_dir}/; `assistant index` indexes them once the "
+                        "server is back."
+                    ) from e
         return results
 
     def _add_one(
@@ -378,6 +402,7 @@ class Library:
                 self._reset()
             else:
                 self.check_manifest()
+            self._fresh_vectors()
             self.corpus.clean_temp_files()
             _, removed = self.refresh_catalog()
             for aid in removed:
@@ -386,13 +411,51 @@ class Library:
             problems: list[str] = []
             pending = [r for r in self.catalog.articles() if r.indexed_sha != r.file_sha]
             passages = self._index_articles(pending, problems)
+            repaired, restored = self._reconcile_vectors(problems)
+            pending += repaired
+            passages += restored
             rebuilt = False
             if removed or pending or not self.lexical.load(self.catalog.generation()):
                 ids, arts, texts = self.catalog.lexical_texts()
                 self.lexical.build(ids, arts, texts, self.catalog.generation())
                 rebuilt = True
             self._write_manifest()
+            self._vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
+
+    def _fresh_vectors(self) -> None:
+        """Reopen the embedded vector store when another process changed the index since."""
+        generation = self.catalog.generation()
+        if self._vector_generation is not None and generation != self._vector_generation:
+            self.vectors.reopen()
+        self._vector_generation = generation
+
+    def _reconcile_vectors(self, problems: list[str]) -> tuple[list[ArticleRow], int]:
+        """Make the stored vectors match the catalog: drop strays, re-embed what the store lost.
+
+        Strays are left by a crash between storing an article's vectors and recording them;
+        losses by a deleted or replaced store. Counting is cheap, so the ids are compared only
+        when the counts differ.
+        """
+        if self.vectors.count() == self.catalog.count_chunks():
+            return [], 0
+        ids, article_ids, _ = self.catalog.lexical_texts()
+        have = set(self.vectors.ids())
+        want = set(ids)
+        if stray := sorted(have - want):
+            self.vectors.delete(stray)
+        lost = {aid for cid, aid in zip(ids, article_ids, strict=True) if cid not in have}
+        rows = [r for r in self.catalog.articles() if r.id in lost]
+        return rows, self._index_articles(rows, problems)
+
+    def check_vectors(self) -> None:
+        """IndexStateError when the vector store is empty but the catalog lists passages."""
+        expected = self.catalog.count_chunks()
+        if expected and self.vectors.count() == 0:
+            raise IndexStateError(
+                f"The vector index in {self.vectors.where} is empty or missing, but the catalog "
+                f"lists {expected:,} passages (deleted or damaged?). Run: assistant index --rebuild"
+            )
 
     def _reset(self) -> None:
         """Forget every derived thing (the corpus stays)."""
@@ -466,8 +529,15 @@ class Library:
         return out
 
     def ensure_lexical(self) -> None:
-        """Load the BM25 index of the current catalog generation (rebuild it if missing)."""
+        """Load the BM25 index of the current catalog generation (rebuild it if missing).
+
+        Also the moment a reader picks up what other processes changed: the embedded vector
+        store is reopened when the catalog moved on, and checked once per catalog state.
+        """
         generation = self.catalog.generation()
+        if generation != self._vector_generation:
+            self._fresh_vectors()
+            self.check_vectors()
         if not self.lexical.load(generation):
             with self.write_lock():
                 ids, arts, texts = self.catalog.lexical_texts()

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from assistant.lexical import words
 from assistant.types import Turn
 
+# "why?" or "how so?" are caught by their length; "Why should cities price parking?" is a new topic
 _FOLLOW_START = re.compile(
-    r"^\s*(?:and|but|so|also|then|what else|anything else|why|how so|how come|what about|"
-    r"and why|and how|tell me more|more on|who else|where else|when)\b",
+    r"^\s*(?:and|but|so|also|then|what else|anything else|what about|how about|"
+    r"tell me more|more on|who else|where else)\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(
@@ -28,13 +29,22 @@ _PRONOUN = re.compile(
 _PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 
 
+# words that steer a conversation but say nothing about what to find
+_CHATTER = {"else", "more", "say", "says", "said", "tell", "also", "anything", "about", "other"}
+
+
 @dataclass(frozen=True)
 class Resolved:
-    """The question to search with, and what the earlier turns contribute."""
+    """The question to search with, and what the earlier turns contribute.
+
+    ``focus`` is what the evidence must speak to: a follow-up's own content words when it has
+    any ("china" in "what else does he say about China?"), else the whole resolved query.
+    """
 
     query: str
     is_follow_up: bool
     boost_articles: tuple[str, ...] = ()
+    focus: str = ""
 
 
 def is_follow_up(question: str) -> bool:
@@ -55,9 +65,12 @@ def resolve(
 ) -> Resolved:
     """The stand-alone query for ``question`` given the earlier turns (latest last)."""
     if not history or not is_follow_up(question):
-        return Resolved(question, False)
-    previous = history[-1].question
+        return Resolved(question, False, focus=question)
+    # a follow-up of a follow-up keeps the topic: "why?" after "and what did Ukraine reject?"
+    previous = resolve(history[-1].question, history[-2:-1]).query
     query = question
     if last_author and _PERSON.search(question):
         query = _PERSON.sub(last_author, query)
-    return Resolved(f"{query} ({previous})", True, tuple(last_articles))
+    own = [w for w in words(question) if w not in _CHATTER]
+    query = f"{query} ({previous})"
+    return Resolved(query, True, tuple(last_articles), " ".join(own) if own else query)

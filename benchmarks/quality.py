@@ -48,11 +48,37 @@ def build_ours(es: EvalSet, work: Path, settings_kw: dict[str, Any]) -> Assistan
     return a
 
 
-def run_ours(es: EvalSet, work: Path, answer_kw: dict[str, Any]) -> dict[str, Any]:
+def run_ours(
+    es: EvalSet, work: Path, answer_kw: dict[str, Any], sweep: list[tuple[bool, float]]
+) -> dict[str, Any]:
+    """Our summary; ``sweep`` receives (answerable, support) per question for the trade-off table."""
     a = build_ours(es, work, {})
     a.settings = a.library.settings = a.settings.with_answer(**answer_kw)
     a.ask("warm up")
-    return score(es.questions, lambda q: a.ask(q.question, k=K).to_dict(), a.settings.describe())
+
+    def ask(q: Any) -> dict[str, Any]:
+        d = a.ask(q.question, k=K).to_dict()
+        sweep.append((q.answerable, d["support"]))
+        return d
+
+    return score(es.questions, ask, a.settings.describe())
+
+
+def tradeoff(name: str, sweep: list[tuple[bool, float]], current: float) -> str:
+    """False refusals vs unsupported answers for each refusal threshold (support < t refuses)."""
+    pos = [s for ok, s in sweep if ok]
+    neg = [s for ok, s in sweep if not ok]
+    lines = [
+        f"refusal threshold on {name} ({len(pos)} answerable, {len(neg)} unanswerable):",
+        "| refuse below | false refusals | unanswerable answered | |",
+        "|---|---|---|---|",
+    ]
+    for t in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55):
+        fr = sum(s < t for s in pos) / max(1, len(pos))
+        ua = sum(s >= t for s in neg) / max(1, len(neg))
+        mark = "← current" if abs(t - current) < 1e-9 else ""
+        lines.append(f"| {t:.2f} | {fr:.3f} | {ua:.3f} | {mark} |")
+    return "\n".join(lines)
 
 
 def _langchain_chunks(es: EvalSet) -> list[Any]:
@@ -135,19 +161,25 @@ def main() -> None:
     p.add_argument("--json", help="also write the summaries to this file")
     args = p.parse_args()
     rows = []
+    answer_kw = json.loads(args.answer)
+    sweeps: dict[str, list[tuple[bool, float]]] = {}
     for name in args.sets.split(","):
         es = load_set(name)
         work = Path(args.work) / name
         for system in args.systems.split(","):
             print(f"{name} / {system} ...", file=sys.stderr)
             if system == "ours":
-                s = run_ours(es, work / "ours", json.loads(args.answer))
+                s = run_ours(es, work / "ours", answer_kw, sweeps.setdefault(name, []))
             elif system == "langchain":
                 s = run_langchain(es, work)
             else:
                 s = run_bm25(es)
             rows.append((f"{name} ({len(es.questions)} q)", system, s))
     print(table(rows))
+    current = float(answer_kw.get("refuse_below", Settings().answer.refuse_below))
+    for name, sweep in sweeps.items():
+        print()
+        print(tradeoff(name, sweep, current))
     if args.json:
         Path(args.json).write_text(
             json.dumps([{"set": a, "system": b, **c} for a, b, c in rows], indent=2)

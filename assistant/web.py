@@ -323,8 +323,14 @@ def _history(value: Any) -> list[dict[str, Any]]:
     return value
 
 
-def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.Blocks":
-    """The Gradio app over the library in ``settings`` (launch it with ``launch_options``)."""
+def build_app(
+    settings: Settings, assistant: "Assistant | None" = None, editors: frozenset[str] | None = None
+) -> "gr.Blocks":
+    """The Gradio app over the library in ``settings`` (launch it with ``launch_options``).
+
+    ``editors``: when given, only these logged-in users may add or remove articles; everyone
+    else who can open the app may only ask.
+    """
     import gradio as gr
 
     from assistant.api import Assistant
@@ -340,6 +346,15 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
     def fail(e: AssistantError | str) -> "gr.Error":
         # the toast renders its message as HTML, and messages may quote the user's input
         return gr.Error(html.escape(str(e), quote=False), print_exception=False)
+
+    def may_edit(request: "gr.Request | None") -> None:
+        if editors is None:
+            return
+        user = getattr(request, "username", None)
+        if user not in editors:
+            who = f"you are logged in as {user!r}" if user else "you are not logged in"
+            raise fail(f"Only editors may add or remove articles, and {who}. "
+                       "Ask an editor, or log in as one (ASSISTANT_EDITORS lists them).")  # fmt: skip
 
     def ask(
         question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any, k: Any
@@ -433,7 +448,8 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
         except AssistantError as e:
             raise fail(e) from None
 
-    def remove_article(article_id: str, search: str) -> tuple[Any, ...]:
+    def remove_article(article_id: str, search: str, request: gr.Request) -> tuple[Any, ...]:
+        may_edit(request)
         aid = (article_id or "").strip()
         if not aid:
             raise fail("Pick the article to remove first.")
@@ -471,8 +487,10 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
 
     def add_pasted(
         text: str, title: str, author: str, outlet: str, published: str, search: str,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for progress)
     ) -> tuple[Any, ...]:  # fmt: skip
+        may_edit(request)
         from assistant.sources import RawDoc, decode
 
         try:
@@ -492,8 +510,10 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
     def add_files(
         files: list[str] | None,
         search: str,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
+        may_edit(request)
         from assistant.sources import Failure, read_sources
 
         paths = [Path(f) for f in files or []]
@@ -518,7 +538,9 @@ def build_app(settings: Settings, assistant: "Assistant | None" = None) -> "gr.B
         log = add_items(items(), {}, progress, len(paths))
         return (log, *refresh(search))
 
-    def add_url(url: str, search: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def add_url(url: str, search: str, request: gr.Request,
+                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008  # fmt: skip
+        may_edit(request)
         from assistant.sources import read_sources
 
         url = (url or "").strip()
@@ -723,6 +745,19 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def parse_logins(auth: str | None) -> list[tuple[str, str]] | None:
+    """Logins from ``ann:pw1,bob:pw2`` (one or more ``user:password``, comma-separated)."""
+    if not auth:
+        return None
+    return [parse_auth(part.strip()) for part in auth.split(",")]  # type: ignore[misc]
+
+
+def parse_editors(value: str | None) -> frozenset[str] | None:
+    """The users allowed to add and remove articles (``ann,bob``); None: anyone who can log in."""
+    names = frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+    return names or None
+
+
 def is_loopback(host: str) -> bool:
     if host in LOOPBACK_NAMES:
         return True
@@ -738,17 +773,23 @@ def serve(
     port: int | None = None,
     auth: str | None = None,
     *,
+    editors: str | None = None,
     block: bool = True,
 ) -> Any:
     """Bring the index in line, warm the model, launch the app and print its URL.
 
-    ``block=False`` returns the running Blocks (``.close()`` stops it), for tests.
+    ``auth``: ``user:password`` logins, comma-separated (else ASSISTANT_AUTH); ``editors``: the
+    users who may add and remove articles, comma-separated (else ASSISTANT_EDITORS; unset:
+    everyone who can open the app). ``block=False`` returns the running Blocks, for tests.
     """
     started = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     host = host or "127.0.0.1"
     port = port or int(os.environ.get("ASSISTANT_PORT") or 7860)
-    credentials = parse_auth(auth or os.environ.get("ASSISTANT_AUTH"))
+    credentials = parse_logins(auth or os.environ.get("ASSISTANT_AUTH"))
+    editor_names = parse_editors(
+        editors if editors is not None else os.environ.get("ASSISTANT_EDITORS")
+    )
     settings = web_settings(settings)
 
     from assistant.api import Assistant
@@ -764,7 +805,12 @@ def serve(
         assistant.ask("What is this library about?")  # loads the model: the first question is fast
     except AssistantError as e:
         print(f"note: warm-up question failed: {e}", file=sys.stderr)
-    demo = build_app(settings, assistant)
+    demo = build_app(settings, assistant, editors=editor_names)
+    if editor_names is not None:
+        users = {u for u, _ in credentials or []}
+        print(f"Only {', '.join(sorted(editor_names))} may add or remove articles"
+              + ("" if editor_names & users else " (none of them can log in: read-only)"),
+              file=sys.stderr, flush=True)  # fmt: skip
     if not is_loopback(host) and credentials is None:
         bar = "!" * 78
         print(f"\n{bar}\n  WARNING: serving on {host} WITHOUT a login. Anyone who can reach this machine\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant import answer as answering
@@ -28,11 +28,15 @@ class Assistant:
     """Cited answers from the corpus in ``settings.corpus_dir``."""
 
     def __init__(
-        self, settings: Settings | None = None, progress: ProgressFactory | None = None
+        self,
+        settings: Settings | None = None,
+        progress: ProgressFactory | None = None,
+        chat_model: Any = None,
     ) -> None:
         self.settings = settings or Settings()
         self.library = Library(self.settings, progress)
         self._titles: tuple[int, dict[str, set[str]]] | None = None
+        self._chat_model = chat_model  # a LangChain chat model; built from settings.llm if None
 
     def close(self) -> None:
         self.library.close()
@@ -59,11 +63,21 @@ class Assistant:
         history: Sequence[Turn | dict[str, Any]] = (),
         filters: Filters | None = None,
         k: int | None = None,
+        generate: bool = False,
+        show_flagged: bool = False,
     ) -> Answer:
-        """The cited answer to ``question`` (or a refusal), given the conversation so far."""
+        """The cited answer to ``question`` (or a refusal), given the conversation so far.
+
+        ``generate=True``: a language model writes the answer and only verified statements
+        stay (``show_flagged`` keeps the others, marked); see ``ask_stream``.
+        """
+        if generate:
+            *_, last = self.ask_stream(question, history, filters, k, show_flagged)
+            assert isinstance(last, Answer)
+            return last
         started = time.perf_counter()
         question = _check_question(question, self.settings.answer.max_question_chars)
-        k = k or self.settings.answer.k
+        k = self.settings.answer.k if k is None else k
         if k < 1 or k > 50:
             raise InputError(f"-k must be between 1 and 50 (got {k}).")
         turns = [t if isinstance(t, Turn) else Turn(**_turn_fields(t)) for t in history]
@@ -89,10 +103,10 @@ class Assistant:
                     found.passages[0] if found.passages else None
                 )
         scored = evidence.score_sentences(
-            resolved.query, found.query_vector, found.passages, lib.embed, idf=lib.lexical.idf
+            resolved.focus, found.query_vector, found.passages, lib.embed, idf=lib.lexical.idf
         )
         if resolved.is_follow_up and turns:
-            said = set(turns[-1].quotes)
+            said = {q for t in turns for q in t.quotes}  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in said] or scored
         chosen = evidence.choose(scored)
         result = answering.compose(
@@ -107,6 +121,45 @@ class Assistant:
         result.resolved_question = resolved.query
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    # -- generated answers (opt-in) ------------------------------------------------------------
+    @property
+    def can_generate(self) -> bool:
+        """True when a language model is configured (or was given)."""
+        return self._chat_model is not None or self.settings.llm.configured
+
+    def chat_model(self) -> Any:
+        """The language model for generated answers (GeneratorError when none is configured)."""
+        if self._chat_model is None:
+            from assistant.generation import chat_model
+
+            self._chat_model = chat_model(self.settings.llm)
+        return self._chat_model
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn | dict[str, Any]] = (),
+        filters: Filters | None = None,
+        k: int | None = None,
+        show_flagged: bool = False,
+    ) -> Iterator[str | Answer]:
+        """A generated answer: the model's raw text as it arrives, then the verified Answer.
+
+        The raw text is unchecked (show it as a draft); the Answer at the end holds only the
+        statements the cited passages support, or the extractive answer as its fallback.
+        """
+        from assistant.generation import generate
+
+        started = time.perf_counter()
+        model = self.chat_model()  # fails before retrieval when nothing is configured
+        base = self.ask(question, history, filters, k)
+        for item in generate(
+            model, base, self.library.embed, base.resolved_question or base.question, show_flagged
+        ):
+            if isinstance(item, Answer):
+                item.latency_ms = (time.perf_counter() - started) * 1000
+            yield item
 
     def _article_named(
         self, question: str, passages: Sequence[Passage], recent: Sequence[str]

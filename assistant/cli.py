@@ -26,6 +26,7 @@ examples:
   assistant add library.jsonl                   bulk import, one JSON article per line (ids kept)
   assistant ask "What has Russia offered in return?"
   assistant ask "and why?" --json               the answer object, for scripts
+  assistant ask "..." --generate                a language model writes it, checked against the passages
   assistant eval questions.jsonl --out runs/x   metrics, results.jsonl and report.html
   assistant serve --port 7860                   the web app on http://127.0.0.1:7860
 """
@@ -101,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
     q.add_argument("--history", metavar="FILE",
                    help="the conversation so far: a JSON list of earlier answer objects or {question, answer}")  # fmt: skip
+    q.add_argument("--generate", action="store_true",
+                   help="a language model writes the answer (ASSISTANT_LLM_* or ASSISTANT_OLLAMA_*); "
+                        "only statements the cited passages support are kept")  # fmt: skip
+    q.add_argument("--show-flagged", action="store_true",
+                   help="with --generate: also show the statements that failed verification, marked")  # fmt: skip
 
     e = sub.add_parser("eval", help="run a question set; write results, summary and report")
     e.add_argument("questions", metavar="QUESTIONS", help=".jsonl, .csv or .yaml question set")
@@ -112,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="ablation: which retriever (default hybrid)",
     )
     e.add_argument("-k", type=int, help="citations per answer (default 5)")
+    e.add_argument("--generate", action="store_true",
+                   help="generated answers (a configured language model); adds the verification rate")  # fmt: skip
 
     s = sub.add_parser("serve", help="the web app (same as python app.py)")
     s.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
@@ -231,7 +239,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         until=cleaning_date(args.until) if args.until else None,
     )  # fmt: skip
     history = _read_history(args.history) if args.history else []
-    answer = a.ask(args.question, history=history, filters=filters, k=args.k)
+    if args.generate:
+        a.chat_model()  # a clear error before any work when no model is configured
+    answer = a.ask(args.question, history=history, filters=filters, k=args.k,
+                   generate=args.generate, show_flagged=args.show_flagged)  # fmt: skip
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -253,6 +264,8 @@ def format_answer(ans: dict[str, Any]) -> str:
     """The answer for people: the text, then numbered sources."""
     width = min(100, max(60, os.get_terminal_size(0).columns if sys.stdout.isatty() else 100))
     out = [textwrap.fill(ans["answer"], width)]
+    if ans.get("generated"):
+        out += _generated_notes(ans, width)
     if ans["citations"]:
         out.append("")
         out.append("Nearest passages (none supports an answer):" if ans["refused"] else "Sources:")
@@ -271,6 +284,21 @@ def format_answer(ans: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:
+    """What the verifier did to a generated answer, for people."""
+    flagged = [s for s in ans.get("statements") or [] if not s["verified"]]
+    notes = []
+    if ans.get("fallback") == "extractive":
+        notes.append("(The generated answer could not be verified against the passages; "
+                     "this is the quoted answer instead.)")  # fmt: skip
+    elif ans.get("fallback") == "refusal":
+        notes.append("(No passage supports an answer, so no language model was asked.)")
+    if flagged and not ans["answer"].count("⚠"):
+        notes.append(f"({len(flagged)} generated statement{'s' if len(flagged) != 1 else ''} "
+                     "removed: not supported by the passages they cite. --show-flagged shows them.)")  # fmt: skip
+    return [""] + [textwrap.fill(n, width) for n in notes] if notes else []
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime
 
@@ -280,13 +308,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(Path(args.questions))
     settings = settings.with_answer(retriever=args.retriever, k=args.k)
     a = _assistant(settings)
+    if args.generate:
+        a.chat_model()
     a.ensure_index()
     out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
     def ask(q: Any) -> dict[str, Any]:
-        return a.ask(q.question).to_dict()
+        return a.ask(q.question, generate=args.generate).to_dict()
 
-    summary = run_eval(ask, questions, out, settings.describe(), progress=_progress)
+    described = settings.describe()
+    if args.generate:
+        described["generate"] = True
+    summary = run_eval(ask, questions, out, described, progress=_progress)
     print(summary_table(summary))
     print(f"wrote {out}/results.jsonl, summary.json, report.html")
     if args.compare:

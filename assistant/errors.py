@@ -9,7 +9,8 @@ traceback.
     │   └── DuplicateError  the article is already in the corpus
     ├── NotFoundError       an article id or a path that does not exist
     ├── IndexStateError     the index is missing, stale, corrupt or built with other settings
-    └── StoreUnavailable    the Chroma server cannot be reached
+    ├── StoreUnavailable    the Chroma server cannot be reached
+    └── GeneratorError      the language model is not configured, not installed or failed
 """
 
 from __future__ import annotations
@@ -41,3 +42,7 @@ class IndexStateError(AssistantError):
 
 class StoreUnavailable(AssistantError):
     """The vector store (a Chroma server) cannot be reached."""
+
+
+class GeneratorError(AssistantError):
+    """Generated answers were asked for but the language model cannot give one."""

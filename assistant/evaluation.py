@@ -36,6 +36,7 @@ _MARKER = re.compile(r"\[\d+\]")
 SHARE_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@5", "citation_precision",
               "refusal_accuracy", "false_refusals", "answer_match")  # fmt: skip
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
+GENERATION_KEYS = ("verification_rate", "fallback_rate")  # only in runs of generated answers
 
 
 def finds(gold: Gold, citation: dict[str, Any]) -> bool:
@@ -126,9 +127,31 @@ def summarise(results: list[dict[str, Any]], settings_description: dict[str, Any
                        and "error" not in r)  # fmt: skip
     s["latency_ms_p50"] = _percentile(latencies, 50)
     s["latency_ms_p95"] = _percentile(latencies, 95)
+    s.update(generation_summary(results))
     s["settings"] = settings_description
     s["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return s
+
+
+def generation_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """For generated answers: how much of what the model wrote survived verification.
+
+    ``verification_rate``: share of generated statements verified; ``fallback_rate``: share of
+    answers that fell back (to the extractive answer, or to the refusal without asking the
+    model). Empty when no answer was generated, so extractive runs keep their summary as is.
+    """
+    gen = [r for r in results if r.get("generated")]
+    if not gen:
+        return {}
+    statements = [s for r in gen for s in r.get("statements") or []]
+    return {
+        "generated_answers": len(gen),
+        "generated_statements": len(statements),
+        "verification_rate": _mean(bool(s.get("verified")) for s in statements),
+        "fallback_rate": _mean(r.get("fallback") is not None for r in gen),
+        "fallback_extractive": sum(r.get("fallback") == "extractive" for r in gen),
+        "fallback_refusal": sum(r.get("fallback") == "refusal" for r in gen),
+    }
 
 
 def _round(x: float) -> float:
@@ -272,6 +295,7 @@ def summary_table(summary: dict[str, Any]) -> str:
     if summary.get("errors"):
         head += f", {summary['errors']} FAILED with an error (see results.jsonl)"
     rows = [(k, _fmt(summary.get(k))) for k in SHARE_KEYS]
+    rows += [(k, _fmt(summary.get(k))) for k in GENERATION_KEYS if k in summary]
     rows += [(k, _fmt(summary.get(k), latency=True)) for k in LATENCY_KEYS]
     width = max(len(k) for k, _ in rows)
     rule = "─" * (width + 12)

@@ -61,6 +61,34 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class LLMSettings:
+    """The optional language model for generated answers (none unless configured)."""
+
+    provider: str | None = None  # "openai" (any OpenAI-compatible server) or "ollama"; None: off
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never printed nor written to a run
+    temperature: float = 0.0  # small models change behaviour with sampling: keep it deterministic
+    max_tokens: int = 512
+    timeout_s: float = 120.0
+
+    @property
+    def configured(self) -> bool:
+        return self.provider is not None
+
+
+def _llm_from_env(env: Mapping[str, str]) -> LLMSettings:
+    """An OpenAI-compatible endpoint (ASSISTANT_LLM_*) first, else Ollama (ASSISTANT_OLLAMA_*)."""
+    base, model = env.get("ASSISTANT_LLM_BASE_URL") or None, env.get("ASSISTANT_LLM_MODEL") or None
+    if base or model:
+        return LLMSettings("openai", base, model, env.get("ASSISTANT_LLM_API_KEY") or None)
+    url, model = env.get("ASSISTANT_OLLAMA_URL") or None, env.get("ASSISTANT_OLLAMA_MODEL") or None
+    if url or model:
+        return LLMSettings("ollama", url or "http://127.0.0.1:11434", model)
+    return LLMSettings()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, in one place."""
 
@@ -71,6 +99,7 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -86,6 +115,7 @@ class Settings:
                 if env.get("ASSISTANT_MODEL_CACHE")
                 else None,
             ),
+            llm=_llm_from_env(env),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir"):
@@ -110,4 +140,9 @@ class Settings:
 
     def describe(self) -> dict[str, object]:
         """The settings as plain data (for manifests and evaluation summaries)."""
-        return json.loads(json.dumps(asdict(self), default=str))
+        d = json.loads(json.dumps(asdict(self), default=str))
+        if not self.llm.configured:
+            del d["llm"]  # runs without a language model describe themselves as before
+        elif d["llm"]["api_key"]:
+            d["llm"]["api_key"] = "(set)"  # a key must never land in summary.json
+        return d

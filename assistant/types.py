@@ -124,6 +124,16 @@ class Turn:
     quotes: tuple[str, ...] = ()  # the quotes cited
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a generated answer: its citations (answer numbering) and the verdict."""
+
+    text: str  # as the model wrote it, citation markers removed
+    citations: tuple[int, ...]  # the ``n`` of the answer's citations it cites (valid ones only)
+    verified: bool
+    reason: str | None = None  # why it was not verified (None when it was)
+
+
 @dataclass
 class Answer:
     """The answer object of CONTRACTS.md."""
@@ -136,6 +146,9 @@ class Answer:
     support: float = 0.0  # how strongly the best evidence supports an answer (0..1)
     resolved_question: str | None = None  # the question after follow-up resolution
     extra: dict[str, Any] = field(default_factory=dict)
+    generated: bool = False  # a language model wrote it (the keys below exist only then)
+    statements: list[Statement] = field(default_factory=list)
+    fallback: str | None = None  # None, "extractive" or "refusal" (generated answers only)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready contract object."""
@@ -149,5 +162,13 @@ class Answer:
         }
         if self.resolved_question and self.resolved_question != self.question:
             d["resolved_question"] = self.resolved_question
+        if self.generated:  # without --generate the object stays exactly as before
+            d["generated"] = True
+            d["statements"] = [
+                {"text": s.text, "citations": list(s.citations), "verified": s.verified,
+                 "reason": s.reason}
+                for s in self.statements
+            ]  # fmt: skip
+            d["fallback"] = self.fallback
         d.update(self.extra)
         return d

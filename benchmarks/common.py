@@ -118,3 +118,93 @@ def table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+# --- synthetic libraries for the performance benchmark (appended; used by performance.py) ---
+
+
+def build_synthetic(
+    settings: Any,
+    n_articles: int,
+    paragraphs: list[tuple[str, str]],
+    vectors: Any,
+    per_article: int = 5,
+    seed: int = 0,
+    noise: float = 0.15,
+) -> dict[str, float]:
+    """Fill an empty library with ``n_articles`` synthetic articles, fast, through the library's
+    own stores, so that it is consistent (``needs_sync()`` is False) and every query path is real.
+
+    Each article is ``per_article`` real passages (``paragraphs``: (title, text) pairs, with their
+    embeddings ``vectors``) drawn at random, each with a tenth of its words dropped; a passage's
+    vector is its source's vector plus Gaussian noise (``noise`` per unit norm), renormalised, so
+    no model runs. Corpus files are written without fsync and MinHash signatures are random bytes
+    (near-duplicate checks then find nothing, as for distinct articles). Returns seconds per step.
+    """
+    import numpy as np
+
+    from assistant.chunking import chunk_article
+    from assistant.corpus import content_hash, render
+    from assistant.library import Library
+    from assistant.types import Article
+
+    rng = np.random.default_rng(seed)
+    pick = random.Random(seed)
+    lib = Library(settings)
+    lib.settings.corpus_dir.mkdir(parents=True, exist_ok=True)
+    times = {"files+catalog": 0.0, "vectors": 0.0, "bm25": 0.0}
+    dim = vectors.shape[1]
+    with lib.write_lock():
+        lib.check_manifest()
+        for lo in range(0, n_articles, 2000):
+            t0 = time.perf_counter()
+            indexed = []
+            ids: list[str] = []
+            rows: list[Any] = []
+            metas: list[dict[str, Any]] = []
+            for i in range(lo, min(lo + 2000, n_articles)):
+                sources = [pick.randrange(len(paragraphs)) for _ in range(per_article)]
+                body = "\n\n".join(_drop_words(paragraphs[s][1], pick) for s in sources)
+                aid = f"syn-{i:06d}"
+                article = Article(
+                    id=aid, body=body, title=f"{paragraphs[sources[0]][0]} ({i})",
+                    author=f"Author {i % 997}", outlet=f"Outlet {i % 23}",
+                    published=f"20{10 + i % 16}-{1 + i % 12:02d}-{1 + i % 28:02d}", url=None,
+                    added="2026-11-25T00:00:00+00:00", content_hash=content_hash(body),
+                    source="synthetic",
+                )  # fmt: skip
+                path = lib.corpus.path_for(aid)
+                path.write_text(render(article), encoding="utf-8")
+                lib._catalog_row(aid, path, article, rng.bytes(8 * 64))
+                chunks = chunk_article(article, settings.chunks)
+                row = lib.catalog.article(aid)
+                assert row is not None
+                indexed.append((aid, row.file_sha, chunks))
+                for c in chunks:
+                    ids.append(c.id)
+                    rows.append(sources[min(c.paragraph, per_article - 1)])
+                    metas.append({"article_id": aid, "paragraph": c.paragraph})
+            times["files+catalog"] += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            vecs = vectors[rows] + rng.standard_normal((len(rows), dim)).astype(
+                np.float32
+            ) * (noise / np.sqrt(dim))
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            lib.vectors.upsert(ids, vecs.astype(np.float32), metas)
+            times["vectors"] += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            lib.catalog.record_indexed(indexed)
+            times["files+catalog"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ids_, arts, texts = lib.catalog.lexical_texts()
+        lib.lexical.build(ids_, arts, texts, lib.catalog.generation())
+        times["bm25"] = time.perf_counter() - t0
+        lib._write_manifest()
+    lib.close()
+    return times
+
+
+def _drop_words(text: str, pick: random.Random, share: float = 0.1) -> str:
+    words = text.split()
+    kept = [w for w in words if pick.random() >= share]
+    return " ".join(kept or words)

@@ -265,3 +265,40 @@ def test_web_app_refuses_private_and_loopback_addresses(host: str) -> None:
 def test_private_addresses_allowed_when_configured(slow_big_server: str) -> None:
     allowed = web.web_settings(Settings(), {"ASSISTANT_ALLOW_PRIVATE_URLS": "1"}).ingest
     assert fetch_url(f"{slow_big_server}/ok", allowed).text.startswith("<p>word")
+
+
+# --- access -----------------------------------------------------------------------------------------
+
+
+def test_only_editors_may_add_or_remove(seeded: Assistant) -> None:
+    """With ASSISTANT_EDITORS set, the add and remove handlers refuse anyone else.
+
+    The handlers are called as Gradio calls them; the check sits in the handler because the
+    "private" endpoints stay reachable through Gradio's queue by anyone who opens the page.
+    """
+    import gradio as gr
+
+    demo = web.build_app(seeded.settings, seeded, editors=web.parse_editors("ann, cy"))
+    fns = {f.name: f.fn for f in demo.fns.values()}
+    text = "Harbour pilots in Antwerp went on strike on Monday over new shift rules."
+
+    class Visitor:
+        def __init__(self, username: str | None) -> None:
+            self.username = username
+
+    for who in (None, "bob"):
+        with pytest.raises(gr.Error, match="Only editors may add or remove articles"):
+            fns["add_pasted"](text, "", "", "", "", "", Visitor(who))
+        with pytest.raises(gr.Error, match="Only editors"):
+            fns["add_url"]("https://example.com/a", "", Visitor(who))
+        with pytest.raises(gr.Error, match="Only editors"):
+            fns["add_files"](["x.txt"], "", Visitor(who))
+        with pytest.raises(gr.Error, match="Only editors"):
+            fns["remove_article"](seeded.library.catalog.articles()[0].id, "", Visitor(who))
+    assert len(seeded.library.catalog.articles()) == 4  # nothing changed
+    log = fns["add_pasted"](text, "", "", "", "", "", Visitor("ann"))[0]
+    assert log.endswith(" added")
+    assert web.parse_editors("") is None and web.parse_logins("ann:a,bob:b:c") == [
+        ("ann", "a"),
+        ("bob", "b:c"),
+    ]

@@ -22,7 +22,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,8 +174,35 @@ def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
         text = plain_markdown(a["answer"])
         if a.get("refused"):
             text = f"**No answer in the corpus.** {text}"
+        if a.get("generated"):
+            text += generated_note(a)
         out.append({"role": "assistant", "content": text})
     return out
+
+
+def generated_note(a: dict[str, Any]) -> str:
+    """Markdown under a generated answer: how it was checked, and what was removed (escaped)."""
+    if a.get("fallback") == "refusal":
+        return ""
+    if a.get("fallback") == "extractive":
+        lines = ["*The language model's answer could not be checked against the passages: "
+                 "this is the quoted answer instead.*"]  # fmt: skip
+    else:
+        lines = ["*Written by a language model; each sentence was checked against the passage "
+                 "it cites.*"]  # fmt: skip
+    flagged = [s for s in a.get("statements") or [] if not s.get("verified")]
+    if flagged and "⚠" not in a.get("answer", ""):
+        lines.append(f"⚠ Removed {len(flagged)} generated statement{'s' if len(flagged) != 1 else ''} "
+                     "the cited passages do not support:")  # fmt: skip
+        lines += [f"- ~~{plain_markdown(s.get('text', ''))}~~ ({plain_markdown(s.get('reason') or '')})"
+                  for s in flagged]  # fmt: skip
+    return "\n\n" + "\n\n".join(lines[:1]) + ("\n\n" + "\n".join(lines[1:]) if lines[1:] else "")
+
+
+def draft_message(draft: str) -> dict[str, str]:
+    """The chat message while a language model is still writing (not checked yet, escaped)."""
+    return {"role": "assistant",
+            "content": f"*Drafting (not yet checked against the sources)…*\n\n{plain_markdown(draft)}"}  # fmt: skip
 
 
 def example_questions(rows: Sequence["ArticleRow"], limit: int = 4) -> list[str]:
@@ -357,12 +384,14 @@ def build_app(
                        "Ask an editor, or log in as one (ASSISTANT_EDITORS lists them).")  # fmt: skip
 
     def ask(
-        question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any, k: Any
-    ) -> dict[str, Any]:
+        question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any, k: Any,
+        generate: Any = False,
+    ) -> dict[str, Any]:  # fmt: skip
         try:
             filters = parse_filters(outlet, author, since, until)
             kk = int(k) if k not in (None, "") else None
-            return a.ask(question, history=_history(history), filters=filters, k=kk).to_dict()
+            return a.ask(question, history=_history(history), filters=filters, k=kk,
+                         generate=bool(generate)).to_dict()  # fmt: skip
         except AssistantError as e:
             raise fail(e) from None
         except (TypeError, ValueError) as e:
@@ -377,18 +406,23 @@ def build_app(
         since: str | None = None,
         until: str | None = None,
         k: int | None = None,
+        generate: bool = False,
     ) -> dict[str, Any]:
-        """The answer object for ``question`` (history: earlier answer objects, oldest first)."""
-        return ask(question, history, outlet, author, since, until, k)
+        """The answer object for ``question`` (history: earlier answer objects, oldest first;
+        generate: a configured language model writes it, checked against the sources)."""
+        return ask(question, history, outlet, author, since, until, k, generate)
 
     # -- chat ------------------------------------------------------------------------------------
     def chat(
         question: str, answers: list[dict[str, Any]], outlet: str, author: str,
-        since: str, until: str, k: float,
-    ) -> tuple[Any, ...]:  # fmt: skip
-        ans = ask(question, answers, outlet, author, since, until, k)
+        since: str, until: str, k: float, generate: bool = False,
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        if generate and a.can_generate:
+            ans = yield from drafts(question, answers, outlet, author, since, until, k)
+        else:
+            ans = ask(question, answers, outlet, author, since, until, k)
         answers = [*answers, ans]
-        return (
+        yield (
             "",
             chat_messages(answers),
             answers,
@@ -396,6 +430,30 @@ def build_app(
             sources_html(ans),
             gr.Tabs(selected="sources"),
         )
+
+    def drafts(
+        question: str, answers: list[dict[str, Any]], outlet: str, author: str,
+        since: str, until: str, k: float,
+    ) -> "Generator[tuple[Any, ...], None, dict[str, Any]]":  # fmt: skip
+        """Streams the model's draft into the chat; returns the checked answer object."""
+        so_far = [*chat_messages(answers), {"role": "user", "content": plain_markdown(question)}]
+        skip = (gr.skip(),) * 4
+        text, final = "", None
+        try:
+            filters = parse_filters(outlet, author, since, until)
+            kk = int(k) if k not in (None, "") else None
+            for item in a.ask_stream(question, _history(answers), filters, kk):
+                if isinstance(item, str):
+                    text += item
+                    yield (gr.skip(), [*so_far, draft_message(text)], *skip)
+                else:
+                    final = item.to_dict()
+        except AssistantError as e:
+            raise fail(e) from None
+        except (TypeError, ValueError) as e:
+            raise fail(f"Invalid input: {e}") from None
+        assert final is not None
+        return final
 
     def new_conversation() -> tuple[Any, ...]:
         return [], [], None, sources_html(None), _article_placeholder(), ""
@@ -571,6 +629,11 @@ def build_app(
                         )  # fmt: skip
                         ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
                         clear_btn = gr.Button("Clear", scale=1, min_width=80)
+                    # shown only when a language model is configured (ASSISTANT_LLM_*, OLLAMA_*)
+                    gen_box = gr.Checkbox(
+                        value=False, visible=a.can_generate, elem_id="ca-generate",
+                        label="Generate with LLM (each sentence is checked against its source)",
+                    )  # fmt: skip
                     examples = gr.Dataset(
                         components=[gr.Textbox(visible=False)], samples=[],
                         label="Example questions", elem_id="ca-examples",
@@ -664,8 +727,9 @@ def build_app(
         corpus_outputs = [table, outlet, examples, header]
         filters = [outlet, author, since, until, k]
         chat_outputs = [question, chatbot, answers, shown, sources, side]
-        question.submit(chat, [question, answers, *filters], chat_outputs, **lib, **private)
-        ask_btn.click(chat, [question, answers, *filters], chat_outputs, **lib, **private)
+        chat_in = [question, answers, *filters, gen_box]
+        question.submit(chat, chat_in, chat_outputs, **lib, **private)
+        ask_btn.click(chat, chat_in, chat_outputs, **lib, **private)
         clear_btn.click(
             new_conversation,
             None,
@@ -673,7 +737,7 @@ def build_app(
             **private,
         )
         examples.click(lambda s: s[0], examples, question, **private).then(
-            chat, [question, answers, *filters], chat_outputs, **lib, **private
+            chat, chat_in, chat_outputs, **lib, **private
         )
         chatbot.select(pick_message, answers, [shown, sources, side], **private)
         sources.click(open_cited, shown, [chat_article, side], **lib, **private).then(

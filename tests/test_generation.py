@@ -435,3 +435,81 @@ def test_verify_needs_no_assistant() -> None:
     embed = Assistant(Settings.from_env()).library.embed
     got = verify("Prices rose 4% in May [1]. Prices rose 9% in May [1].", [src], embed)
     assert [c.verified for c in got] == [True, False]
+
+
+# -- the web app: the toggle, the API and the chat, with the model behind a loopback server ----
+
+
+def test_toggle_hidden_without_a_model(seeded: Assistant) -> None:
+    from assistant.web import build_app
+
+    def toggle(a: Assistant) -> dict[str, Any]:
+        config = build_app(a.settings, a).config
+        assert config is not None
+        return next(
+            c["props"] for c in config["components"] if c["props"].get("elem_id") == "ca-generate"
+        )
+
+    assert toggle(seeded)["visible"] is False
+    seeded._chat_model = fake("unused")
+    assert toggle(seeded)["visible"] is True
+
+
+@pytest.mark.browser
+def test_web_generates_streams_and_escapes(
+    seeded: Assistant, openai_server: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from assistant import web
+
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {chromium} (apt-get install chromium)"
+        )
+    from gradio_client import Client
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("ASSISTANT_LLM_BASE_URL", openai_server["url"])
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL", "m")
+    openai_server["reply"] = (
+        "It is not clear what, if anything, Russia has offered in return [1]. "
+        "Russia offered <img src=x onerror=alert(7)> and *more* [2]."
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = web.serve(Settings.from_env(), host="127.0.0.1", port=port, block=False)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        ans: Any = Client(url, verbose=False).predict(QUESTION, generate=True, api_name="/ask")
+        ans = json.loads(ans) if isinstance(ans, str) else ans
+        assert ans["generated"] and [s["verified"] for s in ans["statements"]] == [True, False]
+        plain: Any = Client(url, verbose=False).predict(QUESTION, api_name="/ask")
+        assert "generated" not in plain  # the API without the flag is as before
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                        args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
+            page = browser.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.set_default_timeout(30_000)
+            page.goto(url, wait_until="load")
+            page.get_by_text("Generate with LLM").check()
+            box = page.locator("#ca-question textarea")
+            box.fill(QUESTION)
+            box.press("Enter")
+            bot = page.locator('#ca-chat [data-testid="bot"]').first
+            page.get_by_text("Written by a language model").wait_for()
+            text = bot.inner_text()
+            assert "It is not clear what, if anything, Russia has offered in return [1]." in text
+            assert "Removed 1 generated statement" in text
+            assert "<img src=x onerror=alert(7)>" in text  # shown as text, struck out, never run
+            assert bot.locator("img").count() == 0 and dialogs == []
+            assert "Drafting" not in text
+            page.locator("#ca-sources .ca-card").first.wait_for()
+            browser.close()
+    finally:
+        demo.close()

@@ -17,8 +17,10 @@ unsupported (the verifier must reject)
                   gold passage (a made-up detail inside a true sentence)
 
 Every (min_overlap, min_similarity) pair on a grid is scored by the share of supported
-statements accepted and unsupported statements accepted; the pair chosen accepts the most
-supported statements while accepting at most ``--max-false-accept`` of the unsupported ones.
+statements accepted and unsupported statements accepted. Of the pairs accepting at most
+``--max-false-accept`` of the unsupported statements and within 1.5 points of the most supported
+statements accepted, the one accepting the fewest unsupported statements is chosen (ties: more
+supported accepted, then the higher similarity floor).
 """
 
 from __future__ import annotations
@@ -187,11 +189,19 @@ def main() -> None:
             r = rates(rows, t)
             grid.append((t, r))
     ok = [(t, r) for t, r in grid if r["unsupported_accepted"] <= args.max_false_accept]
-    # among the pairs within TOLERANCE of the best, the highest similarity floor: the templated
-    # statements here under-represent what only the embedding catches (roles swapped, negation)
+    # near the best coverage, the safest pair: fewest unsupported accepted, then most supported,
+    # then the higher similarity floor (the templated statements here under-represent what only
+    # the embedding catches: roles swapped, negation)
     top = max(r["supported_accepted"] for _, r in ok)
     near = [(t, r) for t, r in ok if r["supported_accepted"] >= top - TOLERANCE]
-    best_t, best = max(near, key=lambda x: (x[0].min_similarity, x[0].min_overlap))
+    best_t, best = min(
+        near,
+        key=lambda x: (
+            x[1]["unsupported_accepted"],
+            -x[1]["supported_accepted"],
+            -x[0].min_similarity,
+        ),
+    )
     current = Thresholds()
     result = {
         "statements": len(rows),

@@ -186,9 +186,9 @@ def build_synthetic(
                     metas.append({"article_id": aid, "paragraph": c.paragraph})
             times["files+catalog"] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            vecs = vectors[rows] + rng.standard_normal((len(rows), dim)).astype(
-                np.float32
-            ) * (noise / np.sqrt(dim))
+            vecs = vectors[rows] + rng.standard_normal((len(rows), dim)).astype(np.float32) * (
+                noise / np.sqrt(dim)
+            )
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             lib.vectors.upsert(ids, vecs.astype(np.float32), metas)
             times["vectors"] += time.perf_counter() - t0

@@ -262,6 +262,47 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# --- the int8 quality gate -------------------------------------------------------------------
+
+
+def quality_gate(work: Path, sets: list[str]) -> str:
+    """int8 against fp32 ONNX: cosine on the real passages of the public sets, then retrieval
+    and answer metrics of the whole pipeline on each set (benchmarks/quality.py's builders)."""
+    import numpy as np
+
+    from assistant.embedding import load_embedder
+    from benchmarks import quality
+    from benchmarks.common import load_set, table
+
+    lines = []
+    texts = [f"{r.get('title') or ''}\n{r['text']}" for r in ingest.articles(2355)][:1500]
+    fp32 = load_embedder("onnx-fp32", ingest.MODEL_CACHE).embed(texts)
+    int8 = load_embedder("onnx-int8", ingest.MODEL_CACHE).embed(texts)
+    cos = np.sum(fp32 * int8, axis=1)
+    top5 = []
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(texts), 200, replace=False):  # each text as a query over the rest
+        a = set(np.argsort(-(fp32 @ fp32[i]))[1:6])
+        b = set(np.argsort(-(int8 @ int8[i]))[1:6])
+        top5.append(len(a & b) / 5)
+    lines.append(
+        f"Cosine int8 vs fp32 over {len(texts)} real articles (title + text, as embedded): "
+        f"mean {cos.mean():.4f}, min {cos.min():.4f}, 1st percentile {np.percentile(cos, 1):.4f}; "
+        f"top-5 neighbour overlap {np.mean(top5):.3f}.\n"
+    )
+    rows = []
+    for name in sets:
+        es = load_set(name)
+        for runtime in ("onnx-fp32", "onnx-int8"):
+            os.environ["ASSISTANT_EMBEDDING_RUNTIME"] = runtime
+            os.environ["ASSISTANT_MODEL_CACHE"] = str(ingest.MODEL_CACHE)
+            print(f"quality: {name} / {runtime} ...", file=sys.stderr, flush=True)
+            summary = quality.run_ours(es, work / f"quality-{runtime}" / name, {})
+            rows.append((f"{name} ({len(es.questions)} q)", runtime, summary))
+    lines.append(table(rows))
+    return "\n".join(lines)
+
+
 # --- reporting -------------------------------------------------------------------------------
 
 
@@ -329,11 +370,19 @@ def main() -> None:
     p.add_argument("--fresh", action="store_true", help="rebuild the synthetic libraries")
     p.add_argument("--work", default="/tmp/assistant-perf")
     p.add_argument("--json", help="also write every measurement to this file")
+    p.add_argument(
+        "--quality",
+        action="store_true",
+        help="only the int8-vs-fp32 quality gate (cosine, then metrics on the public sets)",
+    )
     args = p.parse_args()
     if args.quick:
         args.sizes, args.ingest_articles, args.queries = "1000,10000", 200, 40
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    if args.quality:
+        print(quality_gate(work, ["hotpotqa", "rgb"]))
+        return
     started = time.perf_counter()
     report: dict[str, Any] = {"command": " ".join(["benchmarks/performance.py", *sys.argv[1:]])}
 

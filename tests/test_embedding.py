@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -216,3 +217,57 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_both_cores_give_the_same_vectors(cache_dir: Path) -> None:
+    # Two single-threaded sessions fed different batches must give what one session gives
+    # (fp32: int8 quantises activations per batch, so its batches would have to match too).
+    one = embedding.load_embedder("onnx-fp32", cache_dir, threads=1, batch_size=4)
+    two = embedding.load_embedder("onnx-fp32", cache_dir, threads=2, batch_size=4)
+    assert getattr(two, "workers", None) == 2
+    np.testing.assert_allclose(one.embed(VARIED), two.embed(VARIED), atol=1e-5)
+    np.testing.assert_allclose(one.embed(VARIED[:3]), two.embed(VARIED[:3]), atol=1e-5)
+
+
+def test_batches_bound_rows_and_padded_tokens() -> None:
+    lengths = [5] * 100 + [200] * 30
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches = list(embedding._batches(order, lengths, max_rows=64, max_tokens=1000))
+    assert sorted(i for b in batches for i in b) == list(range(130))
+    for b in batches:
+        assert len(b) <= 64
+        assert len(b) * max(lengths[i] for i in b) <= 1000
+
+
+def test_libraries_share_the_configured_model_cache(seeded: Any, model_cache: Path) -> None:
+    # A fresh index directory must not export the model again (that imports torch, ~10 s).
+    seeded.ask("What has Russia offered in return?")
+    assert not (seeded.settings.index_dir / "models").exists()
+    assert (model_cache / f"onnx-{embedding.model_hash()}" / "model-int8.onnx").is_file()
+
+
+def test_query_on_an_empty_vector_index(assistant: Any) -> None:
+    assert assistant.library.vectors.query(np.ones(384, dtype=np.float32), 40) == []
+
+
+def test_ask_and_eval_never_import_torch(seeded: Any, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "q1", "question": "What has Russia offered in return?"}\n')
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from assistant import cli
+        for argv in (["ask", "What has Russia offered in return?"],
+                     ["eval", {str(questions)!r}, "--out", {str(tmp_path / "run")!r}]):
+            assert cli.main(argv) == 0, argv
+        heavy = [m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules]
+        assert not heavy, heavy
+        print("ok")
+        """
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")

@@ -3,7 +3,7 @@
 Each sentence of the top passages is scored by its embedding similarity to the question (same
 model as retrieval) and by how many of the question's content words it contains:
 
-    score = 0.55 · cos(question, sentence) + 0.35 · coverage + 0.10 · passage prior
+    score = 0.50 · cos(question, sentence) + 0.20 · coverage + 0.05 · passage prior
 
 A sentence that leans on the one before it ("This has made sure...", "But such a deal...") takes
 that sentence along. Near-identical evidence is dropped, and a second article that speaks to the
@@ -89,7 +89,7 @@ def score_sentences(
         context = f"{p.heading or ''} {p.title or ''}"
         cov = max(_coverage(q_terms, text), 0.8 * _coverage(q_terms, f"{text} {context}"))
         prior = 1.0 / (1 + i)
-        score = 0.55 * float(sim) + 0.35 * cov + 0.10 * prior
+        score = 0.50 * float(sim) + 0.20 * cov + 0.05 * prior
         out.append(Evidence(p, i, a, b, score, float(sim), cov))
     out.sort(key=lambda e: -e.score)
     return out

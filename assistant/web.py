@@ -97,14 +97,26 @@ def sources_html(answer: dict[str, Any] | None) -> str:
             "appear here, each with its author, outlet, date and paragraph.</div>"
         )
     cites = answer.get("citations") or []
-    if answer.get("refused"):
+    refused = bool(answer.get("refused"))
+    if refused:
         head = "No supporting passage. The nearest passages, for your curiosity:"
     else:
-        head = f"{len(cites)} source{'s' if len(cites) != 1 else ''} for the answer"
+        used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.get("answer") or "")}
+        cited = [c for c in cites if c.get("n") in used]
+        head = f"{len(cited)} source{'s' if len(cited) != 1 else ''} cited in the answer"
     if not cites:
         return f'<div class="ca-empty">{esc(head)}</div>'
-    cards = "".join(citation_card(c, bool(answer.get("refused"))) for c in cites)
-    return f'<div class="ca-sources"><div class="ca-sources-head">{esc(head)}</div>{cards}</div>'
+    cards = []
+    for c in cites:
+        further = not refused and c.get("n") not in used
+        if further and not any("ca-further-head" in x for x in cards):
+            cards.append(
+                '<div class="ca-sources-head ca-further-head">'
+                "More passages on the question, not cited in the answer:</div>"
+            )
+        cards.append(citation_card(c, refused or further))
+    body = "".join(cards)
+    return f'<div class="ca-sources"><div class="ca-sources-head">{esc(head)}</div>{body}</div>'
 
 
 def citation_card(c: dict[str, Any], refused: bool = False) -> str:
@@ -246,6 +258,8 @@ CSS = """
 .ca-sources-head { font-weight: 600; color: var(--body-text-color-subdued); }
 .ca-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: .75rem .9rem; background: var(--background-fill-primary); }
 .ca-card.ca-refused { opacity: .8; border-style: dashed; }
+.ca-card.ca-refused mark { background: #fef3c7; }
+.ca-further-head { margin-top: 1rem; }
 .ca-card-head { display: flex; gap: .5rem; align-items: baseline; }
 .ca-n { font-weight: 700; color: var(--color-accent); }
 .ca-title { font-weight: 600; }

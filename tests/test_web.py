@@ -74,6 +74,24 @@ def test_refusal_says_no_supporting_passage() -> None:
     assert "No supporting passage" in out
 
 
+def test_cited_sources_come_before_further_passages() -> None:
+    def cite(n: int) -> dict[str, Any]:
+        return {"n": n, "article_id": f"a{n}", "title": f"T{n}", "paragraph": 1,
+                "quote": "Q.", "passage": "Q.", "score": 0.5}  # fmt: skip
+
+    out = web.sources_html(
+        {
+            "question": "q",
+            "answer": "Q [1]. R [2].",
+            "refused": False,
+            "citations": [cite(1), cite(2), cite(3)],
+        }
+    )
+    assert "2 sources cited in the answer" in out
+    head = out.index("not cited in the answer")
+    assert out.index('data-n="2"') < head < out.index('data-n="3"')
+
+
 def test_web_settings_refuse_private_urls_unless_allowed() -> None:
     s = Settings()
     assert web.web_settings(s, {}).ingest.allow_private_urls is False

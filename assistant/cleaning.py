@@ -271,7 +271,7 @@ def _markdown_inline(text: str) -> str:
 def _finish(pars: list[str], meta: dict[str, str], what: str) -> Cleaned:
     """Return the Cleaned article; raise InputError if no article text is left."""
     pars = _title_and_headings(_strip_boilerplate(pars, meta), meta)
-    if not any(not p.startswith("## ") for p in pars):
+    if not any(not p.startswith("## ") and re.search(r"\w", p) for p in pars):
         raise InputError(
             f"No article text found after cleaning: the {what} held only boilerplate or was "
             "empty. Paste the article's full text (title and paragraphs), not just a link or menu."

@@ -214,15 +214,23 @@ class LexicalIndex:
         """Index these passages and save the result atomically."""
         model = _bm25s().BM25()
         corpus = [terms(t) for t in texts]
-        if corpus:
+        searchable = any(corpus)  # bm25s cannot index a vocabulary of nothing ("?!", "— …")
+        if searchable:
             model.index(corpus, show_progress=False)
         tmp = self.root.with_name(self.root.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        if corpus:
+        if searchable:
             model.save(str(tmp), show_progress=False)
         (tmp / "passages.json").write_text(
-            json.dumps({"generation": generation, "ids": list(ids), "articles": list(article_ids)})
+            json.dumps(
+                {
+                    "generation": generation,
+                    "ids": list(ids),
+                    "articles": list(article_ids),
+                    "searchable": searchable,
+                }
+            )
         )
         old = self.root.with_name(self.root.name + f".old{os.getpid()}")
         if self.root.exists():
@@ -230,7 +238,7 @@ class LexicalIndex:
         os.replace(tmp, self.root)
         shutil.rmtree(old, ignore_errors=True)
         with self._lock:
-            self._set(model if corpus else None, list(ids), list(article_ids), generation)
+            self._set(model if searchable else None, list(ids), list(article_ids), generation)
 
     def _set(self, model: Any, ids: list[str], article_ids: list[str], generation: int) -> None:
         self._model = model
@@ -251,7 +259,7 @@ class LexicalIndex:
             if meta.get("generation") != generation:
                 return False
             model = None
-            if meta["ids"]:
+            if meta.get("searchable", bool(meta["ids"])):
                 try:
                     model = _bm25s().BM25.load(str(self.root), mmap=False, show_progress=False)
                 except Exception:

@@ -281,3 +281,21 @@ def test_no_passage_exceeds_the_model_window(assistant: Assistant) -> None:
     assert all(r.paragraph == 1 for r in rows.values())
     body = Corpus(Path("corpus")).read("long").body
     assert all(body[r.start : r.end] == r.text for r in rows.values())
+
+
+def test_lexical_index_of_passages_without_words(tmp_path: Path) -> None:
+    """bm25s cannot index an empty vocabulary: such an index answers nothing, and reloads."""
+    from assistant.lexical import LexicalIndex
+
+    index = LexicalIndex(tmp_path / "bm25")
+    index.build(["a:0"], ["a"], ["?! — …"], generation=3)
+    assert index.search("anything", 5) == []
+    again = LexicalIndex(tmp_path / "bm25")
+    assert again.load(3) and again.search("anything", 5) == []
+
+
+def test_text_without_words_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    Path("punct.txt").write_text("?! — …\n\n!!!\n")
+    assert main(["add", "punct.txt"]) == 1
+    assert "No article text found" in capsys.readouterr().out
+    assert not list(Path("corpus").glob("*.md"))

@@ -144,7 +144,7 @@ def _hit_curve(results: list[dict[str, Any]]) -> str:
     if not ranks:
         return "<p class='muted'>No answerable questions with gold evidence.</p>"
     ys = [sum(1 for x in ranks if x is not None and x <= k) / len(ranks) for k in range(1, 6)]
-    left, top, pw, ph = 40.0, 14.0, 400.0, 170.0
+    left, top, pw, ph = 40.0, 24.0, 400.0, 170.0  # room above 1.00 for its label
     pts = [(left + 20 + i * (pw - 40) / 4, top + ph * (1 - y)) for i, y in enumerate(ys)]
     body = _y_grid(left, top, pw, ph)
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
@@ -153,7 +153,7 @@ def _hit_curve(results: list[dict[str, Any]]) -> str:
         body += _el("circle", cx=x, cy=y, r=4, fill=INFO)
         body += _el("text", f"{v:.2f}", x=x, y=y - 8, text_anchor="middle")
         body += _el("text", f"k={k}", x=x, y=top + ph + 18, text_anchor="middle")
-    return _svg(460, 210, body, "hit at k curve")
+    return _svg(460, 220, body, "hit at k curve")
 
 
 def _y_grid(left: float, top: float, pw: float, ph: float) -> str:

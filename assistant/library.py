@@ -102,6 +102,7 @@ class Library:
         self._lock_depth = 0
         self._lock_file: Any = None
         self._vector_generation: int | None = None  # the catalog state the open vectors reflect
+        self._reopen_lock = threading.Lock()
 
     # -- parts, opened on first use ------------------------------------------------------------
     @property
@@ -425,10 +426,11 @@ class Library:
 
     def _fresh_vectors(self) -> None:
         """Reopen the embedded vector store when another process changed the index since."""
-        generation = self.catalog.generation()
-        if self._vector_generation is not None and generation != self._vector_generation:
-            self.vectors.reopen()
-        self._vector_generation = generation
+        with self._reopen_lock:  # readers run in parallel (the web app): reopen once, not twice
+            generation = self.catalog.generation()
+            if self._vector_generation is not None and generation != self._vector_generation:
+                self.vectors.reopen()
+            self._vector_generation = generation
 
     def _reconcile_vectors(self, problems: list[str]) -> tuple[list[ArticleRow], int]:
         """Make the stored vectors match the catalog: drop strays, re-embed what the store lost.

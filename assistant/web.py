@@ -623,7 +623,10 @@ def build_app(
         return (log, *refresh(search))
 
     # -- layout ----------------------------------------------------------------------------------
+    # Writers (add, remove) go one at a time; questions and reading run two at a time (one per
+    # core here): the library's write lock and thread-safe stores keep readers consistent.
     lib: dict[str, Any] = {"concurrency_id": "library", "concurrency_limit": 1}
+    read: dict[str, Any] = {"concurrency_id": "read", "concurrency_limit": 2}
     private: Any = {"api_visibility": "private"}
     with gr.Blocks(title="Commentary Assistant", analytics_enabled=False) as demo:
         answers = gr.State([])
@@ -737,13 +740,13 @@ def build_app(
                                      elem_classes=["ca-mono"], elem_id="ca-add-log")  # fmt: skip
 
         # -- events ------------------------------------------------------------------------------
-        gr.api(api_ask, api_name="ask", **lib)
+        gr.api(api_ask, api_name="ask", **read)
         corpus_outputs = [table, outlet, examples, header]
         filters = [outlet, author, since, until, k]
         chat_outputs = [question, chatbot, answers, shown, sources, side]
         chat_in = [question, answers, *filters, gen_box]
-        question.submit(chat, chat_in, chat_outputs, **lib, **private)
-        ask_btn.click(chat, chat_in, chat_outputs, **lib, **private)
+        question.submit(chat, chat_in, chat_outputs, **read, **private)
+        ask_btn.click(chat, chat_in, chat_outputs, **read, **private)
         clear_btn.click(
             new_conversation,
             None,
@@ -751,16 +754,16 @@ def build_app(
             **private,
         )
         examples.click(lambda s: s[0], examples, question, **private).then(
-            chat, chat_in, chat_outputs, **lib, **private
+            chat, chat_in, chat_outputs, **read, **private
         )
         chatbot.select(pick_message, answers, [shown, sources, side], **private)
-        sources.click(open_cited, shown, [chat_article, side], **lib, **private).then(
+        sources.click(open_cited, shown, [chat_article, side], **read, **private).then(
             None, js=_SCROLL_JS, **private
         )
-        demo.load(refresh, search, corpus_outputs, **lib, **private)
-        search.change(search_table, search, table, **lib, **private)
-        table.select(pick_row, None, [picked, corpus_article], **lib, **private)
-        view_btn.click(view_article, picked, corpus_article, **lib, **private)
+        demo.load(refresh, search, corpus_outputs, **read, **private)
+        search.change(search_table, search, table, **read, **private)
+        table.select(pick_row, None, [picked, corpus_article], **read, **private)
+        view_btn.click(view_article, picked, corpus_article, **read, **private)
         remove_btn.click(
             remove_article,
             [picked, search],

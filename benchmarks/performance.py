@@ -290,6 +290,7 @@ def quality_gate(work: Path, sets: list[str]) -> str:
         f"mean {cos.mean():.4f}, min {cos.min():.4f}, 1st percentile {np.percentile(cos, 1):.4f}; "
         f"top-5 neighbour overlap {np.mean(top5):.3f}.\n"
     )
+    print(lines[0], flush=True)
     rows = []
     for name in sets:
         es = load_set(name)
@@ -297,7 +298,7 @@ def quality_gate(work: Path, sets: list[str]) -> str:
             os.environ["ASSISTANT_EMBEDDING_RUNTIME"] = runtime
             os.environ["ASSISTANT_MODEL_CACHE"] = str(ingest.MODEL_CACHE)
             print(f"quality: {name} / {runtime} ...", file=sys.stderr, flush=True)
-            summary = quality.run_ours(es, work / f"quality-{runtime}" / name, {})
+            summary = quality.run_ours(es, work / f"quality-{runtime}" / name, {}, [])
             rows.append((f"{name} ({len(es.questions)} q)", runtime, summary))
     lines.append(table(rows))
     return "\n".join(lines)

@@ -72,6 +72,7 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+        self.inode = path.stat().st_ino  # a rebuild by another process replaces the file
         self._lock = threading.RLock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")

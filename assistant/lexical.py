@@ -240,6 +240,11 @@ class LexicalIndex:
         with self._lock:
             self._set(model if searchable else None, list(ids), list(article_ids), generation)
 
+    def forget(self) -> None:
+        """Drop the loaded index: the next ``load`` reads the files again."""
+        with self._lock:
+            self._generation = -1
+
     def _set(self, model: Any, ids: list[str], article_ids: list[str], generation: int) -> None:
         self._model = model
         self._ids = ids

@@ -424,6 +424,26 @@ class Library:
             self._vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
 
+    def _follow_rebuild(self) -> None:
+        """Reopen everything when another process rebuilt the index (a new catalog file).
+
+        A long-running reader (the web app) would otherwise go on reading the deleted catalog,
+        and the new catalog's generation numbers may repeat the old ones.
+        """
+        if self._catalog is None:
+            return
+        try:
+            inode = (self.settings.index_dir / "catalog.sqlite").stat().st_ino
+        except FileNotFoundError:
+            return  # being rebuilt right now: the old catalog answers until the new one is there
+        if inode != self._catalog.inode:
+            with self._reopen_lock:
+                if self._catalog is not None and inode != self._catalog.inode:
+                    self._catalog = None  # not closed: a reader on another thread may use it still
+                    self.vectors.reopen()
+                    self.lexical.forget()
+                    self._vector_generation = None
+
     def _fresh_vectors(self) -> None:
         """Reopen the embedded vector store when another process changed the index since."""
         with self._reopen_lock:  # readers run in parallel (the web app): reopen once, not twice
@@ -536,6 +556,7 @@ class Library:
         Also the moment a reader picks up what other processes changed: the embedded vector
         store is reopened when the catalog moved on, and checked once per catalog state.
         """
+        self._follow_rebuild()
         generation = self.catalog.generation()
         if generation != self._vector_generation:
             self._fresh_vectors()

@@ -299,3 +299,24 @@ def test_text_without_words_is_refused(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["add", "punct.txt"]) == 1
     assert "No article text found" in capsys.readouterr().out
     assert not list(Path("corpus").glob("*.md"))
+
+
+def test_a_reader_follows_a_rebuild_by_another_process(assistant: Assistant) -> None:
+    """The web app keeps one Assistant open while `assistant index --rebuild` runs elsewhere."""
+    import subprocess
+    import sys
+
+    assert main(["add", str(SEED)]) == 0
+    assert assistant.ask("What has Russia offered in return?").citations[0].article_id == SEED_ID
+    (Path("corpus") / "parking.md").write_text(
+        "---\ntitle: Parking prices\n---\n\nCouncils in Utrecht doubled kerbside parking fees "
+        "to pay for new cycle lanes along the canals.\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "index", "--rebuild"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ans = assistant.ask("Why did Utrecht double its parking fees?")
+    assert not ans.refused and ans.citations[0].article_id == "parking"
+    assert assistant.ask("What has Russia offered in return?").citations[0].article_id == SEED_ID

@@ -106,7 +106,7 @@ def sources_html(answer: dict[str, Any] | None) -> str:
         head = f"{len(cited)} source{'s' if len(cited) != 1 else ''} cited in the answer"
     if not cites:
         return f'<div class="ca-empty">{esc(head)}</div>'
-    cards = []
+    cards: list[str] = []
     for c in cites:
         further = not refused and c.get("n") not in used
         if further and not any("ca-further-head" in x for x in cards):

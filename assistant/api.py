@@ -102,9 +102,11 @@ class Assistant:
                 meta_passage = self._passage_naming_author(aid) or (
                     found.passages[0] if found.passages else None
                 )
+        top = [p.chunk_id for p in found.passages[: evidence.MAX_PASSAGES]]
         scored = evidence.score_sentences(
-            resolved.focus, found.query_vector, found.passages, lib.embed, idf=lib.lexical.idf
-        )
+            resolved.focus, found.query_vector, found.passages, lib.embed, idf=lib.lexical.idf,
+            stored=lib.catalog.sentence_vectors(top, lib.embedder.dim),
+        )  # fmt: skip
         if resolved.is_follow_up and turns:
             said = {q for t in turns for q in t.quotes}  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in said] or scored

@@ -1,7 +1,8 @@
 """The catalog: a SQLite file under ``indexes/`` that mirrors the corpus and tracks the index.
 
 It knows every article file (metadata, content hash, near-duplicate signature, the file hash the
-index was built from) and every indexed passage (text and provenance). It is derived data:
+index was built from) and every indexed passage (text, provenance, and the vectors of its
+sentences, which answering compares with the question). It is derived data:
 ``assistant index --rebuild`` recreates it from ``corpus/``.
 """
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from assistant.types import Chunk
 
@@ -28,6 +31,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER, "end" INTEGER, heading TEXT, text TEXT, lexical_text TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    chunk_id TEXT PRIMARY KEY, article_id TEXT, vectors BLOB
+);
+CREATE INDEX IF NOT EXISTS sentence_vectors_article ON sentence_vectors(article_id);
 """
 
 
@@ -144,18 +151,36 @@ class Catalog:
         with self._lock:
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+            self._db.execute("DELETE FROM sentence_vectors WHERE article_id=?", (article_id,))
             self._db.execute("DELETE FROM articles WHERE id=?", (article_id,))
             self._bump()
             self._db.execute("COMMIT")
 
     # -- passages -------------------------------------------------------------------------------
-    def record_indexed(self, items: Iterable[tuple[str, str, Sequence[Chunk]]]) -> None:
-        """In one transaction: for each (article id, file hash, chunks), store its passages."""
+    def record_indexed(
+        self,
+        items: Iterable[tuple[str, str, Sequence[Chunk]]],
+        sentence_vectors: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """In one transaction: for each (article id, file hash, chunks), store its passages
+        and, when given, each passage's sentence vectors (stored as float16)."""
+        vectors = sentence_vectors or {}
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 for article_id, file_sha, chunks in items:
                     self._db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+                    self._db.execute(
+                        "DELETE FROM sentence_vectors WHERE article_id=?", (article_id,)
+                    )
+                    self._db.executemany(
+                        "INSERT INTO sentence_vectors VALUES (?,?,?)",
+                        [
+                            (c.id, article_id, vectors[c.id].astype(np.float16).tobytes())
+                            for c in chunks
+                            if c.id in vectors
+                        ],
+                    )
                     self._db.executemany(
                         "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
                         [
@@ -194,6 +219,22 @@ class Catalog:
                     part,
                 ):
                     out[r[0]] = ChunkRow(*r)
+        return out
+
+    def sentence_vectors(self, ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """The stored sentence vectors (float32, one row per sentence) of these passages."""
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = list(ids[i : i + 500])
+                marks = ",".join("?" * len(part))
+                for cid, blob in self._db.execute(
+                    f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})",
+                    part,
+                ):
+                    out[cid] = (
+                        np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+                    )
         return out
 
     def neighbours(self, article_id: str, position: int) -> list[ChunkRow]:

@@ -66,6 +66,17 @@ class Embedder(Protocol):
         """Word pieces per text, [CLS] and [SEP] included, before truncation."""
         ...
 
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``embed(texts)`` and, from the same forward pass, one vector per span of each text.
+
+        A span's vector is the normalised mean of the token states inside its characters
+        (what is sometimes called late chunking): sentence vectors that cost nothing extra at
+        ingest and read their sentence in its passage's context.
+        """
+        ...
+
 
 # ---------------------------------------------------------------------------------------------
 # The packaged model
@@ -316,6 +327,38 @@ class OnnxEmbedder:
         list(self._executor().map(work, range(workers)))  # list() re-raises a worker's error
         return out
 
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        parts: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
+        if not texts:
+            return out, parts
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = [e.ids for e in encodings]
+        lengths = [len(x) for x in ids]
+        order = sorted(range(len(ids)), key=lambda i: lengths[i])
+        batches = list(_batches(order, lengths, self.batch_size, BATCH_TOKENS))
+        workers = min(self.workers, len(batches))
+
+        def run(session: Any, rows: list[int]) -> None:
+            hidden, mask = self._forward(session, rows, ids)
+            out[rows] = _mean_pool_normalise(hidden, mask)
+            for r, i in enumerate(rows):
+                parts[i] = _span_vectors(hidden[r], encodings[i].offsets, spans[i], out[i])
+
+        if workers <= 1:
+            for rows in batches:
+                run(self._sessions[0], rows)
+            return out, parts
+
+        def work(k: int) -> None:
+            for rows in batches[k::workers]:
+                run(self._sessions[k], rows)
+
+        list(self._executor().map(work, range(workers)))
+        return out, parts
+
     def _executor(self) -> Any:
         with self._pool_lock:
             if self._pool is None:
@@ -326,6 +369,12 @@ class OnnxEmbedder:
 
     def _run(self, session: Any, rows: list[int], ids: list[list[int]]) -> np.ndarray:
         """Embeddings of the texts ``rows`` (their word-piece ids), padded to the longest."""
+        return _mean_pool_normalise(*self._forward(session, rows, ids))
+
+    def _forward(
+        self, session: Any, rows: list[int], ids: list[list[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Token states (rows, width, dim) and attention mask of the texts ``rows``."""
         width = max(len(ids[i]) for i in rows)
         input_ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -336,7 +385,7 @@ class OnnxEmbedder:
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         (hidden,) = session.run(["last_hidden_state"], feeds)
-        return _mean_pool_normalise(hidden, mask)
+        return hidden, mask
 
 
 def _batches(
@@ -357,6 +406,32 @@ def _batches(
         rows.append(i)
     if rows:
         yield rows
+
+
+def _span_vectors(
+    hidden: np.ndarray,
+    offsets: Sequence[tuple[int, int]],
+    spans: Sequence[tuple[int, int]],
+    whole: np.ndarray,
+) -> np.ndarray:
+    """One unit vector per character span: the mean of the token states inside it.
+
+    ``hidden`` holds one text's token states (padding beyond ``offsets`` is ignored); special
+    tokens have empty offsets and belong to no span. A span with no token (cut off by the
+    256-piece limit) gets ``whole``, the text's own vector.
+    """
+    starts = np.array([a for a, _ in offsets])
+    ends = np.array([b for _, b in offsets])
+    real = ends > starts
+    out = np.empty((len(spans), hidden.shape[-1]), dtype=np.float32)
+    for k, (a, b) in enumerate(spans):
+        inside = real & (starts >= a) & (ends <= b)
+        if not inside.any():
+            out[k] = whole
+            continue
+        v = hidden[: len(offsets)][inside].mean(axis=0)
+        out[k] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out
 
 
 def _mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -399,6 +474,23 @@ class TorchEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        out = self.embed(texts)
+        if not texts:
+            return out, []
+        states = self._model.encode(
+            list(texts), batch_size=self.batch_size, output_value="token_embeddings",
+            convert_to_numpy=True, show_progress_bar=False,
+        )  # fmt: skip
+        encodings = _load_tokenizer(truncate=True).encode_batch(list(texts))
+        parts = [
+            _span_vectors(np.asarray(h, dtype=np.float32), e.offsets, sp, out[i])
+            for i, (h, e, sp) in enumerate(zip(states, encodings, spans, strict=True))
+        ]
+        return out, parts
 
 
 # ---------------------------------------------------------------------------------------------

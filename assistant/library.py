@@ -26,7 +26,7 @@ import numpy as np
 
 from assistant import cleaning, duplicates
 from assistant.catalog import ArticleRow, Catalog
-from assistant.chunking import chunk_article
+from assistant.chunking import chunk_article, sentence_spans
 from assistant.corpus import Corpus, check_id, content_hash, slug
 from assistant.errors import (
     AssistantError,
@@ -522,14 +522,22 @@ class Library:
         stale = [cid for cid in old if cid not in new_ids]
         if stale:
             self.vectors.delete(stale)
+        sentence_vectors: dict[str, np.ndarray] = {}
         if chunks:
-            vectors = self.embed([c.dense_text for c in chunks])
+            # one forward pass gives the passage vectors and, pooled per sentence, the sentence
+            # vectors that answering compares with the question (not embedded again per question)
+            vectors, parts = self.embedder.embed_passages(
+                [c.dense_text for c in chunks], [sentence_spans_in(c) for c in chunks]
+            )
+            sentence_vectors = {c.id: v for c, v in zip(chunks, parts, strict=True)}
             self.vectors.upsert(
                 [c.id for c in chunks],
                 vectors,
                 [{"article_id": c.article_id, "paragraph": c.paragraph} for c in chunks],
             )
-        self.catalog.record_indexed((row.id, row.file_sha, cs) for row, cs in group)
+        self.catalog.record_indexed(
+            ((row.id, row.file_sha, cs) for row, cs in group), sentence_vectors
+        )
         return len(chunks)
 
     # -- reading -------------------------------------------------------------------------------
@@ -565,6 +573,13 @@ class Library:
             with self.write_lock():
                 ids, arts, texts = self.catalog.lexical_texts()
                 self.lexical.build(ids, arts, texts, self.catalog.generation())
+
+
+def sentence_spans_in(chunk: Chunk) -> list[tuple[int, int]]:
+    """The sentences of a passage as character spans of the text that is embedded (the title
+    comes first there), in the order ``sentence_spans(chunk.text)`` gives them."""
+    shift = len(chunk.dense_text) - len(chunk.text)
+    return [(a + shift, b + shift) for a, b in sentence_spans(chunk.text)]
 
 
 def _safe_stem(stem: str) -> str | None:

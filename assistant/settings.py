@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 CLEANING_VERSION = 1
+# How sentence vectors are made: pooled from the passage's token states at indexing time.
+SENTENCE_VECTORS = "passage-token-mean/v1"
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class Settings:
             "runtime": self.embedding.runtime,
             "chunks": asdict(self.chunks),  # cache_dir is not part of the shape
             "cleaning": CLEANING_VERSION,
+            "sentence_vectors": SENTENCE_VECTORS,
         }
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
 

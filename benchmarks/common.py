@@ -143,7 +143,7 @@ def build_synthetic(
     """
     import numpy as np
 
-    from assistant.chunking import chunk_article
+    from assistant.chunking import chunk_article, sentence_spans
     from assistant.corpus import content_hash, render
     from assistant.library import Library
     from assistant.types import Article
@@ -191,9 +191,19 @@ def build_synthetic(
             )
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             lib.vectors.upsert(ids, vecs.astype(np.float32), metas)
+            # sentence vectors as indexing stores them: one per sentence, near the passage's
+            position = {cid: k for k, cid in enumerate(ids)}
+            sentence_vectors = {}
+            for _, _, chunks in indexed:
+                for c in chunks:
+                    n = len(sentence_spans(c.text))
+                    sv = vecs[position[c.id]] + rng.standard_normal((n, dim)).astype(np.float32) * (
+                        noise / np.sqrt(dim)
+                    )
+                    sentence_vectors[c.id] = sv / np.linalg.norm(sv, axis=1, keepdims=True)
             times["vectors"] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            lib.catalog.record_indexed(indexed)
+            lib.catalog.record_indexed(indexed, sentence_vectors)
             times["files+catalog"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         ids_, arts, texts = lib.catalog.lexical_texts()

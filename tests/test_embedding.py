@@ -132,6 +132,32 @@ def test_int8_is_close_to_fp32(fp32: embedding.Embedder, int8: embedding.Embedde
     assert cosines.min() >= 0.9
 
 
+def test_embed_passages_gives_passage_and_sentence_vectors(fp32: embedding.Embedder) -> None:
+    from assistant.chunking import sentence_spans
+
+    texts = ["A title\nRussia offered little. Ukraine refused the deal.", "One sentence only."]
+    spans = [[(a + 8, b + 8) for a, b in sentence_spans(texts[0][8:])], [(0, 18)]]
+    vectors, parts = fp32.embed_passages(texts, spans)
+    assert np.allclose(vectors, fp32.embed(texts), atol=1e-5)  # the same forward pass
+    assert [p.shape for p in parts] == [(2, 384), (1, 384)]
+    assert np.allclose(np.linalg.norm(np.vstack(parts), axis=1), 1.0, atol=1e-5)
+    # a sentence read in its passage is near the sentence read alone, not the same
+    alone = fp32.embed(["Russia offered little.", "Ukraine refused the deal."])
+    cosines = np.sum(parts[0] * alone, axis=1)
+    assert cosines.min() > 0.6 and cosines.max() < 0.9999
+    # torch (the reference) pools the same tokens
+    reference = embedding.load_embedder("torch-fp32", Path("unused"))
+    _, ref_parts = reference.embed_passages(texts, spans)
+    assert np.min(np.sum(np.vstack(ref_parts) * np.vstack(parts), axis=1)) > 0.999
+
+
+def test_a_span_cut_off_by_the_window_gets_the_passage_vector(int8: embedding.Embedder) -> None:
+    long = "word " * 400 + "The last sentence."
+    vectors, parts = int8.embed_passages([long], [[(0, 20), (2000, len(long))]])
+    assert np.allclose(parts[0][1], vectors[0])
+    assert not np.allclose(parts[0][0], vectors[0])
+
+
 def test_rows_are_unit_length(int8: embedding.Embedder) -> None:
     vectors = int8.embed(VARIED)
     assert vectors.dtype == np.float32

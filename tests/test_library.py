@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.api import Assistant
@@ -320,3 +321,38 @@ def test_a_reader_follows_a_rebuild_by_another_process(assistant: Assistant) -> 
     ans = assistant.ask("Why did Utrecht double its parking fees?")
     assert not ans.refused and ans.citations[0].article_id == "parking"
     assert assistant.ask("What has Russia offered in return?").citations[0].article_id == SEED_ID
+
+
+def test_sentence_vectors_are_stored_with_their_passages(assistant: Assistant) -> None:
+    from assistant.chunking import sentence_spans
+
+    assert main(["add", str(SEED)]) == 0
+    lib = assistant.library
+    ids = lib.catalog.chunk_ids_of(SEED_ID)
+    stored = lib.catalog.sentence_vectors(ids, 384)
+    rows = lib.catalog.chunks(ids)
+    assert set(stored) == set(ids)
+    for cid, vectors in stored.items():
+        assert vectors.shape == (len(sentence_spans(rows[cid].text)), 384)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)  # float16 on disk
+    assert main(["remove", SEED_ID]) == 0
+    assistant.library.close()
+    assert assistant.library.catalog.sentence_vectors(ids, 384) == {}
+
+
+def test_evidence_without_stored_vectors_embeds_the_sentences(seeded: Assistant) -> None:
+    from assistant import evidence
+    from assistant.retrieval import retrieve
+
+    lib = seeded.library
+    found = retrieve(lib, "What has Russia offered in return?", n=6)
+    top = [p.chunk_id for p in found.passages]
+    stored = lib.catalog.sentence_vectors(top, 384)
+    args = ("What has Russia offered in return?", found.query_vector, found.passages, lib.embed)
+    with_stored = evidence.score_sentences(*args, stored=stored)
+    without = evidence.score_sentences(*args, stored={})
+    assert with_stored[0].quote == without[0].quote
+    assert "what, if anything, Russia has offered in return" in with_stored[0].quote
+    # the contenders are judged by sentence-alone vectors either way (int8 activations are
+    # quantised per batch, so a sentence embedded among 6 or among 20 differs a little)
+    assert abs(with_stored[0].dense - without[0].dense) < 0.02

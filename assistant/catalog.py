@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -247,12 +248,22 @@ class Catalog:
             ).fetchall()
         return [ChunkRow(*r) for r in rows]
 
-    def lexical_texts(self) -> tuple[list[str], list[str], list[str]]:
-        """(chunk ids, article ids, lexical texts) of every passage, in a stable order."""
+    def lexical_texts(
+        self, article_ids: Sequence[str] | None = None
+    ) -> tuple[list[str], list[str], list[str]]:
+        """(chunk ids, article ids, lexical texts) of every passage (or of these articles'), in
+        a stable order."""
+        query = "SELECT id, article_id, lexical_text FROM chunks"
+        rows: list[Any] = []
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, article_id, lexical_text FROM chunks ORDER BY article_id, position"
-            ).fetchall()
+            if article_ids is None:
+                rows = self._db.execute(f"{query} ORDER BY article_id, position").fetchall()
+            for i in range(0, len(article_ids or ()), 500):
+                part = list(article_ids[i : i + 500])  # type: ignore[index]
+                marks = ",".join("?" * len(part))
+                rows += self._db.execute(
+                    f"{query} WHERE article_id IN ({marks}) ORDER BY article_id, position", part
+                ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
     def count_chunks(self) -> int:

@@ -8,6 +8,7 @@ current one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -197,8 +198,26 @@ def terms(text: str) -> list[str]:
     return list(_stemmer().stemWords(words(text)))
 
 
+# BM25 parameters: bm25s's defaults (its "lucene" variant), repeated for the delta's scores.
+K1, B = 1.5, 0.75
+DELTA_LIMIT = 2000  # passages changed since the last full build before the next one is due
+
+
+def _idf(n_docs: int, df: int) -> float:
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
 class LexicalIndex:
-    """BM25 over the passages' lexical texts."""
+    """BM25 over the passages' lexical texts, kept up to date without rebuilding each time.
+
+    A full build indexes every passage with bm25s. Afterwards a change to a few articles only
+    marks their old passages dead and keeps their new ones in a small *delta* that is scored
+    here with the same formula and the full build's statistics (document count, document
+    frequencies, average length), and merged with bm25s's results. When the delta grows past
+    ``DELTA_LIMIT`` passages, or a fifth of the built passages are dead, ``update`` declines and
+    the caller builds afresh. Adding one article to a library of 100k articles thus costs
+    milliseconds instead of a full re-index (82 s measured).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -207,61 +226,115 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._articles: np.ndarray = np.array([], dtype=object)
         self._generation = -1
+        self._built_generation = -1
+        self._avgdl = 1.0
+        self._dead = np.zeros(0, dtype=bool)
+        self._delta: list[tuple[str, str, dict[str, int], int]] = []  # id, article, tf, length
+
+    @property
+    def generation(self) -> int:
+        """The catalog generation the loaded index reflects (-1: none loaded)."""
+        return self._generation
 
     def build(
         self, ids: Sequence[str], article_ids: Sequence[str], texts: Sequence[str], generation: int
     ) -> None:
         """Index these passages and save the result atomically."""
-        model = _bm25s().BM25()
+        model = _bm25s().BM25(k1=K1, b=B)
         corpus = [terms(t) for t in texts]
         searchable = any(corpus)  # bm25s cannot index a vocabulary of nothing ("?!", "— …")
         if searchable:
             model.index(corpus, show_progress=False)
+        avgdl = max(1.0, sum(map(len, corpus)) / max(1, len(corpus)))
         tmp = self.root.with_name(self.root.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         if searchable:
             model.save(str(tmp), show_progress=False)
-        (tmp / "passages.json").write_text(
-            json.dumps(
-                {
-                    "generation": generation,
-                    "ids": list(ids),
-                    "articles": list(article_ids),
-                    "searchable": searchable,
-                }
-            )
-        )
+        meta = {"generation": generation, "ids": list(ids), "articles": list(article_ids),
+                "searchable": searchable, "avgdl": avgdl}  # fmt: skip
+        (tmp / "passages.json").write_text(json.dumps(meta))
         old = self.root.with_name(self.root.name + f".old{os.getpid()}")
         if self.root.exists():
             os.replace(self.root, old)
-        os.replace(tmp, self.root)
+        os.replace(tmp, self.root)  # a delta.json of the old build goes with it
         shutil.rmtree(old, ignore_errors=True)
         with self._lock:
-            self._set(model if searchable else None, list(ids), list(article_ids), generation)
+            self._set(model if searchable else None, meta, None)
+
+    def update(
+        self,
+        changed_articles: set[str],
+        rows: Sequence[tuple[str, str, str]],
+        generation: int,
+    ) -> bool:
+        """Replace the passages of ``changed_articles`` by ``rows`` (id, article, text) and save.
+
+        False, changing nothing, when there is no loaded build to update or the changes are
+        too many: then build afresh.
+        """
+        with self._lock:
+            if self._generation < 0 or self._model is None:
+                return False
+            dead = self._dead | np.fromiter(
+                (a in changed_articles for a in self._articles), dtype=bool, count=len(self._ids)
+            )
+            delta = [d for d in self._delta if d[1] not in changed_articles]
+            for pid, aid, text in rows:
+                toks = terms(text)
+                tf: dict[str, int] = {}
+                for t in toks:
+                    tf[t] = tf.get(t, 0) + 1
+                delta.append((pid, aid, tf, len(toks)))
+            if len(delta) > DELTA_LIMIT or dead.sum() > len(self._ids) / 5:
+                return False
+            state = {
+                "built_generation": self._built_generation,
+                "generation": generation,
+                "dead": np.flatnonzero(dead).tolist(),
+                "delta": [[pid, aid, tf, n] for pid, aid, tf, n in delta],
+            }
+            tmp = self.root / f"delta.json.tmp{os.getpid()}"
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, self.root / "delta.json")
+            self._dead, self._delta, self._generation = dead, delta, generation
+            return True
 
     def forget(self) -> None:
         """Drop the loaded index: the next ``load`` reads the files again."""
         with self._lock:
             self._generation = -1
 
-    def _set(self, model: Any, ids: list[str], article_ids: list[str], generation: int) -> None:
+    def _set(self, model: Any, meta: dict[str, Any], state: dict[str, Any] | None) -> None:
         self._model = model
-        self._ids = ids
-        self._articles = np.array(article_ids, dtype=object)
-        self._generation = generation
+        self._ids = list(meta["ids"])
+        self._articles = np.array(meta["articles"], dtype=object)
+        self._built_generation = int(meta["generation"])
+        self._avgdl = float(meta.get("avgdl") or 1.0)
+        self._dead = np.zeros(len(self._ids), dtype=bool)
+        self._delta = []
+        self._generation = self._built_generation
+        if state is not None:
+            self._dead[state["dead"]] = True
+            self._delta = [(pid, aid, dict(tf), int(n)) for pid, aid, tf, n in state["delta"]]
+            self._generation = int(state["generation"])
 
     def load(self, generation: int) -> bool:
         """Load the saved index if it reflects ``generation``; False when it must be rebuilt."""
         with self._lock:
             if self._generation == generation:
                 return True
-            meta_path = self.root / "passages.json"
             try:
-                meta = json.loads(meta_path.read_text())
+                meta = json.loads((self.root / "passages.json").read_text())
             except (OSError, ValueError):
                 return False
-            if meta.get("generation") != generation:
+            state = None
+            with contextlib.suppress(OSError, ValueError):
+                state = json.loads((self.root / "delta.json").read_text())
+            if state is not None and state.get("built_generation") != meta.get("generation"):
+                state = None  # left from an older build
+            current = state["generation"] if state is not None else meta.get("generation")
+            if current != generation:
                 return False
             model = None
             if meta.get("searchable", bool(meta["ids"])):
@@ -269,7 +342,7 @@ class LexicalIndex:
                     model = _bm25s().BM25.load(str(self.root), mmap=False, show_progress=False)
                 except Exception:
                     return False
-            self._set(model, meta["ids"], meta["articles"], generation)
+            self._set(model, meta, state)
             return True
 
     def search(
@@ -278,6 +351,7 @@ class LexicalIndex:
         """(passage id, BM25 score) of the ``n`` best passages with a score above zero."""
         with self._lock:
             model, ids, articles = self._model, self._ids, self._articles
+            dead, delta = self._dead, self._delta
         q = terms(query)
         if model is None or not q:
             return []
@@ -286,11 +360,40 @@ class LexicalIndex:
             mask = np.fromiter(
                 (a in allowed_articles for a in articles), dtype=np.float32, count=len(articles)
             )
+        if dead.any():
+            mask = (mask if mask is not None else np.ones(len(ids), dtype=np.float32)) * ~dead
         scores = model.get_scores(q, weight_mask=mask)
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top])]
-        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        n_main = min(n, len(scores))
+        top = np.argpartition(-scores, n_main - 1)[:n_main]
+        hits = [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        if delta:
+            hits += self._delta_scores(q, model, delta, allowed_articles)
+        hits.sort(key=lambda h: -h[1])
+        return hits[:n]
+
+    def _delta_scores(
+        self,
+        q: list[str],
+        model: Any,
+        delta: list[tuple[str, str, dict[str, int], int]],
+        allowed: set[str] | None,
+    ) -> list[tuple[str, float]]:
+        """BM25 of the delta's passages, with the full build's statistics."""
+        n_docs = int(model.scores["num_docs"]) + len(delta)
+        indptr = model.scores["indptr"]
+        weights = {}
+        for t in set(q):
+            df = _df(model, indptr, t) + sum(1 for d in delta if t in d[2])
+            weights[t] = _idf(n_docs, df)
+        out = []
+        for pid, aid, tf, length in delta:
+            if allowed is not None and aid not in allowed:
+                continue
+            norm = K1 * (1 - B + B * length / self._avgdl)
+            score = sum(weights[t] * tf[t] / (tf[t] + norm) for t in q if t in tf)
+            if score > 0:
+                out.append((pid, score))
+        return out
 
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
         """Inverse document frequency of each term over the passages (unknown terms: the highest).
@@ -303,9 +406,9 @@ class LexicalIndex:
             return {t: 1.0 for t in query_terms}
         n = model.scores["num_docs"]
         indptr = model.scores["indptr"]
-        out = {}
-        for t in query_terms:
-            col = model.vocab_dict.get(t)
-            df = 0 if col is None else int(indptr[col + 1] - indptr[col])
-            out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return out
+        return {t: _idf(n, _df(model, indptr, t)) for t in query_terms}
+
+
+def _df(model: Any, indptr: Any, term: str) -> int:
+    col = model.vocab_dict.get(term)
+    return 0 if col is None else int(indptr[col + 1] - indptr[col])

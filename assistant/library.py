@@ -405,6 +405,7 @@ class Library:
                 self.check_manifest()
             self._fresh_vectors()
             self.corpus.clean_temp_files()
+            lexical_current = not rebuild and self.lexical.load(self.catalog.generation())
             _, removed = self.refresh_catalog()
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
@@ -416,13 +417,24 @@ class Library:
             pending += repaired
             passages += restored
             rebuilt = False
-            if removed or pending or not self.lexical.load(self.catalog.generation()):
+            generation = self.catalog.generation()
+            changed = set(removed) | {r.id for r in pending}
+            if changed:  # a few articles: their passages alone, when BM25 was current before
+                current = lexical_current and self._update_lexical(changed, generation)
+            else:
+                current = self.lexical.load(generation)
+            if not current:
                 ids, arts, texts = self.catalog.lexical_texts()
-                self.lexical.build(ids, arts, texts, self.catalog.generation())
+                self.lexical.build(ids, arts, texts, generation)
                 rebuilt = True
             self._write_manifest()
             self._vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
+
+    def _update_lexical(self, changed: set[str], generation: int) -> bool:
+        """Replace the BM25 passages of the changed articles only (False: build afresh)."""
+        ids, arts, texts = self.catalog.lexical_texts(sorted(changed))
+        return self.lexical.update(changed, list(zip(ids, arts, texts, strict=True)), generation)
 
     def _follow_rebuild(self) -> None:
         """Reopen everything when another process rebuilt the index (a new catalog file).

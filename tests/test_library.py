@@ -16,6 +16,7 @@ from assistant.cli import main
 from assistant.corpus import Corpus, blocks
 from assistant.errors import IndexStateError
 from assistant.settings import ChunkSettings, Settings
+from assistant.sources import read_sources
 from tests.conftest import DATA, SEED, SEED_ID
 
 
@@ -356,3 +357,72 @@ def test_evidence_without_stored_vectors_embeds_the_sentences(seeded: Assistant)
     # the contenders are judged by sentence-alone vectors either way (int8 activations are
     # quantised per batch, so a sentence embedded among 6 or among 20 differs a little)
     assert abs(with_stored[0].dense - without[0].dense) < 0.02
+
+
+def _bm25_rows() -> list[tuple[str, str, str]]:
+    texts = {
+        "ports": "Rotterdam's container cranes stood idle as the trade war reached Europe's ports.",
+        "banks": "Central bankers have become celebrities; their press conferences are streamed.",
+        "parking": "Free kerbside parking is one of the most expensive gifts a city can give.",
+        "trams": "Lisbon raised the price of a single tram ticket bought on board.",
+        "ukraine": "Ukraine rejected the final offer; Russia offered little in return.",
+    }
+    filler = [
+        (f"misc{j}:0", f"misc{j}", f"Weather notes, day {j}: mild and dry.") for j in range(60)
+    ]
+    return [
+        (f"{a}:{i}", a, f"{t} Paragraph {i}.") for a, t in texts.items() for i in range(3)
+    ] + filler
+
+
+def test_bm25_update_replaces_only_the_changed_articles(tmp_path: Path) -> None:
+    from assistant import lexical
+    from assistant.lexical import LexicalIndex
+
+    rows = _bm25_rows()
+    index = LexicalIndex(tmp_path / "bm25")
+    keep = [r for r in rows if r[1] not in ("trams", "banks")]
+    index.build(*map(list, zip(*keep, strict=True)), generation=1)  # type: ignore[call-arg]
+    assert index.search("tram ticket", 3) == []
+
+    edited = [("banks:0", "banks", "Central banks should speak less and say more.")]
+    new = [r for r in rows if r[1] == "trams"]
+    assert index.update({"trams", "banks", "ukraine"}, new + edited, generation=2)
+    assert index.generation == 2
+    assert index.search("tram ticket Lisbon", 1)[0][0].startswith("trams:")
+    assert index.search("central banks speak", 1)[0][0] == "banks:0"
+    assert not any(i.startswith("ukraine:") for i, _ in index.search("Ukraine Russia offer", 5))
+    only = index.search("tram ticket price parking", 5, allowed_articles={"parking"})
+    assert only and all(i.startswith("parking:") for i, _ in only)
+
+    # the same results after loading from disk, and the same order as a full build
+    again = LexicalIndex(tmp_path / "bm25")
+    assert again.load(2) and not again.load(1)
+    full = LexicalIndex(tmp_path / "full")
+    now = [r for r in keep if r[1] not in ("ukraine", "banks")] + new + edited
+    full.build(*map(list, zip(*now, strict=True)), generation=2)  # type: ignore[call-arg]
+    for q in ("tram ticket", "parking gifts city", "central banks", "container cranes"):
+        assert again.search(q, 1)[0][0] == full.search(q, 1)[0][0], q
+
+    # too many changes at once: declined, and nothing changed
+    many = [(f"x:{i}", "x", "filler words here") for i in range(lexical.DELTA_LIMIT + 1)]
+    assert not again.update({"x"}, many, generation=3)
+    assert again.generation == 2
+
+
+def test_adding_one_article_updates_bm25_without_a_rebuild(assistant: Assistant) -> None:
+    assert main(["add", str(SEED), str(DATA / "plain_globe.txt")]) == 0
+    Path("tram.txt").write_text(
+        "Lisbon raises its tram fares\n\nLisbon's council raised the price of a single tram "
+        "ticket bought on board to 3.10 euros.\n"
+    )
+    assistant.library.ensure_lexical()
+    result = assistant.add(read_sources(["tram.txt"], assistant.settings.ingest))
+    assert result[0].status == "added"
+    assert (assistant.library.lexical.root / "delta.json").exists()  # updated, not rebuilt
+    assert not assistant.library.sync().rebuilt_lexical
+    ans = assistant.ask("How much does a tram ticket bought on board cost in Lisbon?")
+    assert not ans.refused and ans.citations[0].article_id == result[0].id
+    assistant.remove([result[0].id])
+    hits = assistant.library.lexical.search("Lisbon tram ticket", 5)
+    assert not any(i.startswith(f"{result[0].id}:") for i, _ in hits)

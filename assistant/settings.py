@@ -15,7 +15,7 @@ from pathlib import Path
 
 CLEANING_VERSION = 1
 # How sentence vectors are made: pooled from the passage's token states at indexing time.
-SENTENCE_VECTORS = "passage-token-mean/v1"
+SENTENCE_VECTORS = "passage-token-mean/int8/v2"
 
 
 @dataclass(frozen=True)

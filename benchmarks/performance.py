@@ -41,7 +41,7 @@ from benchmarks.common import DATA, ROOT, build_synthetic, percentile
 
 BIN = Path(sys.executable).parent
 HEAVY = ("torch", "sentence_transformers", "transformers", "langchain_core", "gradio")
-SYNTHETIC_VERSION = 2  # bump when build_synthetic changes what it builds
+SYNTHETIC_VERSION = 3  # bump when build_synthetic changes what it builds
 
 
 def env_for(lib: Path, cache: Path) -> dict[str, str]:

@@ -426,3 +426,15 @@ def test_adding_one_article_updates_bm25_without_a_rebuild(assistant: Assistant)
     assistant.remove([result[0].id])
     hits = assistant.library.lexical.search("Lisbon tram ticket", 5)
     assert not any(i.startswith(f"{result[0].id}:") for i, _ in hits)
+
+
+def test_sentence_vectors_pack_to_int8_and_back() -> None:
+    from assistant.catalog import pack, unpack
+
+    v = np.random.default_rng(0).standard_normal((7, 384)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    blob = pack(v)
+    assert len(blob) == 7 * (4 + 384)  # a quarter of float32
+    back = unpack(blob, 384)
+    assert np.min(np.sum(back * v, axis=1)) > 0.999
+    assert unpack(pack(np.zeros((0, 384), np.float32)), 384).shape == (0, 384)

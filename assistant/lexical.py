@@ -338,8 +338,8 @@ class LexicalIndex:
                 return False
             model = None
             if meta.get("searchable", bool(meta["ids"])):
-                try:
-                    model = _bm25s().BM25.load(str(self.root), mmap=False, show_progress=False)
+                try:  # memory-mapped: at 100k articles 0.03 s and 50 MB instead of 0.9 s, 300 MB
+                    model = _bm25s().BM25.load(str(self.root), mmap=True, show_progress=False)
                 except Exception:
                     return False
             self._set(model, meta, state)

@@ -276,7 +276,7 @@ CSS = """
 .ca-para { margin: .5rem 0; padding: .3rem .5rem; border-radius: 6px; }
 .ca-para.ca-cited { background: var(--color-accent-soft); outline: 2px solid var(--border-color-accent); }
 .ca-pn { display: inline-block; min-width: 2rem; font-size: .75rem; color: var(--body-text-color-subdued); }
-#ca-table table, #ca-table table * { font-family: var(--font); font-size: .9rem; }
+#ca-table table, #ca-table table * { font-family: var(--font) !important; font-size: .9rem; }
 .ca-mono textarea { font-family: var(--font-mono); font-size: .85rem; }
 """
 
@@ -686,7 +686,7 @@ def build_app(
                         )
                         table = gr.Dataframe(
                             headers=TABLE_HEADERS, datatype=["str", "str", "str", "str", "number", "str"],
-                            column_widths=["34%", "14%", "13%", "13%", "9%", "17%"],
+                            column_widths=["31%", "13%", "13%", "15%", "11%", "17%"],
                             interactive=False, wrap=True, max_height=360, elem_id="ca-table",
                         )  # fmt: skip
                         with gr.Row():

@@ -127,6 +127,15 @@ class Catalog:
             rows = self._db.execute(f"SELECT {_ARTICLE_COLS} FROM articles ORDER BY id").fetchall()
         return [ArticleRow(*r) for r in rows]
 
+    def file_states(self) -> dict[str, tuple[int, int, bool]]:
+        """Per article: (mtime_ns, size, indexed from its current file?) — what a "has the
+        corpus changed?" check needs, without reading every row's metadata and signature."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, mtime_ns, size, indexed_sha IS file_sha FROM articles"
+            ).fetchall()
+        return {r[0]: (r[1], r[2], bool(r[3])) for r in rows}
+
     def article(self, article_id: str) -> ArticleRow | None:
         with self._lock:
             r = self._db.execute(

@@ -387,12 +387,12 @@ class Library:
     def needs_sync(self) -> bool:
         """True when the corpus has changed since the index was last brought in line."""
         files = self.corpus.scan()
-        rows = {r.id: r for r in self.catalog.articles()}
-        if set(files) != set(rows):
+        known = self.catalog.file_states()
+        if files.keys() != known.keys():
             return True
         for aid, st in files.items():
-            r = rows[aid]
-            if r.mtime_ns != st.st_mtime_ns or r.size != st.st_size or r.indexed_sha != r.file_sha:
+            mtime_ns, size, indexed = known[aid]
+            if mtime_ns != st.st_mtime_ns or size != st.st_size or not indexed:
                 return True
         return not self.lexical.load(self.catalog.generation())
 

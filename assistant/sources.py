@@ -6,6 +6,7 @@ problem and the fix; one bad file never stops the others.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import socket
@@ -183,6 +184,37 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+class _PrivatePeer(OSError):
+    """The connection reached a private or local address (after the name was checked)."""
+
+
+def _guarded(base: Any, direct: bool) -> Any:
+    """``base`` (an HTTP(S)Connection class) refusing, once connected directly, a non-public
+    peer: the name may resolve to a public address when checked and to a private one when
+    connected (DNS rebinding). Through a proxy the peer is the proxy, which the user chose."""
+
+    class Guarded(base):  # type: ignore[misc, valid-type]
+        def connect(self) -> None:
+            super().connect()
+            peer = ipaddress.ip_address(self.sock.getpeername()[0])
+            if direct and not peer.is_global:
+                self.sock.close()
+                raise _PrivatePeer(str(peer))
+
+    return Guarded
+
+
+class _PublicHTTP(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_guarded(http.client.HTTPConnection, not req.has_proxy()), req)
+
+
+class _PublicHTTPS(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> Any:
+        conn = _guarded(http.client.HTTPSConnection, not req.has_proxy())
+        return self.do_open(conn, req, context=self._context)  # type: ignore[attr-defined]
+
+
 def check_url(url: str, settings: IngestSettings) -> None:
     """InputError unless ``url`` is http(s) and (unless allowed) points at a public address."""
     parsed = urlparse(url)
@@ -210,7 +242,10 @@ def check_url(url: str, settings: IngestSettings) -> None:
 def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
     """Download a web page (size and time capped) as a RawDoc."""
     check_url(url, settings)
-    opener = urllib.request.build_opener(_SafeRedirects(settings))
+    handlers: list[Any] = [_SafeRedirects(settings)]
+    if not settings.allow_private_urls:
+        handlers += [_PublicHTTP(), _PublicHTTPS()]
+    opener = urllib.request.build_opener(*handlers)
     request = urllib.request.Request(url, headers={"User-Agent": "commentary-assistant/0.1"})
     try:
         with opener.open(request, timeout=settings.url_timeout_s) as resp:
@@ -222,6 +257,11 @@ def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
     except urllib.error.HTTPError as e:
         raise InputError(f"{url}: the server answered HTTP {e.code} ({e.reason}).") from None
     except urllib.error.URLError as e:
+        if isinstance(e.reason, _PrivatePeer):
+            raise InputError(
+                f"{url}: connected to a private or local address ({e.reason}); the server is not "
+                "allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
+            ) from None
         raise InputError(
             f"{url}: cannot fetch ({e.reason}). Check the address and your connection."
         ) from None

@@ -438,3 +438,20 @@ def test_sentence_vectors_pack_to_int8_and_back() -> None:
     back = unpack(blob, 384)
     assert np.min(np.sum(back * v, axis=1)) > 0.999
     assert unpack(pack(np.zeros((0, 384), np.float32)), 384).shape == (0, 384)
+
+
+def test_a_name_that_turns_private_when_connecting_is_refused(
+    web_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name looked public when checked, the connection lands on loopback."""
+    from dataclasses import replace
+
+    from assistant import sources
+    from assistant.errors import InputError
+
+    strict = replace(Settings().ingest, allow_private_urls=False)
+    monkeypatch.setattr(sources, "check_url", lambda url, settings: None)  # the check was fooled
+    with pytest.raises(InputError, match="connected to a private or local address"):
+        sources.fetch_url(f"{web_server}/html_with_nav.html", strict)
+    allowed = replace(strict, allow_private_urls=True)  # configured: fetched
+    assert sources.fetch_url(f"{web_server}/html_with_nav.html", allowed).kind == "html"

@@ -276,7 +276,7 @@ CSS = """
 .ca-para { margin: .5rem 0; padding: .3rem .5rem; border-radius: 6px; }
 .ca-para.ca-cited { background: var(--color-accent-soft); outline: 2px solid var(--border-color-accent); }
 .ca-pn { display: inline-block; min-width: 2rem; font-size: .75rem; color: var(--body-text-color-subdued); }
-#ca-table table, #ca-table table * { font-family: var(--font) !important; font-size: .9rem; }
+#ca-table table, #ca-table table *, #ca-table .cell-wrap, #ca-table .cell-wrap * { font-family: var(--font) !important; font-size: .9rem; }
 .ca-mono textarea { font-family: var(--font-mono); font-size: .85rem; }
 """
 

@@ -9,6 +9,7 @@ We always hand Chroma our own embeddings: its default embedding function would d
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -70,7 +71,16 @@ class VectorIndex:
 
     def __init__(self, settings: Settings, embed: Callable[[Sequence[str]], np.ndarray]) -> None:
         self.settings = settings
-        self.name = f"passages-{settings.index_fingerprint()}"
+        # one collection per settings fingerprint, and per library when several share a server
+        prefix = f"{settings.chroma_collection}-" if settings.chroma_collection else ""
+        self.name = f"{prefix}passages-{settings.index_fingerprint()}"
+        if not (
+            3 <= len(self.name) <= 512 and re.fullmatch(r"[A-Za-z0-9][\w.-]*[A-Za-z0-9]", self.name)
+        ):
+            raise InputError(
+                f"ASSISTANT_CHROMA_COLLECTION={settings.chroma_collection!r} cannot name a Chroma "
+                "collection: use letters, digits, '.', '_' and '-', e.g. team-news."
+            )
         self._embed = embed
         self._client: Any = None
         self._collection: Any = None

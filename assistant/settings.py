@@ -97,6 +97,7 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("indexes")
     chroma_url: str | None = None
+    chroma_collection: str | None = None  # names this library's vectors on a shared server
     chunks: ChunkSettings = field(default_factory=ChunkSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
@@ -111,6 +112,7 @@ class Settings:
             corpus_dir=Path(env.get("ASSISTANT_CORPUS", "corpus")),
             index_dir=Path(env.get("ASSISTANT_INDEX", "indexes")),
             chroma_url=env.get("ASSISTANT_CHROMA_URL") or None,
+            chroma_collection=env.get("ASSISTANT_CHROMA_COLLECTION") or None,
             embedding=EmbeddingSettings(
                 runtime=env.get("ASSISTANT_EMBEDDING_RUNTIME", EmbeddingSettings.runtime),
                 cache_dir=Path(env["ASSISTANT_MODEL_CACHE"])

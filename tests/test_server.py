@@ -230,3 +230,28 @@ def test_web_app_on_the_server(
         assert ans["citations"][0]["paragraph"] == 12
     finally:
         demo.close()
+
+
+def test_two_libraries_share_one_server(
+    server_url: str, chroma: ChromaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """ASSISTANT_CHROMA_COLLECTION keeps each library's vectors apart on a shared server."""
+    monkeypatch.setenv("ASSISTANT_CHROMA_COLLECTION", "team-a")
+    assert run("--corpus", "a/corpus", "--index", "a/indexes", "add", str(SEED)) == 0
+    monkeypatch.setenv("ASSISTANT_CHROMA_COLLECTION", "team-b")
+    assert (
+        run("--corpus", "b/corpus", "--index", "b/indexes", "add", str(DATA / "plain_globe.txt"))
+        == 0
+    )
+    assert run("--corpus", "b/corpus", "--index", "b/indexes", "index") == 0  # b's sync keeps a's
+    monkeypatch.setenv("ASSISTANT_CHROMA_COLLECTION", "team-a")
+    capsys.readouterr()
+    assert run("--corpus", "a/corpus", "--index", "a/indexes", "ask", SEED_QUESTION, "--json") == 0
+    ans = json.loads(capsys.readouterr().out)
+    assert ans["citations"][0]["article_id"] == SEED_ID and not ans["refused"]
+    assert run("--corpus", "a/corpus", "--index", "a/indexes", "index") == 0
+    assert "0 (re)indexed" in capsys.readouterr().out  # nothing of a's was lost to b
+    monkeypatch.setenv("ASSISTANT_CHROMA_COLLECTION", "no spaces/allowed")
+    assert run("--corpus", "a/corpus", "--index", "a/indexes", "ask", SEED_QUESTION) == 1
+    assert "ASSISTANT_CHROMA_COLLECTION" in capsys.readouterr().err

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -277,16 +276,18 @@ class Catalog:
         """(chunk ids, article ids, lexical texts) of every passage (or of these articles'), in
         a stable order."""
         query = "SELECT id, article_id, lexical_text FROM chunks"
-        rows: list[Any] = []
+        order = "ORDER BY article_id, position"
         with self._lock:
             if article_ids is None:
-                rows = self._db.execute(f"{query} ORDER BY article_id, position").fetchall()
-            for i in range(0, len(article_ids or ()), 500):
-                part = list(article_ids[i : i + 500])  # type: ignore[index]
-                marks = ",".join("?" * len(part))
-                rows += self._db.execute(
-                    f"{query} WHERE article_id IN ({marks}) ORDER BY article_id, position", part
-                ).fetchall()
+                rows = self._db.execute(f"{query} {order}").fetchall()
+            else:
+                rows = []
+                for i in range(0, len(article_ids), 500):
+                    part = list(article_ids[i : i + 500])
+                    marks = ",".join("?" * len(part))
+                    rows += self._db.execute(
+                        f"{query} WHERE article_id IN ({marks}) {order}", part
+                    ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
     def count_chunks(self) -> int:

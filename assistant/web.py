@@ -97,29 +97,26 @@ def sources_html(answer: dict[str, Any] | None) -> str:
             "appear here, each with its author, outlet, date and paragraph.</div>"
         )
     cites = answer.get("citations") or []
-    refused = bool(answer.get("refused"))
-    if refused:
+    if answer.get("refused"):
         head = "No supporting passage. The nearest passages, for your curiosity:"
+        body = "".join(citation_card(c, True) for c in cites)
     else:
         used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.get("answer") or "")}
         cited = [c for c in cites if c.get("n") in used]
+        further = [c for c in cites if c.get("n") not in used]
         head = f"{len(cited)} source{'s' if len(cited) != 1 else ''} cited in the answer"
-    if not cites:
-        return f'<div class="ca-empty">{esc(head)}</div>'
-    cards: list[str] = []
-    for c in cites:
-        further = not refused and c.get("n") not in used
-        if further and not any("ca-further-head" in x for x in cards):
-            cards.append(
+        body = "".join(citation_card(c) for c in cited)
+        if further:
+            body += (
                 '<div class="ca-sources-head ca-further-head">'
                 "More passages on the question, not cited in the answer:</div>"
-            )
-        cards.append(citation_card(c, refused or further))
-    body = "".join(cards)
+            ) + "".join(citation_card(c, True) for c in further)
+    if not cites:
+        return f'<div class="ca-empty">{esc(head)}</div>'
     return f'<div class="ca-sources"><div class="ca-sources-head">{esc(head)}</div>{body}</div>'
 
 
-def citation_card(c: dict[str, Any], refused: bool = False) -> str:
+def citation_card(c: dict[str, Any], muted: bool = False) -> str:
     """One source card: title, author, outlet, date, paragraph, passage with the quote marked."""
     title = c.get("title") or c.get("article_id") or "(untitled)"
     link = safe_url(c.get("url"))
@@ -134,7 +131,7 @@ def citation_card(c: dict[str, Any], refused: bool = False) -> str:
         f'<span class="ca-score">match {float(score):.2f}</span>' if score is not None else ""
     )
     return (
-        f'<div class="ca-card{" ca-refused" if refused else ""}" data-n="{esc(c.get("n", ""))}">'
+        f'<div class="ca-card{" ca-muted" if muted else ""}" data-n="{esc(c.get("n", ""))}">'
         f'<div class="ca-card-head"><span class="ca-n">[{esc(c.get("n", "?"))}]</span>'
         f'<span class="ca-title">{esc(title)}</span></div>'
         f'<div class="ca-meta">{meta_line(c.get("author"), c.get("outlet"), c.get("published"))}'
@@ -257,8 +254,8 @@ CSS = """
 .ca-sources { display: flex; flex-direction: column; gap: .75rem; max-height: 70vh; overflow-y: auto; padding-right: .25rem; }
 .ca-sources-head { font-weight: 600; color: var(--body-text-color-subdued); }
 .ca-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: .75rem .9rem; background: var(--background-fill-primary); }
-.ca-card.ca-refused { opacity: .8; border-style: dashed; }
-.ca-card.ca-refused mark { background: #fef3c7; }
+.ca-card.ca-muted { opacity: .8; border-style: dashed; }
+.ca-card.ca-muted mark { background: #fef3c7; }
 .ca-further-head { margin-top: 1rem; }
 .ca-card-head { display: flex; gap: .5rem; align-items: baseline; }
 .ca-n { font-weight: 700; color: var(--color-accent); }

@@ -50,26 +50,26 @@ def assistant(settings: Settings) -> Iterator[Assistant]:
     a.close()
 
 
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
-    """A corpus + index holding the seed and the other test articles, built once per session."""
-    root = tmp_path_factory.mktemp("seeded")
+def build_library(root: Path, model_cache: Path, sources: list[Path]) -> Settings:
+    """A corpus and index under ``root`` holding ``sources`` (all must be added)."""
     s = Settings.from_env(
         {"ASSISTANT_MODEL_CACHE": str(model_cache)},
         corpus_dir=root / "corpus",
         index_dir=root / "indexes",
     )
     a = Assistant(s)
-    sources = [
-        str(SEED),
-        *(
-            str(DATA / n)
-            for n in ("plain_globe.txt", "html_with_nav.html", "markdown_frontmatter.md")
-        ),
-    ]
-    results = a.add(read_sources(sources, s.ingest))
+    results = a.add(read_sources([str(p) for p in sources], s.ingest))
     assert all(r.status == "added" for r in results), results
     a.close()
+    return s
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
+    """A corpus + index holding the seed and the other test articles, built once per session."""
+    root = tmp_path_factory.mktemp("seeded")
+    others = ("plain_globe.txt", "html_with_nav.html", "markdown_frontmatter.md")
+    build_library(root, model_cache, [SEED, *(DATA / n for n in others)])
     return root
 
 

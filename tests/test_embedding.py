@@ -208,16 +208,11 @@ def test_missing_model_package(monkeypatch: pytest.MonkeyPatch) -> None:
         embedding.model_dir()
 
 
-def test_cached_onnx_model_runs_without_torch(cache_dir: Path, int8: embedding.Embedder) -> None:
-    script = textwrap.dedent(
-        f"""
+def _run_without_heavy_imports(body: str, timeout: int) -> None:
+    """Run ``body`` in a fresh interpreter, then fail if it imported torch or its kin."""
+    script = textwrap.dedent(body) + textwrap.dedent(
+        """
         import sys
-        from pathlib import Path
-        from assistant.embedding import load_embedder
-
-        embedder = load_embedder("onnx-int8", Path({str(cache_dir)!r}))
-        vectors = embedder.embed(["a question about rice prices", "another"])
-        assert vectors.shape == (2, 384), vectors.shape
         heavy = [m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules]
         assert not heavy, heavy
         print("ok")
@@ -225,10 +220,24 @@ def test_cached_onnx_model_runs_without_torch(cache_dir: Path, int8: embedding.E
     )
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=timeout
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
+
+
+def test_cached_onnx_model_runs_without_torch(cache_dir: Path, int8: embedding.Embedder) -> None:
+    _run_without_heavy_imports(
+        f"""
+        from pathlib import Path
+        from assistant.embedding import load_embedder
+
+        embedder = load_embedder("onnx-int8", Path({str(cache_dir)!r}))
+        vectors = embedder.embed(["a question about rice prices", "another"])
+        assert vectors.shape == (2, 384), vectors.shape
+        """,
+        timeout=60,
+    )
 
 
 def test_import_is_light() -> None:
@@ -279,21 +288,12 @@ def test_query_on_an_empty_vector_index(assistant: Any) -> None:
 def test_ask_and_eval_never_import_torch(seeded: Any, tmp_path: Path) -> None:
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"id": "q1", "question": "What has Russia offered in return?"}\n')
-    script = textwrap.dedent(
+    _run_without_heavy_imports(
         f"""
-        import sys
         from assistant import cli
         for argv in (["ask", "What has Russia offered in return?"],
                      ["eval", {str(questions)!r}, "--out", {str(tmp_path / "run")!r}]):
             assert cli.main(argv) == 0, argv
-        heavy = [m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules]
-        assert not heavy, heavy
-        print("ok")
-        """
+        """,
+        timeout=300,
     )
-    root = Path(__file__).resolve().parents[1]
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().endswith("ok")

@@ -18,10 +18,8 @@ from typing import Any
 import pytest
 
 from assistant import web
-from assistant.api import Assistant
 from assistant.settings import Settings
-from assistant.sources import read_sources
-from tests.conftest import DATA, SEED, SEED_ID
+from tests.conftest import DATA, SEED, SEED_ID, build_library
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -120,15 +118,7 @@ def _free_port() -> int:
 def app_url(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[str]:
     """The app over a library of the seed + the hostile article, served until the module ends."""
     root = tmp_path_factory.mktemp("web")
-    settings = Settings.from_env(
-        {"ASSISTANT_MODEL_CACHE": str(model_cache)},
-        corpus_dir=root / "corpus",
-        index_dir=root / "indexes",
-    )
-    a = Assistant(settings)
-    added = a.add(read_sources([str(SEED), str(DATA / "hostile_script.md")], settings.ingest))
-    assert [r.status for r in added] == ["added", "added"], added
-    a.close()
+    settings = build_library(root, model_cache, [SEED, DATA / "hostile_script.md"])
     with pytest.MonkeyPatch.context() as mp:
         for key in ("ASSISTANT_AUTH", "ASSISTANT_ALLOW_PRIVATE_URLS", "ASSISTANT_PORT"):
             mp.delenv(key, raising=False)

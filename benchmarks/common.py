@@ -34,12 +34,43 @@ class EvalSet:
     records: list[dict[str, Any]]
     questions: list[Question]
     raw_files: list[Path]  # articles added from raw files (the seed)
+    library: str = ""  # sets with the same library name share one built library
+    jsonl: Path | None = None  # the records' file, added as `assistant add --force FILE` would
+
+    def __post_init__(self) -> None:
+        self.library = self.library or self.name
+
+
+# Sets that share one library: the 1,200 real news articles of realtimeqa_2022_dev with the seed
+# commentary among them. Questions: the news quiz (+ our unanswerables), our questions about the
+# opinion pieces' arguments, and the seed's questions asked among the news.
+NEWS_SETS = {
+    "news": ("realtimeqa_2022_dev/questions.jsonl", "news_unanswerable.jsonl"),
+    "commentary": ("news_commentary.jsonl",),
+    "seed-news": ("seed-dev", "seed_more.jsonl"),
+}
 
 
 def load_set(name: str, distractors: int = 500, limit: int | None = None) -> EvalSet:
-    """``seed`` (seed-dev + the seed among distractors), ``hotpotqa`` or ``rgb``."""
+    """``seed`` (seed-dev + the seed among distractors), ``hotpotqa``, ``rgb``, or one of the
+    news sets (``news``, ``commentary``, ``seed-news``: one library of real news + the seed)."""
     if not DATA.exists():
         raise SystemExit(f"The public sets are not here: {DATA} (they live in ../shared/data).")
+    if name in NEWS_SETS:
+        qs = []
+        for part in NEWS_SETS[name]:
+            if part == "seed-dev":
+                path = SHARED / "questions" / "seed-dev.jsonl"
+            elif "/" in part:
+                path = DATA / part
+            else:
+                path = QUESTIONS / part
+            if path.exists():
+                qs += load_questions(path)
+        folder = DATA / "realtimeqa_2022_dev"
+        return EvalSet(
+            name, _records(folder.name), qs[:limit], [SEED_RAW], "news", folder / "corpus.jsonl"
+        )
     if name == "seed":
         pool = _records("hotpotqa_hipporag_train100") + _records("rgb_en_fact")
         random.Random(0).shuffle(pool)

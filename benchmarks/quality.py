@@ -15,6 +15,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +23,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.api import Assistant
 from assistant.settings import Settings
-from assistant.sources import RawDoc
+from assistant.sources import RawDoc, read_jsonl
 from benchmarks.common import EvalSet, load_set, passages_answer, score, table
 
 K = 5
 
 
 def build_ours(es: EvalSet, work: Path, settings_kw: dict[str, Any]) -> Assistant:
-    """Our library for the set, built once per settings fingerprint and reused."""
+    """Our library for the set, built once per settings fingerprint and reused.
+
+    Articles go in as ``assistant add`` takes them: the seed as a raw text file, the records as
+    JSONL (``--force``, so syndicated near-copies keep their gold ids).
+    """
     base = Settings.from_env(corpus_dir=work / "corpus", index_dir=work / "indexes", **settings_kw)
     a = Assistant(base)
     if not (work / "corpus").exists():
-        docs = [RawDoc(str(p), p.read_text(), "text", id=p.stem) for p in es.raw_files]
-        docs += [
-            RawDoc(f"{es.name}:{r['id']}", r["text"], "record", {"title": r["title"]} if r.get("title") else {},
-                   id=r["id"], id_given=True)
-            for r in es.records
-        ]  # fmt: skip
+        docs: list[Any] = [RawDoc(str(p), p.read_text(), "text", id=p.stem) for p in es.raw_files]
+        if es.jsonl is not None:
+            docs += list(read_jsonl(es.jsonl, base.ingest))
+        else:
+            docs += [
+                RawDoc(f"{es.name}:{r['id']}", r["text"], "record", {"title": r["title"]} if r.get("title") else {},
+                       id=r["id"], id_given=True)
+                for r in es.records
+            ]  # fmt: skip
         started = time.perf_counter()
-        results = a.add(docs)
+        results = a.add(docs, force=es.jsonl is not None)
         bad = [r for r in results if r.status != "added"]
-        print(f"  built {es.name}: {len(results) - len(bad)} articles in {time.perf_counter() - started:.0f} s"
+        print(f"  built {es.library}: {len(results) - len(bad)} articles in {time.perf_counter() - started:.0f} s"
               f" ({len(bad)} not added)", file=sys.stderr)  # fmt: skip
     a.ensure_index()
     return a
@@ -92,7 +100,11 @@ def _langchain_chunks(es: EvalSet) -> list[Any]:
     return RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
 
 
-def run_langchain(es: EvalSet, work: Path) -> dict[str, Any]:
+Search = Callable[[str, int], list[tuple[str, str, float]]]  # (article id, text, score)
+
+
+def langchain_search(es: EvalSet, work: Path) -> Search:
+    """The LangChain tutorial recipe over the set's articles (built once under ``work``)."""
     import chromadb
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -110,16 +122,15 @@ def run_langchain(es: EvalSet, work: Path) -> dict[str, Any]:
             store.add_documents(chunks[i : i + 2000])
     store.similarity_search("warm up", k=1)
 
-    def ask(q: Any) -> dict[str, Any]:
-        hits = store.similarity_search_with_score(q.question, k=K)
-        return passages_answer(
-            q.question, [(d.metadata["article_id"], d.page_content, 1 - s) for d, s in hits]
-        )
+    def search(question: str, k: int) -> list[tuple[str, str, float]]:
+        hits = store.similarity_search_with_score(question, k=k)
+        return [(d.metadata["article_id"], d.page_content, 1 - s) for d, s in hits]
 
-    return score(es.questions, ask, {"system": "langchain-tutorial"})
+    return search
 
 
-def run_bm25(es: EvalSet) -> dict[str, Any]:
+def bm25_search(es: EvalSet) -> Search:
+    """bm25s over the recipe's 1,000-character chunks."""
     from assistant.lexical import LexicalIndex
 
     chunks = _langchain_chunks(es)
@@ -131,25 +142,47 @@ def run_bm25(es: EvalSet) -> dict[str, Any]:
         ids, [c.metadata["article_id"] for c in chunks], [c.page_content for c in chunks], 0
     )
 
-    def ask(q: Any) -> dict[str, Any]:
-        hits = index.search(q.question, K)
-        return passages_answer(
-            q.question,
-            [
-                (chunks[int(i)].metadata["article_id"], chunks[int(i)].page_content, s)
-                for i, s in hits
-            ],
-        )
+    def search(question: str, k: int) -> list[tuple[str, str, float]]:
+        return [
+            (chunks[int(i)].metadata["article_id"], chunks[int(i)].page_content, s)
+            for i, s in index.search(question, k)
+        ]
 
-    return score(es.questions, ask, {"system": "bm25"})
+    return search
+
+
+def rrf_search(a: Search, b: Search, k_rrf: int = 60, depth: int = 40) -> Search:
+    """Reciprocal-rank fusion of two searches over the same chunks (keyed by chunk text)."""
+
+    def search(question: str, k: int) -> list[tuple[str, str, float]]:
+        fused: dict[str, float] = {}
+        hit_of: dict[str, tuple[str, str]] = {}
+        for hits in (a(question, depth), b(question, depth)):
+            for rank, (aid, text, _) in enumerate(hits):
+                fused[text] = fused.get(text, 0.0) + 1 / (k_rrf + rank + 1)
+                hit_of[text] = (aid, text)
+        top = sorted(fused, key=lambda t: -fused[t])[:k]
+        return [(*hit_of[t], fused[t]) for t in top]
+
+    return search
+
+
+def run_search(es: EvalSet, search: Search, system: str) -> dict[str, Any]:
+    """A retrieval-only baseline: the top ``K`` chunks as citations, never a refusal."""
+    search("warm up", K)
+    return score(
+        es.questions,
+        lambda q: passages_answer(q.question, search(q.question, K)),
+        {"system": system},
+    )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--sets", default="seed,hotpotqa,rgb")
-    p.add_argument("--systems", default="ours,langchain,bm25")
+    p.add_argument("--sets", default="news,commentary,seed-news,seed,hotpotqa,rgb")
+    p.add_argument("--systems", default="ours,langchain,bm25,rrf")
     p.add_argument(
         "--work", default="/tmp/assistant-bench", help="where libraries are built and reused"
     )
@@ -163,17 +196,30 @@ def main() -> None:
     rows = []
     answer_kw = json.loads(args.answer)
     sweeps: dict[str, list[tuple[bool, float]]] = {}
+    searches: dict[tuple[str, str], Search] = {}  # (library, system) -> search, built once
+
+    def baseline(es: EvalSet, system: str, work: Path) -> Search:
+        key = (es.library, system)
+        if key not in searches:
+            if system == "langchain":
+                searches[key] = langchain_search(es, work)
+            elif system == "bm25":
+                searches[key] = bm25_search(es)
+            else:
+                searches[key] = rrf_search(
+                    baseline(es, "bm25", work), baseline(es, "langchain", work)
+                )
+        return searches[key]
+
     for name in args.sets.split(","):
         es = load_set(name)
-        work = Path(args.work) / name
+        work = Path(args.work) / es.library
         for system in args.systems.split(","):
             print(f"{name} / {system} ...", file=sys.stderr)
             if system == "ours":
                 s = run_ours(es, work / "ours", answer_kw, sweeps.setdefault(name, []))
-            elif system == "langchain":
-                s = run_langchain(es, work)
             else:
-                s = run_bm25(es)
+                s = run_search(es, baseline(es, system, work), system)
             rows.append((f"{name} ({len(es.questions)} q)", system, s))
     print(table(rows))
     current = float(answer_kw.get("refuse_below", Settings().answer.refuse_below))

@@ -2,7 +2,8 @@
 
 It knows every article file (metadata, content hash, near-duplicate signature, the file hash the
 index was built from) and every indexed passage (text, provenance, and the vectors of its
-sentences, which answering compares with the question). It is derived data:
+sentences, which answering compares with the question). Each article's own vector (its title and
+lede, see ``chunking.lede_text``) is kept with the sentence vectors under ``<article id>:article``. It is derived data:
 ``assistant index --rebuild`` recreates it from ``corpus/``.
 """
 
@@ -36,6 +37,11 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_article ON sentence_vectors(article_id);
 """
+
+
+def article_key(article_id: str) -> str:
+    """Where an article's own vector is kept among the sentence vectors."""
+    return f"{article_id}:article"
 
 
 def pack(vectors: np.ndarray) -> bytes:
@@ -186,10 +192,14 @@ class Catalog:
         self,
         items: Iterable[tuple[str, str, Sequence[Chunk]]],
         sentence_vectors: Mapping[str, np.ndarray] | None = None,
+        article_vectors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """In one transaction: for each (article id, file hash, chunks), store its passages
-        and, when given, each passage's sentence vectors (stored as int8, see ``pack``)."""
-        vectors = sentence_vectors or {}
+        and, when given, each passage's sentence vectors and the article's vector (stored as
+        int8, see ``pack``)."""
+        vectors = dict(sentence_vectors or {})
+        for aid, v in (article_vectors or {}).items():
+            vectors[article_key(aid)] = v.reshape(1, -1)
         with self._lock:
             self._db.execute("BEGIN")
             try:
@@ -201,9 +211,9 @@ class Catalog:
                     self._db.executemany(
                         "INSERT INTO sentence_vectors VALUES (?,?,?)",
                         [
-                            (c.id, article_id, pack(vectors[c.id]))
-                            for c in chunks
-                            if c.id in vectors
+                            (key, article_id, pack(vectors[key]))
+                            for key in [c.id for c in chunks] + [article_key(article_id)]
+                            if key in vectors
                         ],
                     )
                     self._db.executemany(
@@ -275,7 +285,12 @@ class Catalog:
     ) -> tuple[list[str], list[str], list[str]]:
         """(chunk ids, article ids, lexical texts) of every passage (or of these articles'), in
         a stable order."""
-        query = "SELECT id, article_id, lexical_text FROM chunks"
+        return self._passage_texts(article_ids, "lexical_text")
+
+    def _passage_texts(
+        self, article_ids: Sequence[str] | None = None, column: str = "text"
+    ) -> tuple[list[str], list[str], list[str]]:
+        query = f"SELECT id, article_id, {column} FROM chunks"
         order = "ORDER BY article_id, position"
         with self._lock:
             if article_ids is None:
@@ -289,6 +304,26 @@ class Catalog:
                         f"{query} WHERE article_id IN ({marks}) {order}", part
                     ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+    def article_vectors(self, article_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """The stored vector (title + lede) of each of these articles that has one."""
+        rows = self.sentence_vectors([article_key(a) for a in article_ids], dim)
+        return {key.rsplit(":", 1)[0]: v[0] for key, v in rows.items()}
+
+    def article_texts(
+        self, article_ids: Sequence[str] | None = None
+    ) -> tuple[list[str], list[str], list[str]]:
+        """(article ids, article ids, whole texts with title, author and outlet) for article-level
+        BM25, in the shape ``lexical_texts`` has for passages."""
+        ids, _, texts = self._passage_texts(article_ids)
+        by_article: dict[str, list[str]] = {}
+        for cid, text in zip(ids, texts, strict=True):
+            by_article.setdefault(cid.rsplit(":", 1)[0], []).append(text)
+        heads = {
+            r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in self.articles()
+        }
+        out = sorted(by_article)
+        return out, out, [f"{heads.get(a, '')}\n" + "\n".join(by_article[a]) for a in out]
 
     def count_chunks(self) -> int:
         with self._lock:

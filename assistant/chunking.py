@@ -89,6 +89,23 @@ def _split_long(
     return pieces
 
 
+LEDE_CHARS = 700  # an article's vector reads its title and first paragraphs up to about this
+
+
+def lede_text(title: str | None, chunks: Sequence[Chunk]) -> str:
+    """The title and the first passages (~700 characters): what an article is about.
+
+    News questions are mostly about an article's subject, which its headline and lede state;
+    one short paragraph seldom carries it (measured on real news: docs/quality.md).
+    """
+    text = ""
+    for c in chunks:
+        if len(text) > LEDE_CHARS:
+            break
+        text = f"{text} {c.text}" if text else c.text
+    return f"{title}\n{text}" if title else text
+
+
 def chunk_article(
     article: Article, settings: ChunkSettings, count_tokens: TokenCounter | None = None
 ) -> list[Chunk]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from assistant import cleaning, duplicates
 from assistant.catalog import ArticleRow, Catalog
-from assistant.chunking import chunk_article, sentence_spans
+from assistant.chunking import chunk_article, lede_text, sentence_spans
 from assistant.corpus import Corpus, check_id, content_hash, slug
 from assistant.errors import (
     AssistantError,
@@ -98,6 +98,7 @@ class Library:
         self.vectors = VectorIndex(settings, self.embed)
         fingerprint = settings.index_fingerprint()
         self.lexical = LexicalIndex(settings.index_dir / f"bm25-{fingerprint}")
+        self.article_lexical = LexicalIndex(settings.index_dir / f"bm25-articles-{fingerprint}")
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
         self._lock_file: Any = None
@@ -394,7 +395,7 @@ class Library:
             mtime_ns, size, indexed = known[aid]
             if mtime_ns != st.st_mtime_ns or size != st.st_size or not indexed:
                 return True
-        return not self.lexical.load(self.catalog.generation())
+        return not self._load_lexical(self.catalog.generation())
 
     def sync(self, rebuild: bool = False) -> SyncReport:
         """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed."""
@@ -405,7 +406,7 @@ class Library:
                 self.check_manifest()
             self._fresh_vectors()
             self.corpus.clean_temp_files()
-            lexical_current = not rebuild and self.lexical.load(self.catalog.generation())
+            lexical_current = not rebuild and self._load_lexical(self.catalog.generation())
             _, removed = self.refresh_catalog()
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
@@ -422,19 +423,37 @@ class Library:
             if changed:  # a few articles: their passages alone, when BM25 was current before
                 current = lexical_current and self._update_lexical(changed, generation)
             else:
-                current = self.lexical.load(generation)
+                current = self._load_lexical(generation)
             if not current:
-                ids, arts, texts = self.catalog.lexical_texts()
-                self.lexical.build(ids, arts, texts, generation)
+                self._build_lexical(generation)
                 rebuilt = True
             self._write_manifest()
             self._vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
 
+    def _lexical_indexes(self) -> list[tuple[LexicalIndex, Any]]:
+        """Each BM25 index with the catalog method giving its texts: passages, whole articles."""
+        return [
+            (self.lexical, self.catalog.lexical_texts),
+            (self.article_lexical, self.catalog.article_texts),
+        ]
+
+    def _load_lexical(self, generation: int) -> bool:
+        """True when every BM25 index of this catalog generation is loaded."""
+        return all([index.load(generation) for index, _ in self._lexical_indexes()])
+
+    def _build_lexical(self, generation: int) -> None:
+        for index, texts_of in self._lexical_indexes():
+            ids, arts, texts = texts_of()
+            index.build(ids, arts, texts, generation)
+
     def _update_lexical(self, changed: set[str], generation: int) -> bool:
-        """Replace the BM25 passages of the changed articles only (False: build afresh)."""
-        ids, arts, texts = self.catalog.lexical_texts(sorted(changed))
-        return self.lexical.update(changed, list(zip(ids, arts, texts, strict=True)), generation)
+        """Replace the BM25 entries of the changed articles only (False: build afresh)."""
+        ok = True
+        for index, texts_of in self._lexical_indexes():
+            ids, arts, texts = texts_of(sorted(changed))
+            ok = index.update(changed, list(zip(ids, arts, texts, strict=True)), generation) and ok
+        return ok
 
     def _follow_rebuild(self) -> None:
         """Reopen everything when another process rebuilt the index (a new catalog file).
@@ -454,6 +473,7 @@ class Library:
                     self._catalog = None  # not closed: a reader on another thread may use it still
                     self.vectors.reopen()
                     self.lexical.forget()
+                    self.article_lexical.forget()
                     self._vector_generation = None
 
     def _fresh_vectors(self) -> None:
@@ -535,6 +555,7 @@ class Library:
         if stale:
             self.vectors.delete(stale)
         sentence_vectors: dict[str, np.ndarray] = {}
+        article_vectors: dict[str, np.ndarray] = {}
         if chunks:
             # one forward pass gives the passage vectors and, pooled per sentence, the sentence
             # vectors that answering compares with the question (not embedded again per question)
@@ -542,13 +563,16 @@ class Library:
                 [c.dense_text for c in chunks], [sentence_spans_in(c) for c in chunks]
             )
             sentence_vectors = {c.id: v for c, v in zip(chunks, parts, strict=True)}
+            with_text = [(row, cs) for row, cs in group if cs]
+            ledes = self.embedder.embed([lede_text(row.title, cs) for row, cs in with_text])
+            article_vectors = {row.id: v for (row, _), v in zip(with_text, ledes, strict=True)}
             self.vectors.upsert(
                 [c.id for c in chunks],
                 vectors,
                 [{"article_id": c.article_id, "paragraph": c.paragraph} for c in chunks],
             )
         self.catalog.record_indexed(
-            ((row.id, row.file_sha, cs) for row, cs in group), sentence_vectors
+            ((row.id, row.file_sha, cs) for row, cs in group), sentence_vectors, article_vectors
         )
         return len(chunks)
 
@@ -570,6 +594,21 @@ class Library:
             out.append(r.id)
         return out
 
+    def article_rankings(
+        self, query: str, vector: np.ndarray | None, candidates: Sequence[str]
+    ) -> tuple[dict[str, float], list[str]]:
+        """The candidate articles' title + lede similarity to the question, and the candidates
+        ranked by BM25 over their whole text (best first; articles without a match left out)."""
+        if not candidates:
+            return {}, []
+        sims: dict[str, float] = {}
+        if vector is not None:
+            stored = self.catalog.article_vectors(candidates, len(vector))
+            sims = {aid: float(v @ vector) for aid, v in stored.items()}
+        wanted = set(candidates)
+        lexical = [a for a, _ in self.article_lexical.search(query, len(wanted), wanted)]
+        return sims, lexical
+
     def ensure_lexical(self) -> None:
         """Load the BM25 index of the current catalog generation (rebuild it if missing).
 
@@ -581,10 +620,9 @@ class Library:
         if generation != self._vector_generation:
             self._fresh_vectors()
             self.check_vectors()
-        if not self.lexical.load(generation):
+        if not self._load_lexical(generation):
             with self.write_lock():
-                ids, arts, texts = self.catalog.lexical_texts()
-                self.lexical.build(ids, arts, texts, self.catalog.generation())
+                self._build_lexical(self.catalog.generation())
 
 
 def sentence_spans_in(chunk: Chunk) -> list[tuple[int, int]]:

@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) passages fused by reciprocal rank.
 
     fused(p) = w_dense / (k + rank_dense(p)) + w_lexical / (k + rank_lexical(p))
+             + w_lede / (k + rank_lede(article(p))) + w_text / (k + rank_text(article(p)))
 
 Fusion is never worse than the better retriever on the public sets, and it finds the passages
 one of them misses (names and numbers for BM25, paraphrases for the embeddings). Filters are
@@ -62,6 +63,22 @@ def retrieve(
     for weight, hits in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
         for rank, (cid, _) in enumerate(hits):
             fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
+    # A news question is mostly about what a whole article covers, and one short paragraph
+    # seldom holds all its words: each candidate passage also earns its article's ranks.
+    article_of = {cid: cid.rsplit(":", 1)[0] for cid in fused}
+    if s.retriever == "hybrid" and article_of:
+        lede_sims, by_text = library.article_rankings(
+            query, vector, sorted(set(article_of.values()))
+        )
+        by_lede = sorted(lede_sims, key=lambda a: -lede_sims[a])
+        for weight, ranked in (
+            (s.article_dense_weight, by_lede),
+            (s.article_lexical_weight, by_text),
+        ):
+            rank_of = {aid: r for r, aid in enumerate(ranked)}
+            for cid, aid in article_of.items():
+                if aid in rank_of:
+                    fused[cid] += weight / (s.rrf_k + rank_of[aid] + 1)
     boost = set(boost_articles)
     if boost:
         bonus = 0.5 / (s.rrf_k + 1)

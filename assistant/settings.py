@@ -16,6 +16,8 @@ from pathlib import Path
 CLEANING_VERSION = 1
 # How sentence vectors are made: pooled from the passage's token states at indexing time.
 SENTENCE_VECTORS = "passage-token-mean/int8/v2"
+# Article-level signals: a vector of title + lede, and BM25 over the whole article.
+ARTICLE_SIGNALS = "lede700-vector+article-bm25/v1"
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,17 @@ class AnswerSettings:
     """Retrieval and answering."""
 
     k: int = 5  # citations at most
-    candidates: int = 40  # passages taken from each retriever before fusion
+    candidates: int = 100  # passages taken from each retriever before fusion
     retriever: str = "hybrid"  # "hybrid", "dense" or "bm25"
-    rrf_k: int = 60
+    # Reciprocal-rank fusion of four rankings, fitted on real news (docs/quality.md): passages
+    # by their vectors and by BM25, and their articles by title + lede and by whole-text BM25.
+    rrf_k: int = 20
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    refuse_below: float = 0.40  # support score under which the corpus is taken not to answer
+    lexical_weight: float = 1.5
+    article_dense_weight: float = 1.5
+    article_lexical_weight: float = 2.0
+    refuse_below: float = 0.50  # support (support.py) under which the corpus is taken not to answer
+    passage_chars: int = 1000  # a cited passage shows its neighbouring paragraphs up to this size
     max_question_chars: int = 2000
 
 
@@ -140,6 +147,7 @@ class Settings:
             "chunks": asdict(self.chunks),  # cache_dir is not part of the shape
             "cleaning": CLEANING_VERSION,
             "sentence_vectors": SENTENCE_VECTORS,
+            "article_signals": ARTICLE_SIGNALS,
         }
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]
 

@@ -9,7 +9,8 @@ Questions about the articles themselves (who wrote it, when, where) are answered
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from assistant.chunking import sentence_spans
 from assistant.evidence import Evidence
@@ -17,7 +18,11 @@ from assistant.types import Answer, Citation, Passage
 
 REFUSAL = "The corpus does not say: none of its articles supports an answer to this question."
 
-_WHO = re.compile(r"\bwho\s+(?:wrote|writes|authored|is the author|penned)\b|\bauthor of\b", re.I)
+# "Who wrote ...?", "Who is the author of ...?" — not "What does the author of ... say?"
+_WHO = re.compile(
+    r"\bwho\s+(?:wrote|writes|authored|is the author|penned)\b|^\W*(?:who|which\s+\w+)\b.*\bauthor of\b",
+    re.I,
+)
 _WHEN = re.compile(r"\bwhen\s+(?:was|were|is)\b.*\b(?:published|written|posted|appear)", re.I)
 _WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|website)\b|\bwhere\s+was\b.*\bpublished", re.I)  # fmt: skip
 
@@ -29,10 +34,19 @@ METADATA_WORDS = re.compile(
 )
 
 
+# "Who wrote" asks about one of the library's articles only when it names one ("the commentary
+# on ...", a quoted title): "Who wrote the novel War and Peace?" is a question like any other.
+_AN_ARTICLE = re.compile(
+    r"\b(?:article|commentary|piece|op-?ed|column|essay|story|report|editorial|analysis|opinion)\b"
+    r"|[\"“‘']\w",
+    re.IGNORECASE,
+)
+
+
 def metadata_kind(question: str) -> str | None:
     """ "author", "published" or "outlet" when the question asks about an article itself."""
     if _WHO.search(question):
-        return "author"
+        return "author" if _AN_ARTICLE.search(question) else None
     if _WHEN.search(question):
         return "published"
     if _WHERE.search(question):
@@ -49,11 +63,13 @@ def _with_marker(sentence: str, n: int) -> str:
     return f"{s} [{n}]."
 
 
-def _citation(n: int, p: Passage, start: int, end: int, score: float) -> Citation:
+def _citation(
+    n: int, p: Passage, start: int, end: int, score: float, around: str | None = None
+) -> Citation:
     return Citation(
         n=n, article_id=p.article_id, title=p.title, author=p.author, outlet=p.outlet,
         published=p.published, url=p.url, paragraph=p.paragraph,
-        quote=p.text[start:end], passage=p.text, score=round(score, 4),
+        quote=p.text[start:end], passage=around or p.text, score=round(score, 4),
     )  # fmt: skip
 
 
@@ -93,8 +109,15 @@ def compose(
     k: int,
     refuse_below: float,
     meta_passage: Passage | None = None,
+    judge: Callable[[Evidence], float] = lambda ev: ev.support,
+    around: Callable[[Passage], str] = lambda p: p.text,
 ) -> Answer:
-    """The Answer: statements with markers, citations in order of first use, or a refusal."""
+    """The Answer: statements with markers, citations in order of first use, or a refusal.
+
+    ``judge`` gives how strongly a piece of evidence answers the question (see support.py);
+    only what is cited is judged.
+    """
+    chosen = [replace(ev, support=judge(ev)) for ev in chosen]
     support = chosen[0].support if chosen else 0.0
     statements: list[str] = []
     citations: list[Citation] = []
@@ -104,7 +127,7 @@ def compose(
         if p.chunk_id in used:
             return used[p.chunk_id]
         n = len(citations) + 1
-        citations.append(_citation(n, p, a, b, score))
+        citations.append(_citation(n, p, a, b, score, around(p)))
         used[p.chunk_id] = n
         return n
 
@@ -126,14 +149,22 @@ def compose(
     best_of: dict[str, Evidence] = {}
     for ev in scored:
         best_of.setdefault(ev.passage.chunk_id, ev)
+    # other articles first: a reader looking further wants other sources, not the next
+    # paragraph of an article already cited (that one is in the cited passage's context)
+    seen = {c.article_id for c in citations}
+    firsts = []
     for p in passages:
+        if p.article_id not in seen:
+            seen.add(p.article_id)
+            firsts.append(p)
+    for p in [*firsts, *passages]:
         if len(citations) >= k:
             break
         if p.chunk_id in used:
             continue
         best = best_of.get(p.chunk_id)
         a, b = (best.start, best.end) if best else _best_sentence(p)
-        cite(p, a, b, best.support if best else 0.0)
+        cite(p, a, b, judge(best) if best else 0.0)
     if refused:
         return Answer(question, REFUSAL, True, citations, support=support)
     return Answer(question, " ".join(statements), False, citations, support=support)

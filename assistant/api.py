@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant import answer as answering
-from assistant import conversation, evidence
+from assistant import conversation, evidence, support
 from assistant.errors import InputError
 from assistant.lexical import terms
 from assistant.library import AddResult, Library, ProgressFactory
@@ -91,7 +91,7 @@ class Assistant:
         lib = self.library
         lib.check_manifest()
         lib.ensure_lexical()
-        n = max(k, 8)
+        n = max(4 * k, 20)  # enough passages to cite k different articles
         found = retrieve(lib, resolved.query, filters, n=n, boost_articles=resolved.boost_articles)
         meta_passage = None
         if answering.metadata_kind(question):
@@ -119,10 +119,44 @@ class Assistant:
             k,
             self.settings.answer.refuse_below,
             meta_passage,
+            self._judge(resolved.focus),
+            self._around,
         )
         result.resolved_question = resolved.query
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _around(self, p: Passage) -> str:
+        """The passage with its neighbouring paragraphs, as the article has them (a reader of
+        news, where a paragraph is often one sentence, needs the sentences around a quote)."""
+        budget = self.settings.answer.passage_chars
+        aid, pos = p.chunk_id.rsplit(":", 1)
+        near = self.library.catalog.chunks([f"{aid}:{int(pos) - 1}", f"{aid}:{int(pos) + 1}"])
+        text = p.text
+        before = near.get(f"{aid}:{int(pos) - 1}")
+        after = near.get(f"{aid}:{int(pos) + 1}")
+
+        def sep(a: Any, b: Any) -> str | None:
+            """What stands between two neighbouring passages in the article, when known."""
+            gap = b.start - a.end
+            if a.paragraph == b.paragraph:
+                return " " if gap == 1 else None
+            return "\n\n" if gap == 2 else None
+
+        if before is not None and len(before.text) + len(text) <= budget:
+            s = sep(before, p)
+            if s is not None:
+                text = before.text + s + text
+        if after is not None and len(after.text) + len(text) <= budget:
+            s = sep(p, after)
+            if s is not None:
+                text = text + s + after.text
+        return text
+
+    def _judge(self, question: str) -> Callable[[evidence.Evidence], float]:
+        """How strongly a piece of evidence answers ``question`` (support.py's model)."""
+        model = support.load_model()
+        return lambda ev: model.support(support.features(question, ev.quote, ev.dense, ev.coverage))
 
     # -- generated answers (opt-in) ------------------------------------------------------------
     @property

@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from assistant import answer as answering
-from assistant import conversation, evidence, support
+from assistant.answer import compose as answering
+from assistant.answer import conversation, evidence, support
+from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
-from assistant.lexical import terms
-from assistant.library import AddResult, Library, ProgressFactory
-from assistant.retrieval import retrieve
+from assistant.index.library import AddResult, Library, ProgressFactory
+from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import Settings
-from assistant.sources import Failure, RawDoc
+from assistant.text import terms
 from assistant.types import Answer, Filters, Passage, Turn
 
 
@@ -167,7 +167,7 @@ class Assistant:
     def chat_model(self) -> Any:
         """The language model for generated answers (GeneratorError when none is configured)."""
         if self._chat_model is None:
-            from assistant.generation import chat_model
+            from assistant.answer.generation import chat_model
 
             self._chat_model = chat_model(self.settings.llm)
         return self._chat_model
@@ -185,7 +185,7 @@ class Assistant:
         The raw text is unchecked (show it as a draft); the Answer at the end holds only the
         statements the cited passages support, or the extractive answer as its fallback.
         """
-        from assistant.generation import generate
+        from assistant.answer.generation import generate
 
         started = time.perf_counter()
         model = self.chat_model()  # fails before retrieval when nothing is configured
@@ -250,7 +250,7 @@ class Assistant:
 
     def as_retriever(self, k: int = 5, filters: Filters | None = None) -> Any:
         """A LangChain retriever over this library (``Document``s with our metadata)."""
-        from assistant.langchain_retriever import AssistantRetriever
+        from assistant.answer.langchain_retriever import AssistantRetriever
 
         return AssistantRetriever(assistant=self, k=k, filters=filters or Filters())
 

@@ -160,7 +160,7 @@ def _assistant(settings: Settings) -> Any:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.sources import read_sources
+    from assistant.ingest.sources import read_sources
 
     a = _assistant(settings)
     flags = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url")}
@@ -203,7 +203,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.corpus import Corpus
+    from assistant.ingest.corpus import Corpus
 
     print(Corpus(settings.corpus_dir).read_text(args.id), end="")
     return 0
@@ -228,15 +228,15 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.library import cleaning_date
+    from assistant.text import iso_date
     from assistant.types import Filters
 
     a = _assistant(settings)
     a.ensure_index()
     filters = Filters(
         outlet=args.outlet, author=args.author,
-        since=cleaning_date(args.since) if args.since else None,
-        until=cleaning_date(args.until) if args.until else None,
+        since=iso_date(args.since) if args.since else None,
+        until=iso_date(args.until) if args.until else None,
     )  # fmt: skip
     history = _read_history(args.history) if args.history else []
     if args.generate:
@@ -302,8 +302,8 @@ def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime
 
-    from assistant.evaluation import compare, run_eval, summary_table
-    from assistant.questions import load_questions
+    from assistant.evaluation.metrics import compare, run_eval, summary_table
+    from assistant.evaluation.questions import load_questions
 
     questions = load_questions(Path(args.questions))
     settings = settings.with_answer(retriever=args.retriever, k=args.k)
@@ -329,7 +329,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.web import serve
+    from assistant.web.app import serve
 
     serve(settings, host=args.host, port=args.port, auth=args.auth)
     return 0

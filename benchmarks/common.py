@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation import question_metrics, summarise
-from assistant.questions import Question, load_questions
+from assistant.evaluation.metrics import question_metrics, summarise
+from assistant.evaluation.questions import Question, load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -174,9 +174,10 @@ def build_synthetic(
     """
     import numpy as np
 
-    from assistant.chunking import chunk_article, sentence_spans
-    from assistant.corpus import content_hash, render
-    from assistant.library import Library
+    from assistant.index.chunking import chunk_article
+    from assistant.index.library import Library
+    from assistant.ingest.corpus import content_hash, render
+    from assistant.text import sentence_spans
     from assistant.types import Article
 
     rng = np.random.default_rng(seed)

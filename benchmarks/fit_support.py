@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant import support
-from assistant.answer import metadata_kind
+from assistant.answer import support
+from assistant.answer.compose import metadata_kind
 from benchmarks.common import load_set
 from benchmarks.quality import build_ours
 

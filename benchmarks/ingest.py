@@ -55,8 +55,8 @@ def ingest_ours(
     """Add ``recs`` to an empty library under ``work``; the timings of that."""
     started = time.perf_counter()
     from assistant.api import Assistant
+    from assistant.ingest.sources import RawDoc
     from assistant.settings import Settings
-    from assistant.sources import RawDoc
 
     shutil.rmtree(work, ignore_errors=True)
     settings = Settings.from_env(corpus_dir=work / "corpus", index_dir=work / "indexes")
@@ -102,7 +102,7 @@ def ingest_langchain(recs: list[dict[str, Any]], work: Path) -> dict[str, Any]:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.embedding import model_dir
+    from assistant.index.embedding import model_dir
 
     shutil.rmtree(work, ignore_errors=True)
     emb = HuggingFaceEmbeddings(model_name=str(model_dir()), model_kwargs={"device": "cpu"})
@@ -132,8 +132,8 @@ def incremental_add(work: Path, rec: dict[str, Any]) -> float:
     """Seconds to add one more article to the library already under ``work`` (cold process
     excluded: the model is loaded first)."""
     from assistant.api import Assistant
+    from assistant.ingest.sources import RawDoc
     from assistant.settings import Settings
-    from assistant.sources import RawDoc
 
     settings = Settings.from_env(corpus_dir=work / "corpus", index_dir=work / "indexes")
     a = Assistant(settings)

@@ -70,7 +70,7 @@ def source_passages(lib: Path) -> tuple[list[tuple[str, str]], Any]:
     """(title, passage) pairs and their stored vectors from a real library."""
     import numpy as np
 
-    from assistant.library import Library
+    from assistant.index.library import Library
     from assistant.settings import Settings
 
     library = Library(Settings.from_env(env_for(lib, ingest.MODEL_CACHE)))
@@ -115,7 +115,7 @@ def _precreate_collection(settings: Any) -> None:
     defaults, so query latency is measured as the app runs; the graph is a little coarser."""
     import chromadb
 
-    from assistant.index import VectorIndex
+    from assistant.index.vectors import VectorIndex
 
     name = VectorIndex(settings, lambda texts: None).name  # type: ignore[arg-type,return-value]
     path = settings.index_dir / "chroma"
@@ -167,8 +167,8 @@ def query_child(lib: Path, n: int) -> dict[str, Any]:
 def add_remove_child(lib: Path) -> dict[str, Any]:
     """Seconds to add one real article to the library, then to remove it again."""
     from assistant.api import Assistant
+    from assistant.ingest.sources import RawDoc
     from assistant.settings import Settings
-    from assistant.sources import RawDoc
 
     rec = ingest.articles(2355)[-1]
     a = Assistant(Settings.from_env())
@@ -270,7 +270,7 @@ def quality_gate(work: Path, sets: list[str]) -> str:
     and answer metrics of the whole pipeline on each set (benchmarks/quality.py's builders)."""
     import numpy as np
 
-    from assistant.embedding import load_embedder
+    from assistant.index.embedding import load_embedder
     from benchmarks import quality
     from benchmarks.common import load_set, table
 

@@ -22,8 +22,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.api import Assistant
+from assistant.ingest.sources import RawDoc, read_jsonl
 from assistant.settings import Settings
-from assistant.sources import RawDoc, read_jsonl
 from benchmarks.common import EvalSet, load_set, passages_answer, score, table
 
 K = 5
@@ -109,7 +109,7 @@ def langchain_search(es: EvalSet, work: Path) -> Search:
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from assistant.embedding import model_dir
+    from assistant.index.embedding import model_dir
 
     emb = HuggingFaceEmbeddings(model_name=str(model_dir()), model_kwargs={"device": "cpu"})
     client = chromadb.PersistentClient(
@@ -131,7 +131,7 @@ def langchain_search(es: EvalSet, work: Path) -> Search:
 
 def bm25_search(es: EvalSet) -> Search:
     """bm25s over the recipe's 1,000-character chunks."""
-    from assistant.lexical import LexicalIndex
+    from assistant.index.lexical import LexicalIndex
 
     chunks = _langchain_chunks(es)
     tmp = Path("/tmp/assistant-bench-bm25")

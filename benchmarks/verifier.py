@@ -34,11 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant.corpus import normalise
-from assistant.embedding import load_embedder
-from assistant.lexical import terms
+from assistant.answer.verification import Support, Thresholds, measure
+from assistant.index.embedding import load_embedder
+from assistant.text import normalise, terms
 from assistant.types import Citation
-from assistant.verification import Support, Thresholds, measure
 from benchmarks.common import DATA
 
 TOLERANCE = 0.015
@@ -132,7 +131,7 @@ def rgb_cases(limit: int) -> list[tuple[str, str, list[Citation], bool]]:
 
 
 def _sentences(text: str) -> list[str]:
-    from assistant.chunking import sentence_spans
+    from assistant.text import sentence_spans
 
     return [text[a:b] for a, b in sentence_spans(text)]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
+from assistant.ingest.sources import read_sources
 from assistant.settings import Settings
-from assistant.sources import read_sources
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "000_7112adcedfa7c1bb.txt"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from assistant import cli
-from assistant.answer import REFUSAL
+from assistant.answer.compose import REFUSAL
 from assistant.api import Assistant, turn_from_answer
 from assistant.types import Answer, Filters
 from tests.conftest import SEED_ID

@@ -1,4 +1,4 @@
-"""Tests for assistant.cleaning: the CNA seed, four differently shaped articles, edge cases."""
+"""Tests for assistant.ingest.cleaning: the CNA seed, four differently shaped articles, edge cases."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cleaning import Cleaned, clean_html, clean_markdown, clean_text, parse_date
 from assistant.errors import InputError
+from assistant.ingest.cleaning import Cleaned, clean_html, clean_markdown, clean_text, parse_date
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "000_7112adcedfa7c1bb.txt"
@@ -385,6 +385,6 @@ def test_parse_date() -> None:
 
 
 def test_import_is_light() -> None:
-    code = "import sys, assistant.cleaning; print('trafilatura' in sys.modules)"
+    code = "import sys, assistant.ingest.cleaning; print('trafilatura' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

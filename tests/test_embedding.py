@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant import embedding
 from assistant.errors import IndexStateError, InputError
+from assistant.index import embedding
 
 SENTENCES = [
     "The central bank raised interest rates by a quarter point on Wednesday.",
@@ -133,7 +133,7 @@ def test_int8_is_close_to_fp32(fp32: embedding.Embedder, int8: embedding.Embedde
 
 
 def test_embed_passages_gives_passage_and_sentence_vectors(fp32: embedding.Embedder) -> None:
-    from assistant.chunking import sentence_spans
+    from assistant.text import sentence_spans
 
     texts = ["A title\nRussia offered little. Ukraine refused the deal.", "One sentence only."]
     spans = [[(a + 8, b + 8) for a, b in sentence_spans(texts[0][8:])], [(0, 18)]]
@@ -230,7 +230,7 @@ def test_cached_onnx_model_runs_without_torch(cache_dir: Path, int8: embedding.E
     _run_without_heavy_imports(
         f"""
         from pathlib import Path
-        from assistant.embedding import load_embedder
+        from assistant.index.embedding import load_embedder
 
         embedder = load_embedder("onnx-int8", Path({str(cache_dir)!r}))
         vectors = embedder.embed(["a question about rice prices", "another"])
@@ -242,7 +242,7 @@ def test_cached_onnx_model_runs_without_torch(cache_dir: Path, int8: embedding.E
 
 def test_import_is_light() -> None:
     script = (
-        "import sys, assistant.embedding\n"
+        "import sys, assistant.index.embedding\n"
         "heavy = [m for m in ('torch', 'onnxruntime', 'tokenizers', 'sentence_transformers')"
         " if m in sys.modules]\n"
         "assert not heavy, heavy\n"

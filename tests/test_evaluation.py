@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from assistant.errors import InputError, NotFoundError
-from assistant.evaluation import (
+from assistant.evaluation.metrics import (
     compare,
     finds,
     question_metrics,
@@ -22,8 +22,8 @@ from assistant.evaluation import (
     summarise,
     summary_table,
 )
-from assistant.questions import Gold, Question, load_questions
-from assistant.report import render_report
+from assistant.evaluation.questions import Gold, Question, load_questions
+from assistant.evaluation.report import render_report
 
 QUOTE = "It is not clear, however, what, if anything, Russia has offered in return"
 CONTRACT_KEYS = {

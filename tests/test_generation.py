@@ -17,15 +17,15 @@ import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from assistant.answer.generation import chat_model, messages
+from assistant.answer.verification import split_statements, verify
 from assistant.api import Assistant
 from assistant.cli import main
 from assistant.errors import GeneratorError
-from assistant.evaluation import run_eval
-from assistant.generation import chat_model, messages
-from assistant.questions import Question
+from assistant.evaluation.metrics import run_eval
+from assistant.evaluation.questions import Question
+from assistant.ingest.sources import read_sources
 from assistant.settings import LLMSettings, Settings
-from assistant.sources import read_sources
-from assistant.verification import split_statements, verify
 
 QUESTION = "What has Russia offered in return?"
 REAL_URL = os.environ.get(
@@ -441,7 +441,7 @@ def test_verify_needs_no_assistant() -> None:
 
 
 def test_toggle_hidden_without_a_model(seeded: Assistant) -> None:
-    from assistant.web import build_app
+    from assistant.web.app import build_app
 
     def toggle(a: Assistant) -> dict[str, Any]:
         config = build_app(a.settings, a).config
@@ -461,7 +461,7 @@ def test_web_generates_streams_and_escapes(
 ) -> None:
     import socket
 
-    from assistant import web
+    from assistant.web import app as web
 
     chromium = "/usr/bin/chromium"
     if not Path(chromium).exists():

@@ -21,12 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant import web
 from assistant.api import Assistant
 from assistant.cli import main
 from assistant.errors import InputError
+from assistant.ingest.sources import check_url, fetch_url, read_sources
 from assistant.settings import IngestSettings, Settings
-from assistant.sources import check_url, fetch_url, read_sources
+from assistant.web import app as web
 
 FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 

@@ -13,10 +13,10 @@ import pytest
 
 from assistant.api import Assistant
 from assistant.cli import main
-from assistant.corpus import Corpus, blocks
 from assistant.errors import IndexStateError
+from assistant.ingest.corpus import Corpus, blocks
+from assistant.ingest.sources import read_sources
 from assistant.settings import ChunkSettings, Settings
-from assistant.sources import read_sources
 from tests.conftest import DATA, SEED, SEED_ID
 
 
@@ -287,7 +287,7 @@ def test_no_passage_exceeds_the_model_window(assistant: Assistant) -> None:
 
 def test_lexical_index_of_passages_without_words(tmp_path: Path) -> None:
     """bm25s cannot index an empty vocabulary: such an index answers nothing, and reloads."""
-    from assistant.lexical import LexicalIndex
+    from assistant.index.lexical import LexicalIndex
 
     index = LexicalIndex(tmp_path / "bm25")
     index.build(["a:0"], ["a"], ["?! — …"], generation=3)
@@ -325,7 +325,7 @@ def test_a_reader_follows_a_rebuild_by_another_process(assistant: Assistant) -> 
 
 
 def test_sentence_vectors_are_stored_with_their_passages(assistant: Assistant) -> None:
-    from assistant.chunking import sentence_spans
+    from assistant.text import sentence_spans
 
     assert main(["add", str(SEED)]) == 0
     lib = assistant.library
@@ -342,8 +342,8 @@ def test_sentence_vectors_are_stored_with_their_passages(assistant: Assistant) -
 
 
 def test_evidence_without_stored_vectors_embeds_the_sentences(seeded: Assistant) -> None:
-    from assistant import evidence
-    from assistant.retrieval import retrieve
+    from assistant.answer import evidence
+    from assistant.answer.retrieval import retrieve
 
     lib = seeded.library
     found = retrieve(lib, "What has Russia offered in return?", n=6)
@@ -376,8 +376,8 @@ def _bm25_rows() -> list[tuple[str, str, str]]:
 
 
 def test_bm25_update_replaces_only_the_changed_articles(tmp_path: Path) -> None:
-    from assistant import lexical
-    from assistant.lexical import LexicalIndex
+    from assistant.index import lexical
+    from assistant.index.lexical import LexicalIndex
 
     rows = _bm25_rows()
     index = LexicalIndex(tmp_path / "bm25")
@@ -429,7 +429,7 @@ def test_adding_one_article_updates_bm25_without_a_rebuild(assistant: Assistant)
 
 
 def test_sentence_vectors_pack_to_int8_and_back() -> None:
-    from assistant.catalog import pack, unpack
+    from assistant.index.catalog import pack, unpack
 
     v = np.random.default_rng(0).standard_normal((7, 384)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
@@ -446,8 +446,8 @@ def test_a_name_that_turns_private_when_connecting_is_refused(
     """DNS rebinding: the name looked public when checked, the connection lands on loopback."""
     from dataclasses import replace
 
-    from assistant import sources
     from assistant.errors import InputError
+    from assistant.ingest import sources
 
     strict = replace(Settings().ingest, allow_private_urls=False)
     monkeypatch.setattr(sources, "check_url", lambda url, settings: None)  # the check was fooled

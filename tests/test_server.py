@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from assistant import web
 from assistant.api import Assistant
 from assistant.cli import main
 from assistant.errors import IndexStateError, StoreUnavailable
 from assistant.settings import Settings
+from assistant.web import app as web
 from tests.conftest import DATA, SEED, SEED_ID
 
 pytestmark = pytest.mark.server

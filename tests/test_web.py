@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from assistant import web
 from assistant.settings import Settings
+from assistant.web import app as web
 from tests.conftest import DATA, SEED, SEED_ID, build_library
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

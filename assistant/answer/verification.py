@@ -27,8 +27,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from assistant.chunking import sentence_spans
-from assistant.lexical import STOPWORDS, terms
+from assistant.text import STOPWORDS, sentence_spans, terms
 from assistant.types import Citation
 
 Embed = Callable[[Sequence[str]], np.ndarray]

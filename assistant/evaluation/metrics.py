@@ -28,9 +28,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.corpus import normalise
 from assistant.errors import AssistantError, NotFoundError
-from assistant.questions import Gold, Question
+from assistant.evaluation.questions import Gold, Question
+from assistant.text import normalise
 
 _MARKER = re.compile(r"\[\d+\]")
 SHARE_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@5", "citation_precision",
@@ -185,7 +185,7 @@ def run_eval(
 
     ``progress(total, desc)`` may return a tqdm-like bar (``update(n)``, ``close()``).
     """
-    from assistant.report import render_report
+    from assistant.evaluation.report import render_report
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -27,16 +27,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.corpus import blocks
 from assistant.errors import AssistantError, InputError
+from assistant.ingest.corpus import blocks
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
     import gradio as gr
 
     from assistant.api import Assistant
-    from assistant.catalog import ArticleRow
-    from assistant.sources import Failure, RawDoc
+    from assistant.index.catalog import ArticleRow
+    from assistant.ingest.sources import Failure, RawDoc
     from assistant.types import Article, Filters
 
 SEED_ID = "000_7112adcedfa7c1bb"
@@ -332,7 +332,7 @@ def parse_filters(
     outlet: str | None, author: str | None, since: str | None, until: str | None
 ) -> "Filters":
     """Filters from the form (blank means no restriction); InputError for a bad date."""
-    from assistant.library import cleaning_date
+    from assistant.text import iso_date
     from assistant.types import Filters
 
     def blank(v: str | None) -> str | None:
@@ -342,8 +342,8 @@ def parse_filters(
     return Filters(
         outlet=None if outlet == ANY_OUTLET else outlet,
         author=blank(author),
-        since=cleaning_date(s) if (s := blank(since)) else None,
-        until=cleaning_date(u) if (u := blank(until)) else None,
+        since=iso_date(s) if (s := blank(since)) else None,
+        until=iso_date(u) if (u := blank(until)) else None,
     )
 
 
@@ -560,7 +560,7 @@ def build_app(
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for progress)
     ) -> tuple[Any, ...]:  # fmt: skip
         may_edit(request)
-        from assistant.sources import RawDoc, decode
+        from assistant.ingest.sources import RawDoc, decode
 
         try:
             body = decode((text or "").encode(), "pasted text", ingest.max_bytes)
@@ -583,7 +583,7 @@ def build_app(
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         may_edit(request)
-        from assistant.sources import Failure, read_sources
+        from assistant.ingest.sources import Failure, read_sources
 
         paths = [Path(f) for f in files or []]
         if not paths:
@@ -610,7 +610,7 @@ def build_app(
     def add_url(url: str, search: str, request: gr.Request,
                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008  # fmt: skip
         may_edit(request)
-        from assistant.sources import read_sources
+        from assistant.ingest.sources import read_sources
 
         url = (url or "").strip()
         if not url:

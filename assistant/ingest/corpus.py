@@ -35,21 +35,11 @@ from pathlib import Path
 import yaml
 
 from assistant.errors import InputError, NotFoundError
+from assistant.text import normalise
 from assistant.types import Article, Block
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})  # fmt: skip
-
-
-def normalise(text: str) -> str:
-    """Text folded for comparison: NFKC, plain quotes and dashes, collapsed spaces, lower case.
-
-    >>> normalise("It’s  “final” —\\nno")
-    'it\\'s "final" - no'
-    """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return " ".join(text.split()).lower()
 
 
 def content_hash(body: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from assistant.corpus import normalise
+from assistant.text import normalise
 
 SHINGLE = 5
 PERMUTATIONS = 64

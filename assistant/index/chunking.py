@@ -9,48 +9,14 @@ on longer text).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
-from assistant.corpus import blocks
+from assistant.ingest.corpus import blocks
 from assistant.settings import ChunkSettings
+from assistant.text import sentence_spans
 from assistant.types import Article, Block, Chunk
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
-
-# A sentence ends at . ! ? (or …) followed by space and an upper-case letter, digit or quote,
-# unless the word before is a common abbreviation or an initial.
-_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-_ABBREV = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|Vol|"
-    r"vs|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-    r"|\b[A-Z]|\b(?:[A-Z]\.)+[A-Z])\.[\"'”’)\]]*\s+$"
-)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of ``text``, whitespace trimmed.
-
-    >>> t = "Mr Trump met Mr Putin. It went badly! Why? U.S. aid stopped."
-    >>> [t[a:b] for a, b in sentence_spans(t)]
-    ['Mr Trump met Mr Putin.', 'It went badly!', 'Why?', 'U.S. aid stopped.']
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _END.finditer(text):
-        if _ABBREV.search(text[start : m.end()]):
-            continue
-        spans.append((start, m.end()))
-        start = m.end()
-    spans.append((start, len(text)))
-    out = []
-    for a, b in spans:
-        seg = text[a:b]
-        a2 = a + (len(seg) - len(seg.lstrip()))
-        b2 = b - (len(seg) - len(seg.rstrip()))
-        if b2 > a2:
-            out.append((a2, b2))
-    return out
 
 
 def _word_count(text: str) -> int:

@@ -2,7 +2,7 @@
 
 The only module that calls a language model. The model gets the passages of the extractive
 answer, numbered, and is told to cite ``[n]`` after every statement; what it writes is then
-checked statement by statement (``assistant.verification``). Only verified statements make the
+checked statement by statement (``assistant.answer.verification``). Only verified statements make the
 answer; when none is left the extractive answer stands, and when retrieval found no support the
 model is never called::
 
@@ -20,10 +20,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from assistant.answer.verification import INSTRUCTION, Checked, Embed, Thresholds, verify
 from assistant.errors import GeneratorError
 from assistant.settings import LLMSettings
 from assistant.types import Answer, Citation, Statement
-from assistant.verification import INSTRUCTION, Checked, Embed, Thresholds, verify
 
 INSTALL = "pip install 'commentary-assistant[llm]'"
 NOT_CONFIGURED = (
@@ -75,7 +75,7 @@ def chat_model(llm: LLMSettings) -> Any:
 
 def _passage_for_prompt(text: str) -> str:
     """The passage as the model sees it: sentences that address a model are taken out."""
-    from assistant.chunking import sentence_spans
+    from assistant.text import sentence_spans
 
     return " ".join(
         REMOVED if INSTRUCTION.search(text[a:b]) else text[a:b] for a, b in sentence_spans(text)

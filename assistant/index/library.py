@@ -24,10 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from assistant import cleaning, duplicates
-from assistant.catalog import ArticleRow, Catalog
-from assistant.chunking import chunk_article, lede_text, sentence_spans
-from assistant.corpus import Corpus, check_id, content_hash, slug
 from assistant.errors import (
     AssistantError,
     DuplicateError,
@@ -35,10 +31,15 @@ from assistant.errors import (
     InputError,
     StoreUnavailable,
 )
-from assistant.index import VectorIndex
-from assistant.lexical import LexicalIndex
+from assistant.index.catalog import ArticleRow, Catalog
+from assistant.index.chunking import chunk_article, lede_text
+from assistant.index.lexical import LexicalIndex
+from assistant.index.vectors import VectorIndex
+from assistant.ingest import cleaning, duplicates
+from assistant.ingest.corpus import Corpus, check_id, content_hash, slug
+from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import CLEANING_VERSION, Settings
-from assistant.sources import Failure, RawDoc
+from assistant.text import iso_date, sentence_spans
 from assistant.types import Article, Chunk, Filters
 
 EMBED_GROUP = 1024  # passages embedded and stored per step of a sync
@@ -121,7 +122,7 @@ class Library:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from assistant.embedding import load_embedder
+            from assistant.index.embedding import load_embedder
 
             e = self.settings.embedding
             # One export serves every library: a fresh index dir must not re-export (and import
@@ -215,7 +216,7 @@ class Library:
         """Clean, check and store each article, then bring the index up to date."""
         given = {k: v for k, v in (flags or {}).items() if v}
         if given.get("published"):
-            given["published"] = cleaning_date(given["published"])
+            given["published"] = iso_date(given["published"])
         results: list[AddResult] = []
         with self.write_lock():
             self.check_manifest()
@@ -269,7 +270,7 @@ class Library:
             )
             meta = {**flags, **raw.meta}  # the record's own fields are trusted over flags
             if meta.get("published"):
-                meta["published"] = cleaning_date(meta["published"])
+                meta["published"] = iso_date(meta["published"])
         else:
             cleaned = {
                 "text": cleaning.clean_text,
@@ -640,14 +641,6 @@ def _safe_stem(stem: str) -> str | None:
         return check_id(s) if s else None
     except InputError:
         return None
-
-
-def cleaning_date(value: str) -> str:
-    """``YYYY-MM-DD`` from a date given by the user, or InputError naming the expected form."""
-    try:
-        return datetime.fromisoformat(str(value).strip()[:10]).date().isoformat()
-    except ValueError:
-        raise InputError(f"Invalid date {value!r}: use YYYY-MM-DD, e.g. 2025-04-24.") from None
 
 
 def _now() -> str:

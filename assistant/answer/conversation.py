@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.lexical import words
+from assistant.text import words
 from assistant.types import Turn
 
 # "why?" or "how so?" are caught by their length; "Why should cities price parking?" is a new topic

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from assistant.chunking import sentence_spans
-from assistant.evidence import Evidence
+from assistant.answer.evidence import Evidence
+from assistant.text import sentence_spans
 from assistant.types import Answer, Citation, Passage
 
 REFUSAL = "The corpus does not say: none of its articles supports an answer to this question."

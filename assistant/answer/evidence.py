@@ -28,8 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.chunking import sentence_spans
-from assistant.lexical import terms
+from assistant.text import sentence_spans, terms
 from assistant.types import Passage
 
 MAX_PASSAGES = 6  # sentences are scored in this many of the best passages

@@ -100,5 +100,7 @@ class SupportModel:
 @cache
 def load_model() -> SupportModel:
     """The shipped model (``assistant/support_model.json``)."""
-    data = json.loads(resources.files("assistant").joinpath("support_model.json").read_text())
+    data = json.loads(
+        resources.files("assistant.answer").joinpath("support_model.json").read_text()
+    )
     return SupportModel({f: float(data["weights"][f]) for f in FEATURES}, float(data["bias"]))

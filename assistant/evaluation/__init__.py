@@ -1,0 +1,1 @@
+"""Evaluation: question sets, per-question and overall metrics, the HTML report."""

@@ -1,0 +1,1 @@
+"""Ingest: raw text, Markdown, HTML and URLs become cleaned articles in ``corpus/``."""

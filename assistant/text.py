@@ -1,0 +1,237 @@
+"""Text helpers every stage shares: sentences, words and index terms, folding, dates.
+
+Small and dependency-light on purpose (PyStemmer is imported on first use): ingest, index,
+answer and evaluation all read text the same way through these functions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from assistant.errors import InputError
+
+# A sentence ends at . ! ? (or …) followed by space and an upper-case letter, digit or quote,
+# unless the word before is a common abbreviation or an initial.
+_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|Vol|"
+    r"vs|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+    r"|\b[A-Z]|\b(?:[A-Z]\.)+[A-Z])\.[\"'”’)\]]*\s+$"
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of ``text``, whitespace trimmed.
+
+    >>> t = "Mr Trump met Mr Putin. It went badly! Why? U.S. aid stopped."
+    >>> [t[a:b] for a, b in sentence_spans(t)]
+    ['Mr Trump met Mr Putin.', 'It went badly!', 'Why?', 'U.S. aid stopped.']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _END.finditer(text):
+        if _ABBREV.search(text[start : m.end()]):
+            continue
+        spans.append((start, m.end()))
+        start = m.end()
+    spans.append((start, len(text)))
+    out = []
+    for a, b in spans:
+        seg = text[a:b]
+        a2 = a + (len(seg) - len(seg.lstrip()))
+        b2 = b - (len(seg) - len(seg.rstrip()))
+        if b2 > a2:
+            out.append((a2, b2))
+    return out
+
+
+# A stopword list longer than bm25s' built-in 33 words: question words carry no topic.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "did",
+        "does",
+        "said",
+        "says",
+        "say",
+        "according",
+        "whether",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "s",
+        "t",
+    ]
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of ``text`` that are not stopwords (unstemmed)."""
+    return [
+        w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+    ]
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed index terms of ``text``: ``terms("Russia offered")`` -> ``['russia', 'offer']``."""
+    return list(_stemmer().stemWords(words(text)))
+
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    """Text folded for comparison: NFKC, plain quotes and dashes, collapsed spaces, lower case.
+
+    >>> normalise("It’s  “final” —\\nno")
+    'it\\'s "final" - no'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return " ".join(text.split()).lower()
+
+
+def iso_date(value: str) -> str:
+    """``YYYY-MM-DD`` from a date given by the user, or InputError naming the expected form."""
+    try:
+        return datetime.fromisoformat(str(value).strip()[:10]).date().isoformat()
+    except ValueError:
+        raise InputError(f"Invalid date {value!r}: use YYYY-MM-DD, e.g. 2025-04-24.") from None

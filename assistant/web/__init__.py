@@ -1,0 +1,1 @@
+"""The web app (gradio): a chat tab and a corpus tab over ``Assistant``."""

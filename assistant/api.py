@@ -17,7 +17,7 @@ from assistant.answer import compose as answering
 from assistant.answer import conversation, evidence, support
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
-from assistant.index.library import AddResult, Library, ProgressFactory
+from assistant.index.sync import AddResult, Library, ProgressFactory
 from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import Settings
 from assistant.text import terms

@@ -175,7 +175,7 @@ def build_synthetic(
     import numpy as np
 
     from assistant.index.chunking import chunk_article
-    from assistant.index.library import Library
+    from assistant.index.sync import Library
     from assistant.ingest.corpus import content_hash, render
     from assistant.text import sentence_spans
     from assistant.types import Article

@@ -70,7 +70,7 @@ def source_passages(lib: Path) -> tuple[list[tuple[str, str]], Any]:
     """(title, passage) pairs and their stored vectors from a real library."""
     import numpy as np
 
-    from assistant.index.library import Library
+    from assistant.index.sync import Library
     from assistant.settings import Settings
 
     library = Library(Settings.from_env(env_for(lib, ingest.MODEL_CACHE)))

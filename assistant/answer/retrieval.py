@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.index.library import Library
+from assistant.index.sync import Library
 from assistant.types import Filters, Passage
 
 DENSE_IN_LIMIT = 2000  # above this many allowed articles, filter dense results afterwards

@@ -8,19 +8,18 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant.answer import compose as answering
 from assistant.answer import conversation, evidence, support
+from assistant.answer.metadata import Articles, metadata_kind
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
 from assistant.index.sync import AddResult, Library, ProgressFactory
 from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import Settings
-from assistant.text import terms
 from assistant.types import Answer, Filters, Passage, Turn
 
 
@@ -35,7 +34,7 @@ class Assistant:
     ) -> None:
         self.settings = settings or Settings()
         self.library = Library(self.settings, progress)
-        self._titles: tuple[int, dict[str, set[str]]] | None = None
+        self._articles = Articles(self.library.stores)
         self._chat_model = chat_model  # a LangChain chat model; built from settings.llm if None
 
     def close(self) -> None:
@@ -92,14 +91,18 @@ class Assistant:
         lib.check_manifest()
         lib.ensure_lexical()
         n = max(4 * k, 20)  # enough passages to cite k different articles
-        found = retrieve(lib, resolved.query, filters, n=n, boost_articles=resolved.boost_articles)
+        found = retrieve(
+            lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
+        )
         meta_passage = None
-        if answering.metadata_kind(question):
+        if metadata_kind(question):
             # "who wrote the commentary ...?": find the article first, then answer inside it
-            aid = self._article_named(resolved.query, found.passages, resolved.boost_articles)
+            aid = self._articles.article_named(
+                resolved.query, found.passages, resolved.boost_articles
+            )
             if aid:
-                found = retrieve(lib, resolved.query, filters, n=n, only_articles=[aid])
-                meta_passage = self._passage_naming_author(aid) or (
+                found = retrieve(lib.stores, resolved.query, filters, n=n, only_articles=[aid])
+                meta_passage = self._articles.passage_naming_author(aid) or (
                     found.passages[0] if found.passages else None
                 )
         top = [p.chunk_id for p in found.passages[: evidence.MAX_PASSAGES]]
@@ -197,57 +200,6 @@ class Assistant:
                 item.latency_ms = (time.perf_counter() - started) * 1000
             yield item
 
-    def _article_named(
-        self, question: str, passages: Sequence[Passage], recent: Sequence[str]
-    ) -> str | None:
-        """The article a question about an article means: its title's words, else the context."""
-        if recent:
-            return recent[0]
-        q = set(terms(answering.METADATA_WORDS.sub(" ", question)))
-        titles = self._title_terms()
-        n = max(1, len(titles))
-        df: dict[str, int] = {}
-        for ts in titles.values():
-            for t in ts & q:
-                df[t] = df.get(t, 0) + 1
-        rank = {p.article_id: i for i, p in reversed(list(enumerate(passages)))}
-        best, best_key = None, (0.0, 0)
-        for aid, ts in titles.items():
-            key = (sum(math.log(1 + n / df[t]) for t in ts & q), -rank.get(aid, 99))
-            if key[0] > 0 and key > best_key:
-                best, best_key = aid, key
-        return best or (passages[0].article_id if passages else None)
-
-    def _title_terms(self) -> dict[str, set[str]]:
-        """Each article's title, outlet and author as index terms (cached per catalog state)."""
-        generation = self.library.catalog.generation()
-        if self._titles is None or self._titles[0] != generation:
-            rows = self.library.catalog.articles()
-            self._titles = (
-                generation,
-                {
-                    r.id: set(terms(" ".join(x for x in (r.title, r.outlet, r.author) if x)))
-                    for r in rows
-                },
-            )
-        return self._titles[1]
-
-    def _passage_naming_author(self, article_id: str) -> Passage | None:
-        """The passage of an article that names its author (a bio line), if any."""
-        row = self.library.catalog.article(article_id)
-        if row is None or not row.author:
-            return None
-        surname = row.author.split()[-1]
-        chunks = self.library.catalog.chunks(self.library.catalog.chunk_ids_of(article_id))
-        for c in sorted(chunks.values(), key=lambda c: -c.position):  # bio lines come last
-            if surname in c.text:
-                return Passage(
-                    chunk_id=c.id, article_id=article_id, paragraph=c.paragraph, start=c.start,
-                    end=c.end, text=c.text, heading=c.heading, title=row.title, author=row.author,
-                    outlet=row.outlet, published=row.published, url=row.url, score=1.0,
-                )  # fmt: skip
-        return None
-
     def as_retriever(self, k: int = 5, filters: Filters | None = None) -> Any:
         """A LangChain retriever over this library (``Document``s with our metadata)."""
         from assistant.answer.langchain_retriever import AssistantRetriever
@@ -256,8 +208,9 @@ class Assistant:
 
     def passages(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
         """The ``k`` best passages for ``query`` (retrieval only, no answer)."""
+        self.library.ensure_lexical()
         return retrieve(
-            self.library,
+            self.library.stores,
             _check_question(query, self.settings.answer.max_question_chars),
             filters,
             n=k,

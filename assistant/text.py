@@ -49,6 +49,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def first_sentence_span(text: str) -> tuple[int, int]:
+    """(start, end) of the first sentence of ``text`` (all of it when it has none)."""
+    spans = sentence_spans(text)
+    return spans[0] if spans else (0, len(text))
+
+
 # A stopword list longer than bm25s' built-in 33 words: question words carry no topic.
 STOPWORDS = frozenset(
     [

@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.answer import support
-from assistant.answer.compose import metadata_kind
+from assistant.answer.metadata import metadata_kind
 from benchmarks.common import load_set
 from benchmarks.quality import build_ours
 

@@ -346,7 +346,8 @@ def test_evidence_without_stored_vectors_embeds_the_sentences(seeded: Assistant)
     from assistant.answer.retrieval import retrieve
 
     lib = seeded.library
-    found = retrieve(lib, "What has Russia offered in return?", n=6)
+    lib.ensure_lexical()
+    found = retrieve(lib.stores, "What has Russia offered in return?", n=6)
     top = [p.chunk_id for p in found.passages]
     stored = lib.catalog.sentence_vectors(top, 384)
     args = ("What has Russia offered in return?", found.query_vector, found.passages, lib.embed)

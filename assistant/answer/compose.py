@@ -3,7 +3,8 @@
 Without a language model (the default) an answer is made of the evidence sentences themselves,
 quoted verbatim and followed by their citation marker, so every statement is supported by the
 passage it cites by construction. When the best evidence is too weak the answer is a refusal.
-Questions about the articles themselves (who wrote it, when, where) are answered from metadata.
+Questions about the articles themselves (who wrote it, when, where) are answered from metadata
+(``metadata.py``).
 """
 
 from __future__ import annotations
@@ -13,45 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from assistant.answer.evidence import Evidence
-from assistant.text import sentence_spans
+from assistant.answer.metadata import metadata_kind, metadata_statement
+from assistant.text import first_sentence_span
 from assistant.types import Answer, Citation, Passage
 
 REFUSAL = "The corpus does not say: none of its articles supports an answer to this question."
-
-# "Who wrote ...?", "Who is the author of ...?" — not "What does the author of ... say?"
-_WHO = re.compile(
-    r"\bwho\s+(?:wrote|writes|authored|is the author|penned)\b|^\W*(?:who|which\s+\w+)\b.*\bauthor of\b",
-    re.I,
-)
-_WHEN = re.compile(r"\bwhen\s+(?:was|were|is)\b.*\b(?:published|written|posted|appear)", re.I)
-_WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|website)\b|\bwhere\s+was\b.*\bpublished", re.I)  # fmt: skip
-
-
-METADATA_WORDS = re.compile(
-    r"\b(?:who|wrote|writes|written|authored|author|penned|when|published|posted|which|what|"
-    r"outlet|publication|newspaper|site|website|where|was|were|is|the|article|piece|op-ed)\b",
-    re.IGNORECASE,
-)
-
-
-# "Who wrote" asks about one of the library's articles only when it names one ("the commentary
-# on ...", a quoted title): "Who wrote the novel War and Peace?" is a question like any other.
-_AN_ARTICLE = re.compile(
-    r"\b(?:article|commentary|piece|op-?ed|column|essay|story|report|editorial|analysis|opinion)\b"
-    r"|[\"“‘']\w",
-    re.IGNORECASE,
-)
-
-
-def metadata_kind(question: str) -> str | None:
-    """ "author", "published" or "outlet" when the question asks about an article itself."""
-    if _WHO.search(question):
-        return "author" if _AN_ARTICLE.search(question) else None
-    if _WHEN.search(question):
-        return "published"
-    if _WHERE.search(question):
-        return "outlet"
-    return None
 
 
 def _with_marker(sentence: str, n: int) -> str:
@@ -71,34 +38,6 @@ def _citation(
         published=p.published, url=p.url, paragraph=p.paragraph,
         quote=p.text[start:end], passage=around or p.text, score=round(score, 4),
     )  # fmt: skip
-
-
-def _best_sentence(p: Passage) -> tuple[int, int]:
-    spans = sentence_spans(p.text)
-    return spans[0] if spans else (0, len(p.text))
-
-
-def metadata_statement(kind: str, p: Passage) -> tuple[str | None, tuple[int, int]]:
-    """A statement about the article of ``p`` (None when the metadata is unknown) and its quote span."""
-    title = f"“{p.title}”" if p.title else f"Article {p.article_id}"
-    span = _best_sentence(p)
-    if kind == "author":
-        if not p.author:
-            return None, span
-        surname = p.author.split()[-1]
-        for a, b in sentence_spans(p.text):
-            if surname in p.text[a:b]:
-                span = (a, b)
-                break
-        outlet = f" for {p.outlet}" if p.outlet else ""
-        return f"{title} was written by {p.author}{outlet}", span
-    if kind == "published":
-        if not p.published:
-            return None, span
-        return f"{title} was published on {p.published}", span
-    if not p.outlet:
-        return None, span
-    return f"{title} was published by {p.outlet}", span
 
 
 def compose(
@@ -163,7 +102,7 @@ def compose(
         if p.chunk_id in used:
             continue
         best = best_of.get(p.chunk_id)
-        a, b = (best.start, best.end) if best else _best_sentence(p)
+        a, b = (best.start, best.end) if best else first_sentence_span(p.text)
         cite(p, a, b, judge(best) if best else 0.0)
     if refused:
         return Answer(question, REFUSAL, True, citations, support=support)

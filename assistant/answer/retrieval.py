@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from assistant.index.sync import Library
+from assistant.index.stores import Stores, to_passage
 from assistant.types import Filters, Passage
 
 DENSE_IN_LIMIT = 2000  # above this many allowed articles, filter dense results afterwards
@@ -31,7 +30,7 @@ class Retrieved:
 
 
 def retrieve(
-    library: Library,
+    stores: Stores,
     query: str,
     filters: Filters | None = None,
     n: int = 10,
@@ -39,8 +38,8 @@ def retrieve(
     only_articles: Sequence[str] | None = None,
 ) -> Retrieved:
     """The ``n`` best passages for ``query`` within the filters (and ``only_articles``, if given)."""
-    s = library.settings.answer
-    allowed = library.allowed_articles(filters or Filters())
+    s = stores.settings.answer
+    allowed = stores.allowed_articles(filters or Filters())
     if only_articles is not None:
         allowed = [a for a in only_articles if allowed is None or a in set(allowed)]
     if allowed is not None and not allowed:
@@ -49,16 +48,15 @@ def retrieve(
     dense: list[tuple[str, float]] = []
     vector = None
     if s.retriever in ("hybrid", "dense"):
-        vector = library.embed([query])[0]
+        vector = stores.embed([query])[0]
         if allowed is not None and len(allowed) > DENSE_IN_LIMIT:
-            hits = library.vectors.query(vector, s.candidates * 5)
+            hits = stores.vectors.query(vector, s.candidates * 5)
             dense = [(i, d) for i, d in hits if i.rsplit(":", 1)[0] in allowed_set][: s.candidates]  # type: ignore[operator]
         else:
-            dense = library.vectors.query(vector, s.candidates, allowed)
+            dense = stores.vectors.query(vector, s.candidates, allowed)
     lexical: list[tuple[str, float]] = []
-    if s.retriever in ("hybrid", "bm25"):
-        library.ensure_lexical()
-        lexical = library.lexical.search(query, s.candidates, allowed_set)
+    if s.retriever in ("hybrid", "bm25"):  # BM25 loaded by the caller (Library.ensure_lexical)
+        lexical = stores.lexical.search(query, s.candidates, allowed_set)
     fused: dict[str, float] = {}
     for weight, hits in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
         for rank, (cid, _) in enumerate(hits):
@@ -67,7 +65,7 @@ def retrieve(
     # seldom holds all its words: each candidate passage also earns its article's ranks.
     article_of = {cid: cid.rsplit(":", 1)[0] for cid in fused}
     if s.retriever == "hybrid" and article_of:
-        lede_sims, by_text = library.article_rankings(
+        lede_sims, by_text = stores.article_rankings(
             query, vector, sorted(set(article_of.values()))
         )
         by_lede = sorted(lede_sims, key=lambda a: -lede_sims[a])
@@ -86,28 +84,11 @@ def retrieve(
             if cid.rsplit(":", 1)[0] in boost:
                 fused[cid] += bonus
     order = sorted(fused, key=lambda c: -fused[c])[: max(n, 1) * 2]
-    rows = library.catalog.chunks(order)
     dense_of, lex_of = dict(dense), dict(lexical)
-    articles: dict[str, Any] = {}
     passages: list[Passage] = []
-    for cid in order:
-        row = rows.get(cid)
-        if row is None:
-            continue  # a vector whose article is gone (repaired by the next sync)
-        meta = articles.get(row.article_id)
-        if meta is None:
-            meta = articles[row.article_id] = library.catalog.article(row.article_id)
-        if meta is None:
-            continue
-        passages.append(
-            Passage(
-                chunk_id=cid, article_id=row.article_id, paragraph=row.paragraph,
-                start=row.start, end=row.end, text=row.text, heading=row.heading,
-                title=meta.title, author=meta.author, outlet=meta.outlet,
-                published=meta.published, url=meta.url, score=fused[cid],
-                dense=dense_of.get(cid), lexical=lex_of.get(cid),
-            )
-        )  # fmt: skip
+    for row, meta in stores.passage_rows(order):
+        cid = row.id
+        passages.append(to_passage(row, meta, fused[cid], dense_of.get(cid), lex_of.get(cid)))
         if len(passages) >= n:
             break
     return Retrieved(passages, vector)

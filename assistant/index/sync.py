@@ -1,6 +1,6 @@
-"""The library: the corpus and its indexes, kept in agreement.
+"""Keeping the index in line: ``Library``, the corpus and its indexes kept in agreement.
 
-``add`` cleans and stores articles (refusing duplicates), ``remove`` deletes them, ``sync`` brings
+``add`` stores articles (made and checked for duplicates by ``ingest/articles.py``), ``remove`` deletes them, ``sync`` brings
 the catalog, the vector index and the BM25 index in line with ``corpus/`` — incrementally: only
 articles whose file changed are re-embedded. Writers take a lock (one writer at a time across
 processes); every step is ordered so that a crash at any point leaves state that the next
@@ -14,11 +14,9 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,39 +26,22 @@ from assistant.errors import (
     AssistantError,
     DuplicateError,
     IndexStateError,
-    InputError,
     StoreUnavailable,
 )
 from assistant.index.catalog import ArticleRow, Catalog
 from assistant.index.chunking import chunk_article, lede_text
 from assistant.index.lexical import LexicalIndex
+from assistant.index.stores import Stores
 from assistant.index.vectors import VectorIndex
-from assistant.ingest import cleaning, duplicates
-from assistant.ingest.corpus import Corpus, check_id, content_hash, slug
+from assistant.ingest import duplicates
+from assistant.ingest.articles import AddResult, check_duplicate, choose_id, make_article, now
+from assistant.ingest.corpus import Corpus, content_hash
 from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import CLEANING_VERSION, Settings
 from assistant.text import iso_date, sentence_spans
-from assistant.types import Article, Chunk, Filters
+from assistant.types import Article, Chunk
 
 EMBED_GROUP = 1024  # passages embedded and stored per step of a sync
-
-
-@dataclass(frozen=True)
-class AddResult:
-    """What happened to one source given to ``add``."""
-
-    origin: str
-    status: str  # "added", "duplicate" or "error"
-    id: str | None = None
-    message: str = ""
-
-    def line(self) -> str:
-        """The line the CLI prints: ``ID added`` / ``ID duplicate of OTHER`` / ``ORIGIN error: ...``."""
-        if self.status == "added":
-            return f"{self.id} added"
-        if self.status == "duplicate":
-            return f"{self.id} {self.message}"
-        return f"{self.origin} error: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -88,61 +69,45 @@ class _NoProgress:
 
 
 class Library:
-    """The corpus directory plus the derived catalog, vector index and BM25 index."""
+    """The corpus directory plus the derived catalog, vector index and BM25 index.
+
+    The writer; what readers read (``stores``, a ``Stores``) is opened and followed by
+    ``index/stores.py``.
+    """
 
     def __init__(self, settings: Settings, progress: ProgressFactory | None = None) -> None:
         self.settings = settings
         self.corpus = Corpus(settings.corpus_dir)
         self.progress = progress or (lambda total, desc: _NoProgress())
-        self._catalog: Catalog | None = None
-        self._embedder: Any = None
-        self.vectors = VectorIndex(settings, self.embed)
-        fingerprint = settings.index_fingerprint()
-        self.lexical = LexicalIndex(settings.index_dir / f"bm25-{fingerprint}")
-        self.article_lexical = LexicalIndex(settings.index_dir / f"bm25-articles-{fingerprint}")
+        self.stores = Stores(settings)
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
         self._lock_file: Any = None
-        self._vector_generation: int | None = None  # the catalog state the open vectors reflect
-        self._reopen_lock = threading.Lock()
 
-    # -- parts, opened on first use ------------------------------------------------------------
+    # -- the read side's parts, shared ---------------------------------------------------------
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            path = self.settings.index_dir / "catalog.sqlite"
-            try:
-                self._catalog = Catalog(path)
-            except sqlite3.DatabaseError as e:
-                raise IndexStateError(
-                    f"The catalog {path} is damaged ({e}). Run: assistant index --rebuild"
-                ) from None
-        return self._catalog
+        return self.stores.catalog
+
+    @property
+    def vectors(self) -> VectorIndex:
+        return self.stores.vectors
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self.stores.lexical
 
     @property
     def embedder(self) -> Any:
-        if self._embedder is None:
-            from assistant.index.embedding import load_embedder
-
-            e = self.settings.embedding
-            # One export serves every library: a fresh index dir must not re-export (and import
-            # torch, ~10 s) when ASSISTANT_MODEL_CACHE points at an existing cache.
-            self._embedder = load_embedder(
-                e.runtime,
-                e.cache_dir or self.settings.index_dir / "models",
-                threads=e.threads,
-                batch_size=e.batch_size,
-            )
-        return self._embedder
+        return self.stores.embedder
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embedder.embed(texts)
+        return self.stores.embed(texts)
 
     def close(self) -> None:
-        if self._catalog is not None:
-            self._catalog.close()
-            self._catalog = None
+        self.stores.close()
 
+    # -- one writer at a time ------------------------------------------------------------------
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
         """One writer at a time: across threads of this process and across processes."""
@@ -199,7 +164,7 @@ class Library:
         self.catalog.set_meta("manifest", json.dumps(m, sort_keys=True))
         m["passages"] = self.catalog.count_chunks()
         m["articles"] = len(self.corpus.scan())
-        m["updated"] = _now()
+        m["updated"] = now()
         path = self.settings.index_dir / "manifest.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(m, indent=2) + "\n")
@@ -249,10 +214,13 @@ class Library:
         if isinstance(item, Failure):
             return AddResult(item.origin, "error", message=item.message)
         try:
-            article = self.make_article(item, flags)
+            article = make_article(item, flags)
             sig = duplicates.signature(article.body)
-            self._check_duplicate(article, sig, signatures, force or item.id_given)
-            article = replace(article, id=self._choose_id(item, article))
+            check_duplicate(
+                article, sig, signatures, force or item.id_given, self.corpus,
+                self.catalog.by_content_hash, self.settings.ingest.near_duplicate_jaccard,
+            )  # fmt: skip
+            article = replace(article, id=choose_id(item, article, self.corpus))
             path = self.corpus.write(article)
             self._catalog_row(article.id, path, article, sig)
             signatures.append((article.id, sig))
@@ -261,87 +229,6 @@ class Library:
             return AddResult(item.origin, "duplicate", e.existing_id, str(e))
         except AssistantError as e:
             return AddResult(item.origin, "error", message=str(e))
-
-    def make_article(self, raw: RawDoc, flags: dict[str, str]) -> Article:
-        """A cleaned Article (id still provisional) from a raw document."""
-        if raw.kind == "record":
-            body = "\n\n".join(
-                p.strip() for p in raw.text.replace("\r\n", "\n").split("\n\n") if p.strip()
-            )
-            meta = {**flags, **raw.meta}  # the record's own fields are trusted over flags
-            if meta.get("published"):
-                meta["published"] = iso_date(meta["published"])
-        else:
-            cleaned = {
-                "text": cleaning.clean_text,
-                "markdown": cleaning.clean_markdown,
-                "html": lambda t: cleaning.clean_html(t, url=raw.meta.get("url")),
-            }[raw.kind](raw.text)
-            body = cleaned.body
-            found = {
-                k: getattr(cleaned, k) for k in ("title", "author", "outlet", "published", "url")
-            }
-            found = {k: v for k, v in found.items() if v}
-            # Declared metadata (front matter, HTML meta) beats flags; flags beat text heuristics.
-            meta = (
-                {**raw.meta, **found, **flags}
-                if raw.kind == "text"
-                else {**raw.meta, **flags, **found}
-            )
-        if not body.strip():
-            raise InputError(f"{raw.origin}: no article text left after cleaning.")
-        return Article(
-            id=raw.id or "pending",
-            body=body,
-            title=meta.get("title"),
-            author=meta.get("author"),
-            outlet=meta.get("outlet"),
-            published=meta.get("published"),
-            url=meta.get("url"),
-            added=_now(),
-            content_hash=content_hash(body),
-            source=Path(raw.origin).name if "://" not in raw.origin else raw.origin,
-        )
-
-    def _check_duplicate(
-        self, article: Article, sig: bytes, signatures: list[tuple[str, bytes]], exact_only: bool
-    ) -> None:
-        assert article.content_hash
-        same = self.catalog.by_content_hash(article.content_hash)
-        if same:
-            raise DuplicateError(f"duplicate of {same}", same)
-        if exact_only:
-            return
-        threshold = self.settings.ingest.near_duplicate_jaccard
-        for other in duplicates.candidates(sig, signatures, threshold)[:5]:
-            try:
-                other_body = self.corpus.read(other).body
-            except AssistantError:
-                continue
-            similarity = duplicates.jaccard(article.body, other_body)
-            if similarity >= threshold:
-                raise DuplicateError(
-                    f"duplicate of {other} (near-duplicate, {similarity:.0%} the same; "
-                    "add with --force to keep both)",
-                    other,
-                )
-
-    def _choose_id(self, raw: RawDoc, article: Article) -> str:
-        assert article.content_hash
-        if raw.id_given and raw.id is not None:
-            given = check_id(raw.id)
-            if self.corpus.exists(given):
-                raise InputError(
-                    f"id {given!r} is already used by another article; give this one another id."
-                )
-            return given
-        base = _safe_stem(raw.id) if raw.id else None
-        if base is None:
-            base = slug(article.title or " ".join(article.body.split()[:8]))
-            return f"{base}-{article.content_hash[:8]}"
-        if self.corpus.exists(base):
-            return f"{base}-{article.content_hash[:8]}"
-        return base
 
     # -- removing ------------------------------------------------------------------------------
     def remove(self, article_ids: Sequence[str]) -> None:
@@ -396,7 +283,7 @@ class Library:
             mtime_ns, size, indexed = known[aid]
             if mtime_ns != st.st_mtime_ns or size != st.st_size or not indexed:
                 return True
-        return not self._load_lexical(self.catalog.generation())
+        return not self.stores.load_lexical(self.catalog.generation())
 
     def sync(self, rebuild: bool = False) -> SyncReport:
         """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed."""
@@ -405,9 +292,9 @@ class Library:
                 self._reset()
             else:
                 self.check_manifest()
-            self._fresh_vectors()
+            self.stores.fresh_vectors()
             self.corpus.clean_temp_files()
-            lexical_current = not rebuild and self._load_lexical(self.catalog.generation())
+            lexical_current = not rebuild and self.stores.load_lexical(self.catalog.generation())
             _, removed = self.refresh_catalog()
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
@@ -424,66 +311,26 @@ class Library:
             if changed:  # a few articles: their passages alone, when BM25 was current before
                 current = lexical_current and self._update_lexical(changed, generation)
             else:
-                current = self._load_lexical(generation)
+                current = self.stores.load_lexical(generation)
             if not current:
                 self._build_lexical(generation)
                 rebuilt = True
             self._write_manifest()
-            self._vector_generation = self.catalog.generation()
+            self.stores.vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
 
-    def _lexical_indexes(self) -> list[tuple[LexicalIndex, Any]]:
-        """Each BM25 index with the catalog method giving its texts: passages, whole articles."""
-        return [
-            (self.lexical, self.catalog.lexical_texts),
-            (self.article_lexical, self.catalog.article_texts),
-        ]
-
-    def _load_lexical(self, generation: int) -> bool:
-        """True when every BM25 index of this catalog generation is loaded."""
-        return all([index.load(generation) for index, _ in self._lexical_indexes()])
-
     def _build_lexical(self, generation: int) -> None:
-        for index, texts_of in self._lexical_indexes():
+        for index, texts_of in self.stores.lexical_indexes():
             ids, arts, texts = texts_of()
             index.build(ids, arts, texts, generation)
 
     def _update_lexical(self, changed: set[str], generation: int) -> bool:
         """Replace the BM25 entries of the changed articles only (False: build afresh)."""
         ok = True
-        for index, texts_of in self._lexical_indexes():
+        for index, texts_of in self.stores.lexical_indexes():
             ids, arts, texts = texts_of(sorted(changed))
             ok = index.update(changed, list(zip(ids, arts, texts, strict=True)), generation) and ok
         return ok
-
-    def _follow_rebuild(self) -> None:
-        """Reopen everything when another process rebuilt the index (a new catalog file).
-
-        A long-running reader (the web app) would otherwise go on reading the deleted catalog,
-        and the new catalog's generation numbers may repeat the old ones.
-        """
-        if self._catalog is None:
-            return
-        try:
-            inode = (self.settings.index_dir / "catalog.sqlite").stat().st_ino
-        except FileNotFoundError:
-            return  # being rebuilt right now: the old catalog answers until the new one is there
-        if inode != self._catalog.inode:
-            with self._reopen_lock:
-                if self._catalog is not None and inode != self._catalog.inode:
-                    self._catalog = None  # not closed: a reader on another thread may use it still
-                    self.vectors.reopen()
-                    self.lexical.forget()
-                    self.article_lexical.forget()
-                    self._vector_generation = None
-
-    def _fresh_vectors(self) -> None:
-        """Reopen the embedded vector store when another process changed the index since."""
-        with self._reopen_lock:  # readers run in parallel (the web app): reopen once, not twice
-            generation = self.catalog.generation()
-            if self._vector_generation is not None and generation != self._vector_generation:
-                self.vectors.reopen()
-            self._vector_generation = generation
 
     def _reconcile_vectors(self, problems: list[str]) -> tuple[list[ArticleRow], int]:
         """Make the stored vectors match the catalog: drop strays, re-embed what the store lost.
@@ -502,15 +349,6 @@ class Library:
         lost = {aid for cid, aid in zip(ids, article_ids, strict=True) if cid not in have}
         rows = [r for r in self.catalog.articles() if r.id in lost]
         return rows, self._index_articles(rows, problems)
-
-    def check_vectors(self) -> None:
-        """IndexStateError when the vector store is empty but the catalog lists passages."""
-        expected = self.catalog.count_chunks()
-        if expected and self.vectors.count() == 0:
-            raise IndexStateError(
-                f"The vector index in {self.vectors.where} is empty or missing, but the catalog "
-                f"lists {expected:,} passages (deleted or damaged?). Run: assistant index --rebuild"
-            )
 
     def _reset(self) -> None:
         """Forget every derived thing (the corpus stays)."""
@@ -577,51 +415,12 @@ class Library:
         )
         return len(chunks)
 
-    # -- reading -------------------------------------------------------------------------------
-    def allowed_articles(self, filters: Filters) -> list[str] | None:
-        """Ids of the articles the filters admit (None: no filter)."""
-        if not filters.active():
-            return None
-        out = []
-        for r in self.catalog.articles():
-            if filters.outlet and (r.outlet or "").casefold() != filters.outlet.casefold():
-                continue
-            if filters.author and filters.author.casefold() not in (r.author or "").casefold():
-                continue
-            if filters.since and not (r.published and r.published >= filters.since):
-                continue
-            if filters.until and not (r.published and r.published <= filters.until):
-                continue
-            out.append(r.id)
-        return out
-
-    def article_rankings(
-        self, query: str, vector: np.ndarray | None, candidates: Sequence[str]
-    ) -> tuple[dict[str, float], list[str]]:
-        """The candidate articles' title + lede similarity to the question, and the candidates
-        ranked by BM25 over their whole text (best first; articles without a match left out)."""
-        if not candidates:
-            return {}, []
-        sims: dict[str, float] = {}
-        if vector is not None:
-            stored = self.catalog.article_vectors(candidates, len(vector))
-            sims = {aid: float(v @ vector) for aid, v in stored.items()}
-        wanted = set(candidates)
-        lexical = [a for a, _ in self.article_lexical.search(query, len(wanted), wanted)]
-        return sims, lexical
-
     def ensure_lexical(self) -> None:
         """Load the BM25 index of the current catalog generation (rebuild it if missing).
 
-        Also the moment a reader picks up what other processes changed: the embedded vector
-        store is reopened when the catalog moved on, and checked once per catalog state.
+        Also the moment a reader picks up what other processes changed (``Stores.refresh``).
         """
-        self._follow_rebuild()
-        generation = self.catalog.generation()
-        if generation != self._vector_generation:
-            self._fresh_vectors()
-            self.check_vectors()
-        if not self._load_lexical(generation):
+        if not self.stores.refresh():
             with self.write_lock():
                 self._build_lexical(self.catalog.generation())
 
@@ -631,17 +430,3 @@ def sentence_spans_in(chunk: Chunk) -> list[tuple[int, int]]:
     comes first there), in the order ``sentence_spans(chunk.text)`` gives them."""
     shift = len(chunk.dense_text) - len(chunk.text)
     return [(a + shift, b + shift) for a, b in sentence_spans(chunk.text)]
-
-
-def _safe_stem(stem: str) -> str | None:
-    import re
-
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.")[:100]
-    try:
-        return check_id(s) if s else None
-    except InputError:
-        return None
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -1,0 +1,129 @@
+"""Questions about an article itself — who wrote it, when, where — answered from its metadata.
+
+``metadata_kind`` tells such a question apart ("Who wrote the commentary on ...?"), ``Articles``
+finds the article it means (its title's words, else the conversation) and the passage naming the
+author, and ``metadata_statement`` writes the answer's statement.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from assistant.index.stores import Stores, to_passage
+from assistant.text import first_sentence_span, sentence_spans, terms
+from assistant.types import Passage
+
+# "Who wrote ...?", "Who is the author of ...?" — not "What does the author of ... say?"
+_WHO = re.compile(
+    r"\bwho\s+(?:wrote|writes|authored|is the author|penned)\b|^\W*(?:who|which\s+\w+)\b.*\bauthor of\b",
+    re.I,
+)
+_WHEN = re.compile(r"\bwhen\s+(?:was|were|is)\b.*\b(?:published|written|posted|appear)", re.I)
+_WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|website)\b|\bwhere\s+was\b.*\bpublished", re.I)  # fmt: skip
+
+
+METADATA_WORDS = re.compile(
+    r"\b(?:who|wrote|writes|written|authored|author|penned|when|published|posted|which|what|"
+    r"outlet|publication|newspaper|site|website|where|was|were|is|the|article|piece|op-ed)\b",
+    re.IGNORECASE,
+)
+
+
+# "Who wrote" asks about one of the library's articles only when it names one ("the commentary
+# on ...", a quoted title): "Who wrote the novel War and Peace?" is a question like any other.
+_AN_ARTICLE = re.compile(
+    r"\b(?:article|commentary|piece|op-?ed|column|essay|story|report|editorial|analysis|opinion)\b"
+    r"|[\"“‘']\w",
+    re.IGNORECASE,
+)
+
+
+def metadata_kind(question: str) -> str | None:
+    """ "author", "published" or "outlet" when the question asks about an article itself."""
+    if _WHO.search(question):
+        return "author" if _AN_ARTICLE.search(question) else None
+    if _WHEN.search(question):
+        return "published"
+    if _WHERE.search(question):
+        return "outlet"
+    return None
+
+
+def metadata_statement(kind: str, p: Passage) -> tuple[str | None, tuple[int, int]]:
+    """A statement about the article of ``p`` (None when the metadata is unknown) and its quote span."""
+    title = f"“{p.title}”" if p.title else f"Article {p.article_id}"
+    span = first_sentence_span(p.text)
+    if kind == "author":
+        if not p.author:
+            return None, span
+        surname = p.author.split()[-1]
+        for a, b in sentence_spans(p.text):
+            if surname in p.text[a:b]:
+                span = (a, b)
+                break
+        outlet = f" for {p.outlet}" if p.outlet else ""
+        return f"{title} was written by {p.author}{outlet}", span
+    if kind == "published":
+        if not p.published:
+            return None, span
+        return f"{title} was published on {p.published}", span
+    if not p.outlet:
+        return None, span
+    return f"{title} was published by {p.outlet}", span
+
+
+class Articles:
+    """The library's articles as a question about one of them sees them (titles cached)."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+        self._titles: tuple[int, dict[str, set[str]]] | None = None
+
+    def article_named(
+        self, question: str, passages: Sequence[Passage], recent: Sequence[str]
+    ) -> str | None:
+        """The article a question about an article means: its title's words, else the context."""
+        if recent:
+            return recent[0]
+        q = set(terms(METADATA_WORDS.sub(" ", question)))
+        titles = self._title_terms()
+        n = max(1, len(titles))
+        df: dict[str, int] = {}
+        for ts in titles.values():
+            for t in ts & q:
+                df[t] = df.get(t, 0) + 1
+        rank = {p.article_id: i for i, p in reversed(list(enumerate(passages)))}
+        best, best_key = None, (0.0, 0)
+        for aid, ts in titles.items():
+            key = (sum(math.log(1 + n / df[t]) for t in ts & q), -rank.get(aid, 99))
+            if key[0] > 0 and key > best_key:
+                best, best_key = aid, key
+        return best or (passages[0].article_id if passages else None)
+
+    def _title_terms(self) -> dict[str, set[str]]:
+        """Each article's title, outlet and author as index terms (cached per catalog state)."""
+        generation = self.stores.catalog.generation()
+        if self._titles is None or self._titles[0] != generation:
+            rows = self.stores.catalog.articles()
+            self._titles = (
+                generation,
+                {
+                    r.id: set(terms(" ".join(x for x in (r.title, r.outlet, r.author) if x)))
+                    for r in rows
+                },
+            )
+        return self._titles[1]
+
+    def passage_naming_author(self, article_id: str) -> Passage | None:
+        """The passage of an article that names its author (a bio line), if any."""
+        row = self.stores.catalog.article(article_id)
+        if row is None or not row.author:
+            return None
+        surname = row.author.split()[-1]
+        chunks = self.stores.catalog.chunks(self.stores.catalog.chunk_ids_of(article_id))
+        for c in sorted(chunks.values(), key=lambda c: -c.position):  # bio lines come last
+            if surname in c.text:
+                return to_passage(c, row, score=1.0)
+        return None

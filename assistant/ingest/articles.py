@@ -1,0 +1,139 @@
+"""Making articles: a raw document becomes a cleaned ``Article`` with an id, or a duplicate.
+
+Cleaning picks the body and the metadata the text states; the id is the one given, a file's
+name, or a slug of the title plus a content hash; an article whose text (or, unless forced,
+80% of its 5-word shingles) the corpus holds already is refused as a duplicate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.errors import AssistantError, DuplicateError, InputError
+from assistant.ingest import cleaning, duplicates
+from assistant.ingest.corpus import Corpus, check_id, content_hash, slug
+from assistant.ingest.sources import RawDoc
+from assistant.text import iso_date
+from assistant.types import Article
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What happened to one source given to ``add``."""
+
+    origin: str
+    status: str  # "added", "duplicate" or "error"
+    id: str | None = None
+    message: str = ""
+
+    def line(self) -> str:
+        """The line the CLI prints: ``ID added`` / ``ID duplicate of OTHER`` / ``ORIGIN error: ...``."""
+        if self.status == "added":
+            return f"{self.id} added"
+        if self.status == "duplicate":
+            return f"{self.id} {self.message}"
+        return f"{self.origin} error: {self.message}"
+
+
+def make_article(raw: RawDoc, flags: dict[str, str]) -> Article:
+    """A cleaned Article (id still provisional) from a raw document."""
+    if raw.kind == "record":
+        body = "\n\n".join(
+            p.strip() for p in raw.text.replace("\r\n", "\n").split("\n\n") if p.strip()
+        )
+        meta = {**flags, **raw.meta}  # the record's own fields are trusted over flags
+        if meta.get("published"):
+            meta["published"] = iso_date(meta["published"])
+    else:
+        cleaned = {
+            "text": cleaning.clean_text,
+            "markdown": cleaning.clean_markdown,
+            "html": lambda t: cleaning.clean_html(t, url=raw.meta.get("url")),
+        }[raw.kind](raw.text)
+        body = cleaned.body
+        found = {k: getattr(cleaned, k) for k in ("title", "author", "outlet", "published", "url")}
+        found = {k: v for k, v in found.items() if v}
+        # Declared metadata (front matter, HTML meta) beats flags; flags beat text heuristics.
+        meta = (
+            {**raw.meta, **found, **flags} if raw.kind == "text" else {**raw.meta, **flags, **found}
+        )
+    if not body.strip():
+        raise InputError(f"{raw.origin}: no article text left after cleaning.")
+    return Article(
+        id=raw.id or "pending",
+        body=body,
+        title=meta.get("title"),
+        author=meta.get("author"),
+        outlet=meta.get("outlet"),
+        published=meta.get("published"),
+        url=meta.get("url"),
+        added=now(),
+        content_hash=content_hash(body),
+        source=Path(raw.origin).name if "://" not in raw.origin else raw.origin,
+    )
+
+
+def check_duplicate(
+    article: Article,
+    sig: bytes,
+    signatures: list[tuple[str, bytes]],
+    exact_only: bool,
+    corpus: Corpus,
+    same_content: Callable[[str], str | None],
+    threshold: float,
+) -> None:
+    """DuplicateError when the corpus holds this text already, or (unless ``exact_only``) a
+    near-duplicate of it; ``same_content`` gives the article with a content hash, if any."""
+    assert article.content_hash
+    same = same_content(article.content_hash)
+    if same:
+        raise DuplicateError(f"duplicate of {same}", same)
+    if exact_only:
+        return
+    for other in duplicates.candidates(sig, signatures, threshold)[:5]:
+        try:
+            other_body = corpus.read(other).body
+        except AssistantError:
+            continue
+        similarity = duplicates.jaccard(article.body, other_body)
+        if similarity >= threshold:
+            raise DuplicateError(
+                f"duplicate of {other} (near-duplicate, {similarity:.0%} the same; "
+                "add with --force to keep both)",
+                other,
+            )
+
+
+def choose_id(raw: RawDoc, article: Article, corpus: Corpus) -> str:
+    """The id an article is stored under: the one given, a file's stem, or a slug + hash."""
+    assert article.content_hash
+    if raw.id_given and raw.id is not None:
+        given = check_id(raw.id)
+        if corpus.exists(given):
+            raise InputError(
+                f"id {given!r} is already used by another article; give this one another id."
+            )
+        return given
+    base = _safe_stem(raw.id) if raw.id else None
+    if base is None:
+        base = slug(article.title or " ".join(article.body.split()[:8]))
+        return f"{base}-{article.content_hash[:8]}"
+    if corpus.exists(base):
+        return f"{base}-{article.content_hash[:8]}"
+    return base
+
+
+def _safe_stem(stem: str) -> str | None:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.")[:100]
+    try:
+        return check_id(s) if s else None
+    except InputError:
+        return None
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

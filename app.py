@@ -23,7 +23,7 @@ def main() -> int:
     p.add_argument("--port", type=int, help="port (default 7860, or env ASSISTANT_PORT)")
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
     args = p.parse_args()
-    from assistant.web.app import serve
+    from assistant.web.launch import serve
 
     try:
         serve(Settings.from_env(), host=args.host, port=args.port, auth=args.auth)

@@ -329,7 +329,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.web.app import serve
+    from assistant.web.launch import serve
 
     serve(settings, host=args.host, port=args.port, auth=args.auth)
     return 0

@@ -461,7 +461,7 @@ def test_web_generates_streams_and_escapes(
 ) -> None:
     import socket
 
-    from assistant.web import app as web
+    from assistant.web import launch as web
 
     chromium = "/usr/bin/chromium"
     if not Path(chromium).exists():

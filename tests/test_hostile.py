@@ -26,7 +26,8 @@ from assistant.cli import main
 from assistant.errors import InputError
 from assistant.ingest.sources import check_url, fetch_url, read_sources
 from assistant.settings import IngestSettings, Settings
-from assistant.web import app as web
+from assistant.web import launch as web
+from assistant.web.app import build_app
 
 FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
@@ -278,7 +279,7 @@ def test_only_editors_may_add_or_remove(seeded: Assistant) -> None:
     """
     import gradio as gr
 
-    demo = web.build_app(seeded.settings, seeded, editors=web.parse_editors("ann, cy"))
+    demo = build_app(seeded.settings, seeded, editors=web.parse_editors("ann, cy"))
     fns = {f.name: f.fn for f in demo.fns.values()}
     text = "Harbour pilots in Antwerp went on strike on Monday over new shift rules."
 

@@ -23,7 +23,7 @@ from assistant.api import Assistant
 from assistant.cli import main
 from assistant.errors import IndexStateError, StoreUnavailable
 from assistant.settings import Settings
-from assistant.web import app as web
+from assistant.web import launch as web
 from tests.conftest import DATA, SEED, SEED_ID
 
 pytestmark = pytest.mark.server

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from assistant.errors import InputError
 from assistant.settings import Settings
-from assistant.web import app as web
+from assistant.web import launch, render
 from tests.conftest import DATA, SEED, SEED_ID, build_library
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -46,7 +47,7 @@ Residents with a monthly pass will not pay more, the council said.
 
 def test_plain_markdown_shows_every_character() -> None:
     text = "<script>alert(1)</script> *not bold* [1] $5 and $6 # 1. x"
-    md = web.plain_markdown(text)
+    md = render.plain_markdown(text)
     assert "<" not in md and ">" not in md
     assert "\\*not bold\\*" in md and "\\[1\\]" in md and "\\$5" in md
 
@@ -58,7 +59,7 @@ def test_cards_escape_article_data_and_mark_the_quote() -> None:
         "quote": "He typed <script>alert(1)</script>.", "passage": "Before. He typed <script>alert(1)</script>. After.",
         "score": 0.8,
     }  # fmt: skip
-    out = web.sources_html(
+    out = render.sources_html(
         {"question": "q", "answer": "x [1]", "refused": False, "citations": [cite]}
     )
     assert "<script" not in out and "<img" not in out and "<b>" not in out
@@ -68,7 +69,7 @@ def test_cards_escape_article_data_and_mark_the_quote() -> None:
 
 
 def test_refusal_says_no_supporting_passage() -> None:
-    out = web.sources_html({"question": "q", "answer": "no", "refused": True, "citations": []})
+    out = render.sources_html({"question": "q", "answer": "no", "refused": True, "citations": []})
     assert "No supporting passage" in out
 
 
@@ -77,7 +78,7 @@ def test_cited_sources_come_before_further_passages() -> None:
         return {"n": n, "article_id": f"a{n}", "title": f"T{n}", "paragraph": 1,
                 "quote": "Q.", "passage": "Q.", "score": 0.5}  # fmt: skip
 
-    out = web.sources_html(
+    out = render.sources_html(
         {
             "question": "q",
             "answer": "Q [1]. R [2].",
@@ -90,19 +91,68 @@ def test_cited_sources_come_before_further_passages() -> None:
     assert out.index('data-n="2"') < head < out.index('data-n="3"')
 
 
+def test_article_view_escapes_and_marks_the_cited_paragraph() -> None:
+    from assistant.types import Article
+
+    article = Article(id="a1", body="<b>First</b> para.\n\n## <i>Head</i>\n\nSecond one. Quote here.",
+                      title="<script>x</script>", url="https://example.org/a?b=1&c=2")  # fmt: skip
+    out = render.article_html(article, paragraph=2, quote="Quote here.", prefix="t")
+    assert "<b>" not in out and "<i>" not in out and "<script>" not in out
+    assert '<h4 class="ca-heading">&lt;i&gt;Head&lt;/i&gt;</h4>' in out
+    assert 'id="t-p2" class="ca-para ca-cited"' in out and "<mark>Quote here.</mark>" in out
+    assert 'href="https://example.org/a?b=1&amp;c=2"' in out
+
+
+def test_highlight_and_table_rows() -> None:
+    assert render.highlight("a <b> c", "<b>") == "a <mark>&lt;b&gt;</mark> c"
+    assert render.highlight("a b", "missing") == "a b"
+    from assistant.index.catalog import ArticleRow
+
+    rows = [
+        ArticleRow(id="z", mtime_ns=0, size=0, file_sha="", content_hash="", signature=b"",
+                   title="Beta", author="Ann", outlet="CNA", published=None, url=None, added=None),
+        ArticleRow(id="y", mtime_ns=0, size=0, file_sha="", content_hash="", signature=b"",
+                   title="alpha", author="Bob", outlet=None, published="2025-01-02", url=None,
+                   added=None),
+    ]  # fmt: skip
+    assert [r[0] for r in render.table_rows(rows)] == ["alpha", "Beta"]
+    assert [r[-1] for r in render.table_rows(rows, "cna")] == ["z"]
+
+
+def test_generated_note_lists_what_was_removed_escaped() -> None:
+    note = render.generated_note({
+        "answer": "A [1].", "generated": True, "fallback": None,
+        "statements": [{"text": "ok", "verified": True},
+                       {"text": "<b>made up</b>", "verified": False, "reason": "no support"}],
+    })  # fmt: skip
+    assert "checked against the passage" in note and "Removed 1 generated statement " in note
+    assert "~~&lt;b&gt;made up&lt;/b&gt;~~ (no support)" in note
+    assert render.generated_note({"fallback": "refusal"}) == ""
+
+
+def test_rendering_needs_no_gradio() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, assistant.web.render, assistant.web.app; print('gradio' in sys.modules)"
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 def test_web_settings_refuse_private_urls_unless_allowed() -> None:
     s = Settings()
-    assert web.web_settings(s, {}).ingest.allow_private_urls is False
-    assert web.web_settings(s, {"ASSISTANT_ALLOW_PRIVATE_URLS": "1"}).ingest.allow_private_urls
+    assert launch.web_settings(s, {}).ingest.allow_private_urls is False
+    assert launch.web_settings(s, {"ASSISTANT_ALLOW_PRIVATE_URLS": "1"}).ingest.allow_private_urls
 
 
 def test_auth_and_loopback() -> None:
-    assert web.parse_auth("ann:se:cret") == ("ann", "se:cret")
-    assert web.parse_auth(None) is None
-    with pytest.raises(web.InputError):
-        web.parse_auth("no-password")
-    assert web.is_loopback("127.0.0.1") and web.is_loopback("localhost")
-    assert not web.is_loopback("0.0.0.0")
+    assert launch.parse_auth("ann:se:cret") == ("ann", "se:cret")
+    assert launch.parse_auth(None) is None
+    with pytest.raises(InputError):
+        launch.parse_auth("no-password")
+    assert launch.is_loopback("127.0.0.1") and launch.is_loopback("localhost")
+    assert not launch.is_loopback("0.0.0.0")
 
 
 # --- the running app ------------------------------------------------------------------------------
@@ -123,7 +173,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iter
         for key in ("ASSISTANT_AUTH", "ASSISTANT_ALLOW_PRIVATE_URLS", "ASSISTANT_PORT"):
             mp.delenv(key, raising=False)
         port = _free_port()
-        demo = web.serve(settings, host="127.0.0.1", port=port, block=False)
+        demo = launch.serve(settings, host="127.0.0.1", port=port, block=False)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -1,0 +1,253 @@
+"""The Chat tab: ask, follow up, filter; each answer's sources, and the article they cite.
+
+``layout`` places the components; the handlers below are plain functions over the app's
+``WebContext`` (``wire`` binds them to the components). ``api_ask`` is the ``/ask`` endpoint.
+"""
+
+import json
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError, InputError
+from assistant.types import Filters
+from assistant.web.context import ANY_OUTLET, PRIVATE, READ, WebContext, asset, bind, fail
+from assistant.web.render import (
+    article_html,
+    article_placeholder,
+    chat_messages,
+    draft_message,
+    plain_markdown,
+    sources_html,
+)
+
+
+# -- handlers ------------------------------------------------------------------------------------
+def parse_filters(
+    outlet: str | None, author: str | None, since: str | None, until: str | None
+) -> Filters:
+    """Filters from the form (blank means no restriction); InputError for a bad date."""
+    from assistant.text import iso_date
+
+    def blank(v: str | None) -> str | None:
+        return v.strip() if isinstance(v, str) and v.strip() else None
+
+    outlet = blank(outlet)
+    return Filters(
+        outlet=None if outlet == ANY_OUTLET else outlet,
+        author=blank(author),
+        since=iso_date(s) if (s := blank(since)) else None,
+        until=iso_date(u) if (u := blank(until)) else None,
+    )
+
+
+def _history(value: Any) -> list[dict[str, Any]]:
+    """The conversation so far from the API: a list (or JSON text of one) of objects."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InputError("history: expected a JSON list of earlier answer objects.") from None
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise InputError('history: expected a list of objects with "question" and "answer".')
+    return value
+
+
+def ask(
+    ctx: WebContext, question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any,
+    k: Any, generate: Any = False,
+) -> dict[str, Any]:  # fmt: skip
+    """The answer object, or the error toast."""
+    try:
+        filters = parse_filters(outlet, author, since, until)
+        kk = int(k) if k not in (None, "") else None
+        return ctx.assistant.ask(question, history=_history(history), filters=filters, k=kk,
+                                 generate=bool(generate)).to_dict()  # fmt: skip
+    except AssistantError as e:
+        raise fail(e) from None
+    except (TypeError, ValueError) as e:
+        raise fail(f"Invalid input: {e}") from None
+
+
+def api_ask(
+    ctx: WebContext,
+    question: str,
+    history: list[dict[str, Any]] | None = None,
+    outlet: str | None = None,
+    author: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    k: int | None = None,
+    generate: bool = False,
+) -> dict[str, Any]:
+    """The answer object for ``question`` (history: earlier answer objects, oldest first;
+    generate: a configured language model writes it, checked against the sources)."""
+    return ask(ctx, question, history, outlet, author, since, until, k, generate)
+
+
+def chat(
+    ctx: WebContext, question: str, answers: list[dict[str, Any]], outlet: str, author: str,
+    since: str, until: str, k: float, generate: bool = False,
+) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+    if generate and ctx.assistant.can_generate:
+        ans = yield from drafts(ctx, question, answers, outlet, author, since, until, k)
+    else:
+        ans = ask(ctx, question, answers, outlet, author, since, until, k)
+    answers = [*answers, ans]
+    yield (
+        "",
+        chat_messages(answers),
+        answers,
+        ans,
+        sources_html(ans),
+        gr.Tabs(selected="sources"),
+    )
+
+
+def drafts(
+    ctx: WebContext, question: str, answers: list[dict[str, Any]], outlet: str, author: str,
+    since: str, until: str, k: float,
+) -> Generator[tuple[Any, ...], None, dict[str, Any]]:  # fmt: skip
+    """Streams the model's draft into the chat; returns the checked answer object."""
+    so_far = [*chat_messages(answers), {"role": "user", "content": plain_markdown(question)}]
+    skip = (gr.skip(),) * 4
+    text, final = "", None
+    try:
+        filters = parse_filters(outlet, author, since, until)
+        kk = int(k) if k not in (None, "") else None
+        for item in ctx.assistant.ask_stream(question, _history(answers), filters, kk):
+            if isinstance(item, str):
+                text += item
+                yield (gr.skip(), [*so_far, draft_message(text)], *skip)
+            else:
+                final = item.to_dict()
+    except AssistantError as e:
+        raise fail(e) from None
+    except (TypeError, ValueError) as e:
+        raise fail(f"Invalid input: {e}") from None
+    assert final is not None
+    return final
+
+
+def new_conversation(ctx: WebContext) -> tuple[Any, ...]:
+    return [], [], None, sources_html(None), article_placeholder(), ""
+
+
+def pick_message(
+    ctx: WebContext, answers: list[dict[str, Any]], evt: gr.SelectData
+) -> tuple[Any, ...]:
+    index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+    if not isinstance(index, int) or not 0 <= index // 2 < len(answers):
+        return gr.skip(), gr.skip(), gr.skip()
+    ans = answers[index // 2]
+    return ans, sources_html(ans), gr.Tabs(selected="sources")
+
+
+def open_cited(ctx: WebContext, shown: dict[str, Any] | None, evt: gr.EventData) -> tuple[Any, ...]:
+    n = getattr(evt, "n", None)
+    cite = next((c for c in (shown or {}).get("citations", []) if c.get("n") == n), None)
+    if cite is None:
+        return gr.skip(), gr.skip()
+    try:
+        article = ctx.assistant.library.corpus.read(cite["article_id"])
+    except AssistantError as e:
+        raise fail(e) from None
+    view = article_html(article, cite["paragraph"], cite["quote"], prefix="chat")
+    return view, gr.Tabs(selected="article")
+
+
+# -- layout and wiring ---------------------------------------------------------------------------
+@dataclass
+class ChatTab:
+    """The Chat tab's components (the corpus tab refreshes ``outlet`` and ``examples``)."""
+
+    answers: Any
+    shown: Any
+    chatbot: Any
+    question: Any
+    ask_btn: Any
+    clear_btn: Any
+    gen_box: Any
+    examples: Any
+    outlet: Any
+    author: Any
+    since: Any
+    until: Any
+    k: Any
+    side: Any
+    sources: Any
+    article: Any
+
+
+def layout(ctx: WebContext) -> ChatTab:
+    """The Chat tab's components, placed inside the enclosing ``gr.Tab``."""
+    answers = gr.State([])
+    shown = gr.State(None)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            chatbot = gr.Chatbot(
+                show_label=False, height=480, latex_delimiters=[], buttons=["copy"],
+                elem_id="ca-chat", placeholder="Answers quote the articles and cite them as [1], [2]…",
+            )  # fmt: skip
+            with gr.Row():
+                question = gr.Textbox(
+                    show_label=False, placeholder="Ask about the articles, e.g. What has Russia offered in return?",
+                    scale=6, autofocus=True, elem_id="ca-question", max_lines=4,
+                )  # fmt: skip
+                ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                clear_btn = gr.Button("Clear", scale=1, min_width=80)
+            # shown only when a language model is configured (ASSISTANT_LLM_*, OLLAMA_*)
+            gen_box = gr.Checkbox(
+                value=False, visible=ctx.assistant.can_generate, elem_id="ca-generate",
+                label="Generate with LLM (each sentence is checked against its source)",
+            )  # fmt: skip
+            examples = gr.Dataset(
+                components=[gr.Textbox(visible=False)], samples=[],
+                label="Example questions", elem_id="ca-examples",
+            )  # fmt: skip
+            with gr.Accordion("Filters", open=False):
+                with gr.Row():
+                    outlet = gr.Dropdown([ANY_OUTLET], value=ANY_OUTLET, label="Outlet")
+                    author = gr.Textbox(label="Author", placeholder="part of the name")
+                with gr.Row():
+                    since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD")
+                    until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD")
+                    k = gr.Slider(
+                        1, 10, value=ctx.settings.answer.k, step=1, label="Citations at most (k)"
+                    )
+        with gr.Column(scale=4), gr.Tabs() as side:
+            with gr.Tab("Sources", id="sources"):
+                sources = gr.HTML(
+                    sources_html(None), js_on_load=asset("open-cited.js"), elem_id="ca-sources"
+                )
+            with gr.Tab("Article", id="article"):
+                article = gr.HTML(article_placeholder(), js_on_load=None, elem_id="ca-chat-article")
+    return ChatTab(answers, shown, chatbot, question, ask_btn, clear_btn, gen_box, examples,
+                   outlet, author, since, until, k, side, sources, article)  # fmt: skip
+
+
+def wire(ctx: WebContext, t: ChatTab) -> None:
+    """The Chat tab's events, and the ``/ask`` API endpoint."""
+    gr.api(bind(ctx, api_ask), api_name="ask", **READ)
+    outputs = [t.question, t.chatbot, t.answers, t.shown, t.sources, t.side]
+    inputs = [t.question, t.answers, t.outlet, t.author, t.since, t.until, t.k, t.gen_box]
+    on_chat = bind(ctx, chat)
+    t.question.submit(on_chat, inputs, outputs, **READ, **PRIVATE)
+    t.ask_btn.click(on_chat, inputs, outputs, **READ, **PRIVATE)
+    t.clear_btn.click(
+        bind(ctx, new_conversation),
+        None,
+        [t.chatbot, t.answers, t.shown, t.sources, t.article, t.question],
+        **PRIVATE,
+    )
+    t.examples.click(lambda s: s[0], t.examples, t.question, **PRIVATE).then(
+        on_chat, inputs, outputs, **READ, **PRIVATE
+    )
+    t.chatbot.select(bind(ctx, pick_message), t.answers, [t.shown, t.sources, t.side], **PRIVATE)
+    t.sources.click(bind(ctx, open_cited), t.shown, [t.article, t.side], **READ, **PRIVATE).then(
+        None, js=asset("scroll-cited.js"), **PRIVATE
+    )

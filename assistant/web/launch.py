@@ -1,0 +1,139 @@
+"""Launching the web app: logins, who may edit, the bind address, and ``serve``.
+
+``serve(settings)`` brings the index in line, warms the model and launches the app on
+http://127.0.0.1:7860 (``assistant serve`` and ``python app.py`` call it).
+"""
+
+import ipaddress
+import os
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+from assistant.errors import AssistantError, InputError
+from assistant.settings import Settings
+from assistant.web.app import build_app
+from assistant.web.context import ProgressRelay, asset
+
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def web_settings(settings: Settings, env: dict[str, str] | None = None) -> Settings:
+    """The settings for the web app: no fetching of private addresses unless allowed by env."""
+    env = dict(os.environ) if env is None else env
+    allow = env.get("ASSISTANT_ALLOW_PRIVATE_URLS", "").strip().lower() in ("1", "true", "yes")
+    return replace(settings, ingest=replace(settings.ingest, allow_private_urls=allow))
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """The look and limits passed to ``launch`` (Gradio 6 takes the theme and CSS there)."""
+    import gradio as gr
+
+    # system fonts only: the theme's default Google Fonts would be fetched from the internet
+    sans = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+    theme = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=sans, font_mono=mono)
+    return {"theme": theme, "css": asset("style.css"), "max_file_size": settings.ingest.max_bytes}
+
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """``("user", "password")`` from ``user:password``; InputError for any other form."""
+    if not auth:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise InputError("--auth must be USER:PASSWORD (or set ASSISTANT_AUTH=user:password).")
+    return user, password
+
+
+def parse_logins(auth: str | None) -> list[tuple[str, str]] | None:
+    """Logins from ``ann:pw1,bob:pw2`` (one or more ``user:password``, comma-separated)."""
+    if not auth:
+        return None
+    return [parse_auth(part.strip()) for part in auth.split(",")]  # type: ignore[misc]
+
+
+def parse_editors(value: str | None) -> frozenset[str] | None:
+    """The users allowed to add and remove articles (``ann,bob``); None: anyone who can log in."""
+    names = frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+    return names or None
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    auth: str | None = None,
+    *,
+    editors: str | None = None,
+    block: bool = True,
+) -> Any:
+    """Bring the index in line, warm the model, launch the app and print its URL.
+
+    ``auth``: ``user:password`` logins, comma-separated (else ASSISTANT_AUTH); ``editors``: the
+    users who may add and remove articles, comma-separated (else ASSISTANT_EDITORS; unset:
+    everyone who can open the app). ``block=False`` returns the running Blocks, for tests.
+    """
+    started = time.perf_counter()
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    host = host or "127.0.0.1"
+    port = port or int(os.environ.get("ASSISTANT_PORT") or 7860)
+    credentials = parse_logins(auth or os.environ.get("ASSISTANT_AUTH"))
+    editor_names = parse_editors(
+        editors if editors is not None else os.environ.get("ASSISTANT_EDITORS")
+    )
+    settings = web_settings(settings)
+
+    from assistant.api import Assistant
+
+    relay = ProgressRelay()
+    assistant = Assistant(settings, progress=relay)
+    print(
+        f"Bringing the index in {settings.index_dir}/ in line with {settings.corpus_dir}/ …",
+        flush=True,
+    )
+    assistant.ensure_index()
+    try:
+        assistant.ask("What is this library about?")  # loads the model: the first question is fast
+    except AssistantError as e:
+        print(f"note: warm-up question failed: {e}", file=sys.stderr)
+    demo = build_app(settings, assistant, editors=editor_names)
+    if editor_names is not None:
+        users = {u for u, _ in credentials or []}
+        print(f"Only {', '.join(sorted(editor_names))} may add or remove articles"
+              + ("" if editor_names & users else " (none of them can log in: read-only)"),
+              file=sys.stderr, flush=True)  # fmt: skip
+    if not is_loopback(host) and credentials is None:
+        bar = "!" * 78
+        print(f"\n{bar}\n  WARNING: serving on {host} WITHOUT a login. Anyone who can reach this machine\n"
+              f"  can read, add and remove articles. Use --auth USER:PASSWORD or ASSISTANT_AUTH.\n{bar}\n",
+              file=sys.stderr, flush=True)  # fmt: skip
+    demo.queue(default_concurrency_limit=1)
+    demo.launch(
+        server_name=host, server_port=port, auth=credentials, share=False,
+        prevent_thread_lock=True, quiet=True, show_error=False,
+        footer_links=["api"], **launch_options(settings),
+    )  # fmt: skip
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"Commentary Assistant ready at http://{shown_host}:{port}/ "
+          f"(started in {time.perf_counter() - started:.1f} s; Ctrl+C to stop)", flush=True)  # fmt: skip
+    if not block:
+        return demo
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
+        assistant.close()
+    return demo

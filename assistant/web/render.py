@@ -1,0 +1,239 @@
+"""HTML for the web app, built by hand with every value escaped (no gradio here).
+
+Article text comes from outside, so no piece of it reaches the page as markup: every value
+goes through ``esc`` (HTML) or ``plain_markdown`` (chat messages), and links must be http(s).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from assistant.ingest.corpus import blocks
+
+if TYPE_CHECKING:
+    from assistant.index.catalog import ArticleRow
+    from assistant.types import Article
+
+SEED_ID = "000_7112adcedfa7c1bb"
+SEED_EXAMPLES = (
+    "What has Russia offered in return?",
+    "Could Trump really walk away from the peace talks?",
+)
+TABLE_HEADERS = ["title", "author", "outlet", "published", "passages", "id"]
+
+# --- rendering: every value escaped ------------------------------------------------------------
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=$:])")
+
+
+def esc(value: object) -> str:
+    """``value`` as HTML text (quotes escaped too, so it is safe in attributes)."""
+    return html.escape(str(value), quote=True)
+
+
+def plain_markdown(text: str) -> str:
+    """Markdown that displays ``text`` character for character: nothing in it becomes markup.
+
+    >>> plain_markdown("<b>*hi*</b> [1]")
+    '&lt;b&gt;\\\\*hi\\\\*&lt;/b&gt; \\\\[1\\\\]'
+    """
+    # backslash escapes first (they are all ASCII punctuation), then the HTML characters
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) link (never ``javascript:`` and the like), else None."""
+    return url if url and re.match(r"^https?://[^\s\"'<>]+$", url, re.IGNORECASE) else None
+
+
+def meta_line(author: str | None, outlet: str | None, published: str | None) -> str:
+    """``Author · Outlet · date`` as HTML; a missing date reads "date unknown"."""
+    parts = [p for p in (author, outlet) if p] + [published or "date unknown"]
+    return " · ".join(esc(p) for p in parts)
+
+
+def highlight(passage: str, quote: str | None) -> str:
+    """The passage as HTML with the quoted sentence in ``<mark>``."""
+    at = passage.find(quote) if quote else -1
+    if quote is None or at < 0:
+        return esc(passage)
+    end = at + len(quote)
+    return f"{esc(passage[:at])}<mark>{esc(quote)}</mark>{esc(passage[end:])}"
+
+
+def sources_html(answer: dict[str, Any] | None) -> str:
+    """The sources panel: one card per citation of ``answer``."""
+    if not answer:
+        return (
+            '<div class="ca-empty">Ask a question: the passages that support the answer '
+            "appear here, each with its author, outlet, date and paragraph.</div>"
+        )
+    cites = answer.get("citations") or []
+    if answer.get("refused"):
+        head = "No supporting passage. The nearest passages, for your curiosity:"
+        body = "".join(citation_card(c, True) for c in cites)
+    else:
+        used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.get("answer") or "")}
+        cited = [c for c in cites if c.get("n") in used]
+        further = [c for c in cites if c.get("n") not in used]
+        head = f"{len(cited)} source{'s' if len(cited) != 1 else ''} cited in the answer"
+        body = "".join(citation_card(c) for c in cited)
+        if further:
+            body += (
+                '<div class="ca-sources-head ca-further-head">'
+                "More passages on the question, not cited in the answer:</div>"
+            ) + "".join(citation_card(c, True) for c in further)
+    if not cites:
+        return f'<div class="ca-empty">{esc(head)}</div>'
+    return f'<div class="ca-sources"><div class="ca-sources-head">{esc(head)}</div>{body}</div>'
+
+
+def citation_card(c: dict[str, Any], muted: bool = False) -> str:
+    """One source card: title, author, outlet, date, paragraph, passage with the quote marked."""
+    title = c.get("title") or c.get("article_id") or "(untitled)"
+    link = safe_url(c.get("url"))
+    original = (
+        f'<a class="ca-link" href="{esc(link)}" target="_blank" rel="noopener noreferrer nofollow">'
+        "original ↗</a>"
+        if link
+        else ""
+    )
+    score = c.get("score")
+    score_html = (
+        f'<span class="ca-score">match {float(score):.2f}</span>' if score is not None else ""
+    )
+    return (
+        f'<div class="ca-card{" ca-muted" if muted else ""}" data-n="{esc(c.get("n", ""))}">'
+        f'<div class="ca-card-head"><span class="ca-n">[{esc(c.get("n", "?"))}]</span>'
+        f'<span class="ca-title">{esc(title)}</span></div>'
+        f'<div class="ca-meta">{meta_line(c.get("author"), c.get("outlet"), c.get("published"))}'
+        f" · paragraph {esc(c.get('paragraph', '?'))}</div>"
+        f'<blockquote class="ca-passage">{highlight(c.get("passage") or "", c.get("quote"))}</blockquote>'
+        f'<div class="ca-actions"><button class="ca-open" type="button" data-n="{esc(c.get("n", ""))}">'
+        f"Open article at ¶{esc(c.get('paragraph', '?'))}</button>{original}{score_html}</div>"
+        "</div>"
+    )
+
+
+def article_html(
+    article: Article, paragraph: int | None = None, quote: str | None = None, prefix: str = "art"
+) -> str:
+    """The whole article; paragraph ``paragraph`` (1-based) marked, with ``quote`` highlighted."""
+    link = safe_url(article.url)
+    parts = [
+        '<div class="ca-article">',
+        f'<h3 class="ca-article-title">{esc(article.title or "(untitled)")}</h3>',
+        f'<div class="ca-meta">{meta_line(article.author, article.outlet, article.published)}'
+        f" · <code>{esc(article.id)}</code>"
+        + (
+            f' · <a class="ca-link" href="{esc(link)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">original ↗</a>'
+            if link
+            else ""
+        )
+        + "</div>",
+    ]
+    for b in blocks(article.body):
+        if b.kind == "heading":
+            parts.append(f'<h4 class="ca-heading">{esc(b.text)}</h4>')
+            continue
+        cited = b.paragraph == paragraph
+        body = highlight(b.text, quote) if cited else esc(b.text)
+        parts.append(
+            f'<p id="{esc(prefix)}-p{b.paragraph}" class="ca-para{" ca-cited" if cited else ""}">'
+            f'<span class="ca-pn">{b.paragraph}</span>{body}</p>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """The conversation for the Chatbot, every text escaped."""
+    out = []
+    for a in answers:
+        out.append({"role": "user", "content": plain_markdown(a["question"])})
+        text = plain_markdown(a["answer"])
+        if a.get("refused"):
+            text = f"**No answer in the corpus.** {text}"
+        if a.get("generated"):
+            text += generated_note(a)
+        out.append({"role": "assistant", "content": text})
+    return out
+
+
+def generated_note(a: dict[str, Any]) -> str:
+    """Markdown under a generated answer: how it was checked, and what was removed (escaped)."""
+    if a.get("fallback") == "refusal":
+        return ""
+    if a.get("fallback") == "extractive":
+        lines = ["*The language model's answer could not be checked against the passages: "
+                 "this is the quoted answer instead.*"]  # fmt: skip
+    else:
+        lines = ["*Written by a language model; each sentence was checked against the passage "
+                 "it cites.*"]  # fmt: skip
+    flagged = [s for s in a.get("statements") or [] if not s.get("verified")]
+    if flagged and "⚠" not in a.get("answer", ""):
+        lines.append(f"⚠ Removed {len(flagged)} generated statement{'s' if len(flagged) != 1 else ''} "
+                     "the cited passages do not support:")  # fmt: skip
+        lines += [f"- ~~{plain_markdown(s.get('text', ''))}~~ ({plain_markdown(s.get('reason') or '')})"
+                  for s in flagged]  # fmt: skip
+    return "\n\n" + "\n\n".join(lines[:1]) + ("\n\n" + "\n".join(lines[1:]) if lines[1:] else "")
+
+
+def draft_message(draft: str) -> dict[str, str]:
+    """The chat message while a language model is still writing (not checked yet, escaped)."""
+    return {"role": "assistant",
+            "content": f"*Drafting (not yet checked against the sources)…*\n\n{plain_markdown(draft)}"}  # fmt: skip
+
+
+def example_questions(rows: Sequence[ArticleRow], limit: int = 4) -> list[str]:
+    """A few questions the corpus can answer: fixed ones for the seed, one per recent article."""
+    out = list(SEED_EXAMPLES) if any(r.id == SEED_ID for r in rows) else []
+    for r in sorted(rows, key=lambda r: r.added or "", reverse=True):
+        if len(out) >= limit:
+            break
+        if r.id == SEED_ID or not r.title:
+            continue
+        title = re.sub(r"^(commentary|opinion|analysis)\s*:\s*", "", r.title, flags=re.I).strip()
+        if len(title) > 70:
+            title = title[:69].rstrip() + "…"
+        out.append(
+            title
+            if title.endswith("?")
+            else f"What does {r.author or 'the article'} say in “{title}”?"
+        )
+    return out
+
+
+def table_rows(rows: Sequence[ArticleRow], search: str = "") -> list[list[Any]]:
+    """The article list, filtered by ``search`` (any field, case-insensitive)."""
+    needle = (search or "").strip().casefold()
+    out = []
+    for r in sorted(rows, key=lambda r: ((r.title or r.id).casefold(), r.id)):
+        row = [r.title or "", r.author or "", r.outlet or "", r.published or "", r.n_passages, r.id]
+        if needle and not any(needle in str(v).casefold() for v in row):
+            continue
+        out.append(row)
+    return out
+
+
+def header_html(n_articles: int | None, n_passages: int | None) -> str:
+    count = (
+        f"Answers from {n_articles:,} articles ({n_passages:,} passages); every sentence is quoted "
+        "from an article and cited."
+        if n_articles is not None and n_passages is not None
+        else "Answers quoted from a library of news commentary, each with its source."
+    )
+    return f'<div class="ca-header"><h1>Commentary Assistant</h1><p>{esc(count)}</p></div>'
+
+
+def article_placeholder(where: str = "chat") -> str:
+    hint = (
+        "Open an article from a source card to read it whole, the cited paragraph marked."
+        if where == "chat"
+        else "Pick an article in the list to read it."
+    )
+    return f'<div class="ca-empty">{esc(hint)}</div>'

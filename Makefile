@@ -34,7 +34,7 @@ browser:
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "warning: could not install chromium; browser tests will be skipped"; }
+	  || echo "warning: could not install chromium; browser tests will be skipped (fail under CI=true)"; }
 
 lint:
 	$(BIN)/ruff check .

@@ -108,7 +108,8 @@ def test_bad_input_gets_one_line_and_changes_nothing(
         (tmp_path / name).write_bytes(data)
     for name in cases:
         assert run("add", "--max-bytes", "100000", str(tmp_path / name)) == 1, name
-        out = capsys.readouterr().out.strip()  # one line per article, on stdout (CONTRACTS.md)
+        # one line per article, on stdout (docs/interfaces.md)
+        out = capsys.readouterr().out.strip()
         assert (
             out.count("\n") == 0 and out.startswith(str(tmp_path / name)) and " error: " in out
         ), out

@@ -1,6 +1,6 @@
 """Batch evaluation: run a question set, score every answer, summarise, compare runs.
 
-Per question (``question_metrics``) and over the set (``summarise``), following CONTRACTS.md:
+Per question (``question_metrics``) and over the set (``summarise``), following docs/interfaces.md:
 
 - a gold item is **found** by a citation when the citation is from that article (id-only items) or
   the normalised quote occurs in the citation's normalised ``passage`` (items with a quote);

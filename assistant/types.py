@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-METADATA_FIELDS = ("title", "author", "outlet", "published", "url")
-
 
 @dataclass(frozen=True)
 class Article:
@@ -29,10 +27,6 @@ class Article:
     added: str | None = None  # ISO timestamp
     content_hash: str | None = None
     source: str | None = None  # where it came from (file name, URL, "stdin")
-
-    def metadata(self) -> dict[str, str | None]:
-        """The citable metadata."""
-        return {k: getattr(self, k) for k in METADATA_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -109,6 +103,28 @@ class Filters:
     since: str | None = None  # YYYY-MM-DD, inclusive
     until: str | None = None
 
+    @classmethod
+    def parse(
+        cls,
+        outlet: str | None = None,
+        author: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Filters:
+        """Filters as a person gives them (blank means no restriction); InputError for a date
+        that is not YYYY-MM-DD."""
+        from assistant.text import iso_date
+
+        def blank(v: str | None) -> str | None:
+            return v.strip() if isinstance(v, str) and v.strip() else None
+
+        return cls(
+            outlet=blank(outlet),
+            author=blank(author),
+            since=iso_date(s) if (s := blank(since)) else None,
+            until=iso_date(u) if (u := blank(until)) else None,
+        )
+
     def active(self) -> bool:
         return any((self.outlet, self.author, self.since, self.until))
 
@@ -136,7 +152,7 @@ class Statement:
 
 @dataclass
 class Answer:
-    """The answer object of CONTRACTS.md."""
+    """The answer object of docs/interfaces.md."""
 
     question: str
     answer: str
@@ -145,7 +161,6 @@ class Answer:
     latency_ms: float = 0.0
     support: float = 0.0  # how strongly the best evidence supports an answer (0..1)
     resolved_question: str | None = None  # the question after follow-up resolution
-    extra: dict[str, Any] = field(default_factory=dict)
     generated: bool = False  # a language model wrote it (the keys below exist only then)
     statements: list[Statement] = field(default_factory=list)
     fallback: str | None = None  # None, "extractive" or "refusal" (generated answers only)
@@ -170,5 +185,4 @@ class Answer:
                 for s in self.statements
             ]  # fmt: skip
             d["fallback"] = self.fallback
-        d.update(self.extra)
         return d

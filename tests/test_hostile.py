@@ -257,14 +257,14 @@ def test_url_size_and_time_are_capped(slow_big_server: str) -> None:
 )  # fmt: skip
 def test_web_app_refuses_private_and_loopback_addresses(host: str) -> None:
     """No server-side request forgery: the web app's settings never fetch inside the network."""
-    ingest = web.web_settings(Settings(), {}).ingest
+    ingest = web.web_settings(Settings.from_env({})).ingest
     [failure] = list(read_sources([f"http://{host}:8080/latest"], ingest))
     assert "private or local address" in getattr(failure, "message", ""), failure
     assert "ASSISTANT_ALLOW_PRIVATE_URLS=1" in failure.message  # type: ignore[union-attr]
 
 
 def test_private_addresses_allowed_when_configured(slow_big_server: str) -> None:
-    allowed = web.web_settings(Settings(), {"ASSISTANT_ALLOW_PRIVATE_URLS": "1"}).ingest
+    allowed = web.web_settings(Settings.from_env({"ASSISTANT_ALLOW_PRIVATE_URLS": "1"})).ingest
     assert fetch_url(f"{slow_big_server}/ok", allowed).text.startswith("<p>word")
 
 

@@ -141,9 +141,10 @@ def test_rendering_needs_no_gradio() -> None:
 
 
 def test_web_settings_refuse_private_urls_unless_allowed() -> None:
-    s = Settings()
-    assert launch.web_settings(s, {}).ingest.allow_private_urls is False
-    assert launch.web_settings(s, {"ASSISTANT_ALLOW_PRIVATE_URLS": "1"}).ingest.allow_private_urls
+    assert launch.web_settings(Settings.from_env({})).ingest.allow_private_urls is False
+    assert launch.web_settings(
+        Settings.from_env({"ASSISTANT_ALLOW_PRIVATE_URLS": "1"})
+    ).ingest.allow_private_urls
 
 
 def test_auth_and_loopback() -> None:
@@ -222,9 +223,10 @@ def test_api_empty_question_is_an_error(app_url: str) -> None:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(
-            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-        )
+        missing = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail(f"{missing}; under CI a missing browser fails the run", pytrace=False)
+        pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

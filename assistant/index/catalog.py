@@ -270,16 +270,6 @@ class Catalog:
                     out[cid] = unpack(blob, dim)
         return out
 
-    def neighbours(self, article_id: str, position: int) -> list[ChunkRow]:
-        """The passages just before and after a position in an article (and the passage itself)."""
-        with self._lock:
-            rows = self._db.execute(
-                'SELECT id, article_id, position, paragraph, start, "end", heading, text'
-                " FROM chunks WHERE article_id=? AND position BETWEEN ? AND ? ORDER BY position",
-                (article_id, position - 1, position + 1),
-            ).fetchall()
-        return [ChunkRow(*r) for r in rows]
-
     def lexical_texts(
         self, article_ids: Sequence[str] | None = None
     ) -> tuple[list[str], list[str], list[str]]:

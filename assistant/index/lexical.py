@@ -1,9 +1,10 @@
 """Lexical retrieval: BM25 (bm25s) over stemmed words, persisted under ``indexes/``.
 
-The BM25 matrix is rebuilt from the catalog's passage texts whenever the set of passages
-changes (seconds even at 100k articles; the costly part of indexing, embedding, stays
-incremental) and saved with the catalog generation it reflects, so every process loads the
-current one.
+The BM25 matrix is built from the catalog's passage texts (seconds even at 100k articles) and
+saved with the catalog generation it reflects, so every process loads the current one. When a
+few articles change it is updated, not rebuilt: their old passages are masked and their new
+ones scored from a small delta (``update``) until the delta passes ``DELTA_LIMIT`` passages or
+the next full build.
 """
 
 from __future__ import annotations

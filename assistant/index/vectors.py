@@ -184,10 +184,6 @@ class VectorIndex:
         for i in range(0, len(ids), MAX_BATCH):
             self._call("delete", ids=list(ids[i : i + MAX_BATCH]))
 
-    def delete_articles(self, article_ids: Sequence[str]) -> None:
-        for i in range(0, len(article_ids), 500):
-            self._call("delete", where={"article_id": {"$in": list(article_ids[i : i + 500])}})
-
     def query(
         self, vector: np.ndarray, n: int, article_ids: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:

@@ -8,7 +8,7 @@ name, or a slug of the title plus a content hash; an article whose text (or, unl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +37,12 @@ class AddResult:
         if self.status == "duplicate":
             return f"{self.id} {self.message}"
         return f"{self.origin} error: {self.message}"
+
+
+def summary_line(results: Sequence[AddResult]) -> str:
+    """``N added, N duplicates, N failed``: what the CLI and the web app report after several."""
+    counts = {s: sum(r.status == s for r in results) for s in ("added", "duplicate", "error")}
+    return f"{counts['added']} added, {counts['duplicate']} duplicates, {counts['error']} failed"
 
 
 def make_article(raw: RawDoc, flags: dict[str, str]) -> Article:

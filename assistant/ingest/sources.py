@@ -88,7 +88,7 @@ def read_sources(
             if source == "-":
                 data = (stdin or sys.stdin.buffer).read(settings.max_bytes + 1)
                 text = decode(data, "stdin", settings.max_bytes)
-                kind = "html" if _looks_like_html(text) else "text"
+                kind = "html" if looks_like_html(text) else "text"
                 yield RawDoc("stdin", text, kind)
             elif "://" in source:
                 yield fetch_url(source, settings)
@@ -164,7 +164,8 @@ def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
     )
 
 
-def _looks_like_html(text: str) -> bool:
+def looks_like_html(text: str) -> bool:
+    """True when ``text`` is HTML: a page, or a fragment of paragraphs (``<p>…</p>``)."""
     head = text.lstrip()[:1000].lower()
     return (
         head.startswith(("<!doctype html", "<html"))
@@ -276,7 +277,7 @@ def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
     text = data.decode(charset, errors="replace")
     kind = (
         "html"
-        if ctype in ("text/html", "application/xhtml+xml") or _looks_like_html(text)
+        if ctype in ("text/html", "application/xhtml+xml") or looks_like_html(text)
         else "text"
     )
     return RawDoc(url, text, kind, {"url": url})

@@ -25,22 +25,15 @@ from assistant.web.render import (
 
 
 # -- handlers ------------------------------------------------------------------------------------
-def parse_filters(
-    outlet: str | None, author: str | None, since: str | None, until: str | None
-) -> Filters:
-    """Filters from the form (blank means no restriction); InputError for a bad date."""
-    from assistant.text import iso_date
-
-    def blank(v: str | None) -> str | None:
-        return v.strip() if isinstance(v, str) and v.strip() else None
-
-    outlet = blank(outlet)
-    return Filters(
-        outlet=None if outlet == ANY_OUTLET else outlet,
-        author=blank(author),
-        since=iso_date(s) if (s := blank(since)) else None,
-        until=iso_date(u) if (u := blank(until)) else None,
-    )
+def parse_form(
+    outlet: Any, author: Any, since: Any, until: Any, k: Any
+) -> tuple[Filters, int | None]:
+    """The filters and k from the form (blank means no restriction); InputError for a bad
+    date, ValueError for a k that is not a number."""
+    if isinstance(outlet, str) and outlet.strip() == ANY_OUTLET:
+        outlet = None
+    kk = int(k) if k not in (None, "") else None
+    return Filters.parse(outlet, author, since, until), kk
 
 
 def _history(value: Any) -> list[dict[str, Any]]:
@@ -63,8 +56,7 @@ def ask(
 ) -> dict[str, Any]:  # fmt: skip
     """The answer object, or the error toast."""
     try:
-        filters = parse_filters(outlet, author, since, until)
-        kk = int(k) if k not in (None, "") else None
+        filters, kk = parse_form(outlet, author, since, until, k)
         return ctx.assistant.ask(question, history=_history(history), filters=filters, k=kk,
                                  generate=bool(generate)).to_dict()  # fmt: skip
     except AssistantError as e:
@@ -117,8 +109,7 @@ def drafts(
     skip = (gr.skip(),) * 4
     text, final = "", None
     try:
-        filters = parse_filters(outlet, author, since, until)
-        kk = int(k) if k not in (None, "") else None
+        filters, kk = parse_form(outlet, author, since, until, k)
         for item in ctx.assistant.ask_stream(question, _history(answers), filters, kk):
             if isinstance(item, str):
                 text += item

@@ -12,7 +12,8 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import AssistantError
-from assistant.ingest.sources import Failure, RawDoc
+from assistant.ingest.articles import summary_line
+from assistant.ingest.sources import Failure, RawDoc, looks_like_html
 from assistant.web.context import ANY_OUTLET, PRIVATE, READ, WRITE, WebContext, bind, fail, may_edit
 from assistant.web.render import (
     TABLE_HEADERS,
@@ -94,9 +95,7 @@ def add_items(ctx: WebContext, items: Iterator[RawDoc | Failure], flags: dict[st
         raise fail("Nothing to add.")
     lines = [r.line() for r in results]
     if len(results) > 1:
-        counts = {s: sum(r.status == s for r in results) for s in ("added", "duplicate", "error")}
-        lines.append(f"{counts['added']} added, {counts['duplicate']} duplicates, "
-                     f"{counts['error']} failed")  # fmt: skip
+        lines.append(summary_line(results))
     return "\n".join(lines)
 
 
@@ -112,9 +111,8 @@ def add_pasted(
         body = decode((text or "").encode(), "pasted text", ctx.settings.ingest.max_bytes)
     except AssistantError as e:
         raise fail(e) from None
-    head = body.lstrip()[:1000].lower()
-    kind = ("html" if head.startswith(("<!doctype html", "<html")) or "<body" in head
-            else "markdown" if head.startswith("---\n") else "text")  # fmt: skip
+    kind = ("html" if looks_like_html(body)
+            else "markdown" if body.lstrip()[:4] == "---\n" else "text")  # fmt: skip
     given = {"title": title, "author": author, "outlet": outlet, "published": published}
     flags: dict[str, str | None] = {
         k: (v.strip() or None) if isinstance(v, str) else None for k, v in given.items()

@@ -19,10 +19,10 @@ from assistant.web.context import ProgressRelay, asset
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
-def web_settings(settings: Settings, env: dict[str, str] | None = None) -> Settings:
-    """The settings for the web app: no fetching of private addresses unless allowed by env."""
-    env = dict(os.environ) if env is None else env
-    allow = env.get("ASSISTANT_ALLOW_PRIVATE_URLS", "").strip().lower() in ("1", "true", "yes")
+def web_settings(settings: Settings) -> Settings:
+    """The settings for the web app: no fetching of private addresses unless allowed
+    (ASSISTANT_ALLOW_PRIVATE_URLS, read by ``Settings.from_env``)."""
+    allow = settings.web.allow_private_urls
     return replace(settings, ingest=replace(settings.ingest, allow_private_urls=allow))
 
 
@@ -87,11 +87,9 @@ def serve(
     started = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     host = host or "127.0.0.1"
-    port = port or int(os.environ.get("ASSISTANT_PORT") or 7860)
-    credentials = parse_logins(auth or os.environ.get("ASSISTANT_AUTH"))
-    editor_names = parse_editors(
-        editors if editors is not None else os.environ.get("ASSISTANT_EDITORS")
-    )
+    port = port or int(settings.web.port or 7860)
+    credentials = parse_logins(auth or settings.web.auth)
+    editor_names = parse_editors(editors if editors is not None else settings.web.editors)
     settings = web_settings(settings)
 
     from assistant.api import Assistant

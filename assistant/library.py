@@ -37,7 +37,7 @@ from assistant.errors import (
 )
 from assistant.index import VectorIndex
 from assistant.lexical import LexicalIndex
-from assistant.settings import CLEANING_VERSION, Settings
+from assistant.settings import ARTICLE_SIGNALS, CLEANING_VERSION, Settings
 from assistant.sources import Failure, RawDoc
 from assistant.types import Article, Chunk, Filters
 
@@ -169,6 +169,7 @@ class Library:
             "chunking": {"max_words": s.chunks.max_words, "max_tokens": s.chunks.max_tokens,
                          "lexical_window": s.chunks.lexical_window},
             "cleaning_version": CLEANING_VERSION,
+            "article_signals": ARTICLE_SIGNALS,
             "vector_store": s.chroma_url or "embedded",
         }  # fmt: skip
 

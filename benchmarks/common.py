@@ -223,8 +223,10 @@ def build_synthetic(
             )
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             lib.vectors.upsert(ids, vecs.astype(np.float32), metas)
-            # sentence vectors as indexing stores them: one per sentence, near the passage's
+            # sentence vectors as indexing stores them: one per sentence, near the passage's;
+            # an article's vector (title + lede): its first passage's
             position = {cid: k for k, cid in enumerate(ids)}
+            article_vectors = {aid: vecs[position[chunks[0].id]] for aid, _, chunks in indexed}
             sentence_vectors = {}
             for _, _, chunks in indexed:
                 for c in chunks:
@@ -235,11 +237,10 @@ def build_synthetic(
                     sentence_vectors[c.id] = sv / np.linalg.norm(sv, axis=1, keepdims=True)
             times["vectors"] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            lib.catalog.record_indexed(indexed, sentence_vectors)
+            lib.catalog.record_indexed(indexed, sentence_vectors, article_vectors)
             times["files+catalog"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        ids_, arts, texts = lib.catalog.lexical_texts()
-        lib.lexical.build(ids_, arts, texts, lib.catalog.generation())
+        lib._build_lexical(lib.catalog.generation())  # passages and whole articles
         times["bm25"] = time.perf_counter() - t0
         lib._write_manifest()
     lib.close()

@@ -215,3 +215,89 @@ def test_cli_ask_bad_input_is_one_line(
         assert cli.main(argv) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and "\n" not in err, (argv, err)
+
+
+# -- answers that hold up in a news library (article signals, citations, refusal) --------------
+
+
+def test_every_article_has_its_own_vector_and_whole_text_bm25(seeded: Assistant) -> None:
+    lib = seeded.library
+    lib.ensure_lexical()
+    ids = [r.id for r in lib.catalog.articles()]
+    assert set(lib.catalog.article_vectors(ids, 384)) == set(ids)
+    vector = lib.embed([SEED_QUESTION])[0]
+    by_lede, by_text = lib.stores.article_rankings(SEED_QUESTION, vector, ids)
+    assert max(by_lede, key=lambda a: by_lede[a]) == SEED_ID and by_text[0] == SEED_ID
+
+
+def test_an_added_article_joins_the_article_rankings_at_once(seeded: Assistant) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    text = (
+        "Tram fares in Graz\n\nThe city of Graz will make its trams free for pensioners from May, "
+        "the mayor announced on Monday.\n\nThe council expects ridership to grow by a fifth."
+    )
+    [result] = seeded.add([RawDoc("graz.txt", text, "text", id="graz")])
+    assert result.status == "added"
+    question = "Which city will make trams free for pensioners?"
+    ans = seeded.ask(question)
+    assert not ans.refused and ans.citations[0].article_id == "graz"
+    _, by_text = seeded.library.stores.article_rankings(question, None, ["graz", SEED_ID])
+    assert by_text == ["graz"]
+
+
+def test_further_citations_come_from_other_articles(seeded: Assistant) -> None:
+    ans = seeded.ask("Why should cities price parking?")
+    stated = len(re.findall(r"\[\d+\]", ans.answer))
+    further = [c.article_id for c in ans.citations[stated:]]
+    cited_first = {c.article_id for c in ans.citations[:stated]}
+    distinct = len({r.id for r in seeded.library.catalog.articles()}) - len(cited_first)
+    assert len(set(further[:distinct])) == len(further[:distinct])  # no article twice first
+    assert not set(further[:distinct]) & cited_first
+
+
+def test_a_cited_passage_shows_the_paragraphs_around_its_quote(seeded: Assistant) -> None:
+    first = seeded.ask(SEED_QUESTION).citations[0]
+    body = seeded.library.corpus.read(SEED_ID).body
+    paragraphs = body.split("\n\n")
+    assert first.passage in body and SEED_QUOTE in first.passage
+    assert "\n\n" in first.passage  # more than the one paragraph
+    assert len(first.passage) <= seeded.settings.answer.passage_chars
+    assert any(SEED_QUOTE in p for p in paragraphs)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who wrote the commentary on Trump walking away from Ukraine?", "author"),
+        ("Who is the author of 'Could Trump really walk away'?", "author"),
+        ("What does the author of the commentary say about Russia?", None),
+        ("Who wrote the novel War and Peace?", None),
+    ],
+)
+def test_which_questions_ask_about_an_article_itself(question: str, kind: str | None) -> None:
+    from assistant.answer.metadata import metadata_kind
+
+    assert metadata_kind(question) == kind
+
+
+def test_a_general_who_wrote_question_is_not_answered_with_an_articles_author(
+    seeded: Assistant,
+) -> None:
+    ans = seeded.ask("Who wrote the novel War and Peace?")
+    assert ans.refused and "Stefan Wolff" not in ans.answer
+
+
+def test_the_support_model_wants_the_kind_of_answer_asked_for() -> None:
+    from assistant.answer import support
+
+    q = "How many tons of spent fuel does France store?"
+    assert support.features(q, "France stores spent fuel at La Hague.", 0.7, 0.8)["type_missing"]
+    assert not support.features(q, "France stores 10,000 tons of it.", 0.7, 0.8)["type_missing"]
+    strong = support.load_model().support(
+        support.features(q, "France stores 10,000 tons.", 0.7, 0.8)
+    )
+    weak = support.load_model().support(support.features(q, "France stores fuel.", 0.7, 0.8))
+    assert strong > weak
+    # an off-topic sentence is not support, however many of the question's words it holds
+    assert support.load_model().support({"dense": 0.3, "coverage": 1.0, "type_missing": 0.0}) < 0.5

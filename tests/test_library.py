@@ -457,3 +457,22 @@ def test_a_name_that_turns_private_when_connecting_is_refused(
         sources.fetch_url(f"{web_server}/html_with_nav.html", strict)
     allowed = replace(strict, allow_private_urls=True)  # configured: fetched
     assert sources.fetch_url(f"{web_server}/html_with_nav.html", allowed).kind == "html"
+
+
+def test_an_index_from_before_the_article_signals_is_explained(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Upgrading: an index built without article vectors names the reason and the fix."""
+    import json
+
+    assert run("add", str(SEED)) == 0
+    a = Assistant(Settings.from_env())
+    old = json.loads(a.library.catalog.get_meta("manifest") or "{}")
+    del old["article_signals"]
+    a.library.catalog.set_meta("manifest", json.dumps(old))
+    a.close()
+    assert run("ask", "What has Russia offered in return?") == 1
+    err = capsys.readouterr().err
+    assert "article_signals: None -> " in err and "Run: assistant index --rebuild" in err
+    assert run("index", "--rebuild") == 0
+    assert run("ask", "What has Russia offered in return?") == 0

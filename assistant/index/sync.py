@@ -37,7 +37,7 @@ from assistant.ingest import duplicates
 from assistant.ingest.articles import AddResult, check_duplicate, choose_id, make_article, now
 from assistant.ingest.corpus import Corpus, content_hash
 from assistant.ingest.sources import Failure, RawDoc
-from assistant.settings import CLEANING_VERSION, Settings
+from assistant.settings import ARTICLE_SIGNALS, CLEANING_VERSION, Settings
 from assistant.text import iso_date, sentence_spans
 from assistant.types import Article, Chunk
 
@@ -135,6 +135,7 @@ class Library:
             "chunking": {"max_words": s.chunks.max_words, "max_tokens": s.chunks.max_tokens,
                          "lexical_window": s.chunks.lexical_window},
             "cleaning_version": CLEANING_VERSION,
+            "article_signals": ARTICLE_SIGNALS,
             "vector_store": s.chroma_url or "embedded",
         }  # fmt: skip
 

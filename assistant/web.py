@@ -733,6 +733,11 @@ def build_app(
                     with gr.Tab("From a URL"):
                         url = gr.Textbox(label="Address", placeholder="https://…")
                         url_btn = gr.Button("Fetch and add", variant="primary")
+                    with gr.Tab("Follow a feed"):
+                        from assistant.web_feeds import feeds_panel
+
+                        feeds_panel(a, may_edit, fail, refresh, search,
+                                    [table, outlet, examples, header], {**lib, **private})  # fmt: skip
                 add_log = gr.Textbox(label="Result (one line per article)", lines=3, interactive=False,
                                      elem_classes=["ca-mono"], elem_id="ca-add-log")  # fmt: skip
 

@@ -122,7 +122,7 @@ def feeds_panel(
         unfollow_btn = gr.Button("Stop following", variant="stop", elem_id="ca-feed-unfollow")
     table = gr.Dataframe(headers=FEED_HEADERS, value=lambda: feed_rows(a), interactive=False,
                          wrap=True, max_height=240, elem_id="ca-feeds")  # fmt: skip
-    log = gr.Textbox(label="Result (one line per article)", lines=3, interactive=False,
+    log = gr.Textbox(label="Feed result (one line per article, then per feed)", lines=3, interactive=False,
                      elem_classes=["ca-mono"], elem_id="ca-feed-log")  # fmt: skip
     outputs = [log, table, *corpus_outputs]
     follow_btn.click(follow, [url, search], outputs, **events)

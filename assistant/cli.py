@@ -1,4 +1,4 @@
-"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve``.
+"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve | feeds``.
 
 Errors from the library are printed as one line (``error: ...``) with exit code 1; anything else
 is a bug and keeps its traceback. Heavy imports happen inside the commands, so ``--help`` is
@@ -24,12 +24,17 @@ EPILOG = """\
 examples:
   assistant add article.txt --outlet CNA       add a file (also .md, .html, a directory, a URL, - for stdin)
   assistant add library.jsonl                   bulk import, one JSON article per line (ids kept)
+  assistant feeds add https://example.com/rss   follow a feed (imports its entries now)
+  assistant feeds update                        new entries of every followed feed (cron-safe)
   assistant ask "What has Russia offered in return?"
   assistant ask "and why?" --json               the answer object, for scripts
   assistant ask "..." --generate                a language model writes it, checked against the passages
   assistant eval questions.jsonl --out runs/x   metrics, results.jsonl and report.html
   assistant serve --port 7860                   the web app on http://127.0.0.1:7860
 """
+
+
+MAX_ENTRIES_HELP = "import at most N entries of a feed at a time (default 50)"
 
 
 def _progress(total: int, desc: str) -> Any:
@@ -75,6 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--max-bytes", type=int, help="refuse files larger than this (default 5,000,000)"
     )
+    a.add_argument("--max-entries", type=int, metavar="N", help=MAX_ENTRIES_HELP)
+
+    f = sub.add_parser("feeds", help="follow RSS/Atom feeds: add, list, remove, update")
+    fsub = f.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    fa = fsub.add_parser("add", help="follow a feed and import its current entries now")
+    fa.add_argument("url", metavar="URL")
+    fa.add_argument("--max-entries", type=int, metavar="N", help=MAX_ENTRIES_HELP)
+    fsub.add_parser("list", help="the followed feeds, with their last update")
+    fr = fsub.add_parser("remove", help="stop following a feed (its articles stay)")
+    fr.add_argument("url", metavar="URL")
+    fu = fsub.add_parser("update", help="import the new entries of every followed feed")
+    fu.add_argument("--max-entries", type=int, metavar="N", help=MAX_ENTRIES_HELP)
 
     ls = sub.add_parser("list", help="the articles in the corpus")
     ls.add_argument("--json", action="store_true", help="JSON, one object per article")
@@ -137,6 +154,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         from dataclasses import replace
 
         s = replace(s, ingest=replace(s.ingest, max_bytes=args.max_bytes))
+    if getattr(args, "max_entries", None) is not None:
+        from dataclasses import replace
+
+        if args.max_entries < 1:
+            raise InputError("--max-entries must be 1 or more.")
+        s = replace(s, ingest=replace(s.ingest, feed_max_entries=args.max_entries))
     return s
 
 
@@ -323,6 +346,47 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.ingest import feeds
+
+    corpus = settings.corpus_dir
+    if args.feeds_command == "list":
+        subs = feeds.load(corpus)
+        if not subs:
+            print(f"No feeds followed in {corpus}/. Follow one with: assistant feeds add URL")
+        for sub in subs:
+            print(f"{sub.url}  {sub.title or '(untitled)'}  "
+                  f"last update {sub.last_update or 'never'}: {sub.last_result or '-'}")  # fmt: skip
+        return 0
+    if args.feeds_command == "remove":
+        feeds.unfollow(corpus, args.url)
+        print(f"{args.url.strip()} no longer followed (its articles stay)")
+        return 0
+    a = _assistant(settings)
+    on_result = lambda r: print(r.line(), flush=True)  # noqa: E731
+    limit = settings.ingest.feed_max_entries
+    if args.feeds_command == "add":
+        report = feeds.follow(a, args.url, limit, on_result)
+        print(f"following {report.url}: {report.summary()}", file=sys.stderr)
+        return 1 if report.failed else 0
+
+    def on_feed(report: Any) -> None:
+        if report.error is not None:
+            print(f"{report.url} error: {report.error}", flush=True)
+        else:
+            print(f"{report.url}: {report.summary()}", file=sys.stderr, flush=True)
+
+    try:
+        reports = feeds.update(a, limit, on_result, on_feed)
+    except feeds.FeedsBusy as e:
+        print(f"note: {e}", file=sys.stderr)  # the running update does the work: not a failure
+        return 0
+    if not reports:
+        print(f"No feeds followed in {corpus}/. Follow one with: assistant feeds add URL",
+              file=sys.stderr)  # fmt: skip
+    return 1 if any(r.failed for r in reports) else 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.web.launch import serve
 
@@ -336,7 +400,7 @@ def _cut(s: str, n: int) -> str:
 
 COMMANDS = {
     "add": cmd_add, "list": cmd_list, "show": cmd_show, "remove": cmd_remove,
-    "index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve,
+    "index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "feeds": cmd_feeds,
 }  # fmt: skip
 
 if __name__ == "__main__":

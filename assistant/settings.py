@@ -67,7 +67,9 @@ class IngestSettings:
     """Adding articles."""
 
     max_bytes: int = 5_000_000  # a larger file or download is refused
-    url_timeout_s: float = 15.0
+    url_timeout_s: float = 15.0  # the longest wait for any one read from a server
+    url_deadline_s: float = 60.0  # the longest one download may take, however the bytes trickle
+    feed_max_entries: int = 50  # entries imported from one feed per add or update at most
     near_duplicate_jaccard: float = 0.8
     allow_private_urls: bool = True  # the web app turns this off
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.ingest.cleaning import Cleaned, clean_html, clean_markdown, clean_text, parse_date
+from assistant.ingest.cleaning import (
+    Cleaned,
+    clean_html,
+    clean_markdown,
+    clean_text,
+    parse_date,
+    stated_date,
+)
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "000_7112adcedfa7c1bb.txt"
@@ -388,3 +395,47 @@ def test_import_is_light() -> None:
     code = "import sys, assistant.ingest.cleaning; print('trafilatura' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        ("Apr 23, 2025", "2025-04-23"),
+        ("Fri, 25 Apr 2025 06:00AM", "2025-04-25"),
+        ("April 25, 2025 at 6:00 a.m. EDT", "2025-04-25"),
+        ("2025-04-25", "2025-04-25"),
+        ("Updated Apr 24, 2025", None),  # an update is not the publication date
+        ("Apr 23 2025 was the day the talks fell through", None),
+        ("Feb 30, 2025", None),  # no such day: not read, not guessed
+    ],
+)
+def test_a_date_line_near_the_top_is_the_dateline(line: str, published: str | None) -> None:
+    cleaned = clean_text(f"Title here\n\nBy Jane Doe\n\n{line}\n\nThe article says something.")
+    assert (cleaned.author, cleaned.published) == ("Jane Doe", published)
+    assert (line in cleaned.body) is (published is None)
+
+
+def test_a_date_line_deep_in_the_text_is_not_a_dateline() -> None:
+    pars = [f"Paragraph {i} of the article says something." for i in range(5)]
+    cleaned = clean_text("Title here\n\n" + "\n\n".join([*pars, "March 3, 2025", "The end."]))
+    assert cleaned.published is None and "March 3, 2025" in cleaned.body
+
+
+def test_page_date_comes_from_markup_never_from_the_prose() -> None:
+    prose = "<p>Talks on 2024-03-02 failed, and on Apr 23, 2025 they failed again.</p>" * 5
+    page = (
+        "<html><head>{head}</head><body><article><h1>T</h1>{extra}"
+        + prose
+        + "</article></body></html>"
+    )
+    assert stated_date(page.format(head="", extra="")) is None
+    assert stated_date(page.format(head="", extra=""), "https://x.org/a") is None
+    assert stated_date(page.format(head="", extra=""), "https://x.org/2025/04/20/a") == "2025-04-20"
+    meta = '<meta property="article:published_time" content="2025-04-25T06:00:00+08:00">'
+    assert (
+        stated_date(page.format(head=meta, extra=""), "https://x.org/2025/04/20/a") == "2025-04-25"
+    )
+    time_el = '<p class="byline">By X, <time datetime="2025-04-21">21 April</time></p>'
+    assert stated_date(page.format(head="", extra=time_el)) == "2025-04-21"
+    ld = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2025-04-19"}</script>'
+    assert stated_date(page.format(head=ld, extra="")) == "2025-04-19"

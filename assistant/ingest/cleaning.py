@@ -7,7 +7,9 @@ Three entry points share one set of paragraph rules:
 * ``clean_html``: an HTML page; trafilatura finds the main text and the metadata.
 
 The rules are general, not tied to one site: photo captions (a paragraph ending in a photo
-credit), bylines (``By Jane Doe | Outlet | March 3, 2025``), source lines (``Source: Reuters``),
+credit), bylines (``By Jane Doe | Outlet | March 3, 2025``), datelines (``Published on ...``,
+or a line near the top that is only a date: ``Apr 23, 2025``, ``Fri, 25 Apr 2025 06:00AM``),
+source lines (``Source: Reuters``),
 short promotional prompts (subscribe, follow us, read more, advertisement, ...), widget blocks,
 trailing promo blocks and tag lines are removed; the first headline-like line becomes the title;
 ALL-CAPS lines become ``## `` headings. Metadata from front matter or HTML meta tags wins over
@@ -20,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.errors import InputError
 
@@ -58,6 +61,14 @@ _NAME_PARTICLES = {"and", "&", "de", "van", "von", "der", "da", "di", "la", "le"
 _BUTTONS = {"join", "follow", "share", "subscribe", "more"}
 _SOURCE = re.compile(r"^source:\s*(?P<src>.{1,60})$", re.IGNORECASE)
 _DATELINE = re.compile(r"^(?:published|posted|first published)(?: on)?:?\s+(?P<d>.{6,40})$", re.I)
+# A line that is only a date (a weekday before it, a time after it): a dateline.
+_DATE_ONLY = re.compile(
+    r"^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+    rf"(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+    r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?(?:\s*\(?[a-z]{2,5}\)?)?)?\.?$",
+    re.IGNORECASE,
+)
+_DATELINE_WITHIN = 3  # a date line counts only among the first paragraphs, not in a timeline
 _TAGS = re.compile(r"^(?:topics|tags|related topics|filed under|categories)\s*:", re.IGNORECASE)
 _KICKERS = {"opinion", "commentary", "analysis", "editorial", "perspective", "column", "comment"}
 # Promo vocabulary: broad words count only on very short lines, imperative phrases on short ones.
@@ -220,6 +231,8 @@ def _strip_boilerplate(pars: list[str], meta: dict[str, str]) -> list[str]:
             meta.setdefault("outlet", source["src"].split("/")[0].strip())
         elif (dateline := _DATELINE.match(par)) and parse_date(dateline["d"]):
             meta.setdefault("published", parse_date(dateline["d"]) or "")
+        elif len(kept) <= _DATELINE_WITHIN and _DATE_ONLY.match(par) and parse_date(par):
+            meta.setdefault("published", parse_date(par) or "")
         elif not (_is_caption(par) or _is_promo(par) or (not kept and par.lower() in _KICKERS)):
             kept.append(par)
     while kept and _words(kept[-1]) <= 20 and not _TERMINAL.search(kept[-1]):
@@ -331,10 +344,50 @@ def clean_html(html: str, url: str | None = None) -> Cleaned:
         found = {"title": doc.title, "author": doc.author, "outlet": doc.sitename}
         meta.update({k: v.strip() for k, v in found.items() if v and v.strip()})
         meta["url"] = url or doc.url or ""
-        meta["published"] = parse_date(doc.date) or ""
+        meta["published"] = stated_date(html, url) or ""
     meta = {k: v for k, v in meta.items() if v}
     text = _normalise(_markdown_inline(extracted or ""))
     return _finish(_paragraphs(text), meta, "HTML page")
 
 
-__all__ = ["Cleaned", "clean_html", "clean_markdown", "clean_text", "parse_date"]
+_DATE_MARKUP = re.compile(r"date|time|publish|posted|byline", re.IGNORECASE)
+
+
+def stated_date(html: str, url: str | None = None) -> str | None:
+    """The publication date a page's markup states (YYYY-MM-DD), or None.
+
+    htmldate reads meta tags (``article:published_time``, ``date``, Dublin Core...), JSON-LD
+    ``datePublished``, ``<time>`` elements, elements whose class or id names a date, and a full
+    date in the URL (only when the markup states none). Its text-pattern fallbacks would take any date the article
+    mentions, so it is given the page with the text of every other element removed: a date in
+    the prose is never taken for the publication date.
+    """
+    import datetime as dt
+
+    from htmldate import find_date
+    from trafilatura import load_html
+
+    tree = load_html(html)
+    body = tree.find(".//body") if tree is not None else None
+    if tree is None or body is None:
+        return None
+    for el in body.iter():
+        attrs = " ".join(el.get(a) or "" for a in ("class", "id", "itemprop", "property", "name"))
+        if isinstance(el.tag, str) and (el.tag in ("time", "abbr") or _DATE_MARKUP.search(attrs)):
+            for inner in el.iter():
+                if isinstance(inner.tag, str):
+                    inner.set("data-ca-stated", "")
+    for el in body.iter():
+        if el.get("data-ca-stated") is None and not (el.tag == "script" and el.get("type")):
+            el.text = None  # keeps JSON-LD (<script type="application/ld+json">)
+        parent = el.getparent()
+        if parent is not None and parent.get("data-ca-stated") is None:
+            el.tail = None
+    options: dict[str, Any] = {"extensive_search": False, "original_date": True,
+                               "max_date": dt.date.today().isoformat()}  # fmt: skip
+    # the markup first ("" stops htmldate reading the URL), then a full date in the URL
+    found = find_date(tree, url="", **options) or (url and find_date(tree, url=url, **options))
+    return parse_date(found) if found else None
+
+
+__all__ = ["Cleaned", "clean_html", "clean_markdown", "clean_text", "parse_date", "stated_date"]

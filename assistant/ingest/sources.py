@@ -9,11 +9,13 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -91,7 +93,7 @@ def read_sources(
                 kind = "html" if looks_like_html(text) else "text"
                 yield RawDoc("stdin", text, kind)
             elif "://" in source:
-                yield fetch_url(source, settings)
+                yield from read_url(source, settings)
             else:
                 yield from _read_path(Path(source), settings, top=True)
         except InputError as e:
@@ -240,22 +242,59 @@ def check_url(url: str, settings: IngestSettings) -> None:
             )
 
 
-def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
-    """Download a web page (size and time capped) as a RawDoc."""
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
+_XML_TYPES = ("application/xml", "text/xml", "text/plain", "application/octet-stream", "")
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one HTTP GET gave back (status 304: not modified since the validators sent)."""
+
+    url: str
+    status: int
+    data: bytes
+    content_type: str  # lower case, without parameters; "" when the server sent none
+    charset: str | None
+    headers: Mapping[str, str]
+
+
+def is_feed(fetched: Fetched) -> bool:
+    """True when the response is an RSS or Atom feed, by its content type or its first element."""
+    if fetched.content_type in FEED_TYPES:
+        return True
+    if fetched.content_type not in _XML_TYPES:
+        return False  # a web page (text/html) that merely mentions <feed> stays a page
+    head = fetched.data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf", b"<!--")) and bool(
+        _FEED_ROOT.search(head)
+    )
+
+
+def fetch(url: str, settings: IngestSettings, headers: Mapping[str, str] | None = None) -> Fetched:
+    """GET ``url`` with the URL-import guards: http(s) only, public addresses unless allowed
+    (every redirect checked too), at most ``max_bytes``, and a total deadline of
+    ``url_deadline_s`` — a server that sends a byte now and then cannot hold it longer.
+    ``headers`` may carry If-None-Match / If-Modified-Since; a 304 comes back as status 304."""
     check_url(url, settings)
     handlers: list[Any] = [_SafeRedirects(settings)]
     if not settings.allow_private_urls:
         handlers += [_PublicHTTP(), _PublicHTTPS()]
     opener = urllib.request.build_opener(*handlers)
-    request = urllib.request.Request(url, headers={"User-Agent": "commentary-assistant/0.1"})
+    request = urllib.request.Request(
+        url, headers={"User-Agent": "commentary-assistant/0.1", **(headers or {})}
+    )
+    deadline = time.monotonic() + settings.url_deadline_s
+    timeout = min(settings.url_timeout_s, settings.url_deadline_s)
     try:
-        with opener.open(request, timeout=settings.url_timeout_s) as resp:
+        with opener.open(request, timeout=timeout) as resp:
             ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if ctype and not (ctype.startswith("text/") or ctype in ("application/xhtml+xml",)):
-                raise InputError(f"{url}: not a web page or text ({ctype}).")
-            data = resp.read(settings.max_bytes + 1)
-            charset = resp.headers.get_content_charset() or "utf-8"
+            data = _read_capped(resp, url, settings, deadline)
+            return Fetched(url, resp.status, data, ctype,
+                           resp.headers.get_content_charset(), dict(resp.headers.items()))  # fmt: skip
     except urllib.error.HTTPError as e:
+        if e.code == 304:
+            return Fetched(url, 304, b"", "", None, dict(e.headers.items()))
         raise InputError(f"{url}: the server answered HTTP {e.code} ({e.reason}).") from None
     except urllib.error.URLError as e:
         if isinstance(e.reason, _PrivatePeer):
@@ -263,18 +302,70 @@ def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
                 f"{url}: connected to a private or local address ({e.reason}); the server is not "
                 "allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
             ) from None
+        if isinstance(e.reason, TimeoutError):
+            raise InputError(f"{url}: no answer within {timeout:g} s.") from None
         raise InputError(
             f"{url}: cannot fetch ({e.reason}). Check the address and your connection."
         ) from None
-    except TimeoutError:
-        raise InputError(f"{url}: no answer within {settings.url_timeout_s:g} s.") from None
-    if len(data) > settings.max_bytes:
-        raise InputError(
-            f"{url}: the page is larger than the limit of {settings.max_bytes:,} bytes."
-        )
-    if not data.strip():
+    except (TimeoutError, http.client.HTTPException, ConnectionError) as e:
+        if time.monotonic() >= deadline or isinstance(e, TimeoutError):
+            raise InputError(f"{url}: no answer within {timeout:g} s.") from None
+        raise InputError(f"{url}: the connection broke off ({e!r}).") from None
+
+
+def _read_capped(resp: Any, url: str, settings: IngestSettings, deadline: float) -> bytes:
+    """The body, read piece by piece so that neither its size nor its duration can run over."""
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise InputError(
+                f"{url}: the download took longer than the limit of {settings.url_deadline_s:g} s."
+            )
+        if sock is not None:  # one slow read may not outlast the deadline either
+            sock.settimeout(min(left, settings.url_timeout_s))
+        try:
+            chunk = resp.read1(65536)
+        except TimeoutError:
+            if time.monotonic() >= deadline:
+                continue  # reported by the check at the top
+            raise
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > settings.max_bytes:
+            raise InputError(
+                f"{url}: the page is larger than the limit of {settings.max_bytes:,} bytes."
+            )
+
+
+def read_url(url: str, settings: IngestSettings) -> Iterator[RawDoc | Failure]:
+    """The article at ``url``, or, when ``url`` is an RSS or Atom feed, its entries' articles."""
+    fetched = fetch(url, settings)
+    if is_feed(fetched):
+        from assistant.ingest.feeds import feed_items, parse_feed
+
+        yield from feed_items(parse_feed(fetched), settings, max_entries=settings.feed_max_entries)
+    else:
+        yield page_doc(fetched)
+
+
+def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
+    """Download a web page (size and time capped) as a RawDoc."""
+    return page_doc(fetch(url, settings))
+
+
+def page_doc(fetched: Fetched) -> RawDoc:
+    """The RawDoc of a fetched web page; InputError when it is no page or text."""
+    url, ctype = fetched.url, fetched.content_type
+    if ctype and not (ctype.startswith("text/") or ctype in ("application/xhtml+xml",)):
+        raise InputError(f"{url}: not a web page or text ({ctype}).")
+    if not fetched.data.strip():
         raise InputError(f"{url}: the page is empty.")
-    text = data.decode(charset, errors="replace")
+    text = fetched.data.decode(fetched.charset or "utf-8", errors="replace")
     kind = (
         "html"
         if ctype in ("text/html", "application/xhtml+xml") or looks_like_html(text)

@@ -14,6 +14,7 @@ import gradio as gr
 from assistant.errors import AssistantError
 from assistant.ingest.articles import summary_line
 from assistant.ingest.sources import Failure, RawDoc, looks_like_html
+from assistant.web import feeds_tab
 from assistant.web.context import ANY_OUTLET, PRIVATE, READ, WRITE, WebContext, bind, fail, may_edit
 from assistant.web.render import (
     TABLE_HEADERS,
@@ -190,6 +191,7 @@ class CorpusTab:
     url: Any
     url_btn: Any
     add_log: Any
+    feeds: feeds_tab.FeedsTab
 
 
 def layout(ctx: WebContext) -> CorpusTab:
@@ -234,11 +236,13 @@ def layout(ctx: WebContext) -> CorpusTab:
         with gr.Tab("From a URL"):
             url = gr.Textbox(label="Address", placeholder="https://…")
             url_btn = gr.Button("Fetch and add", variant="primary")
+        with gr.Tab("Follow a feed"):
+            feeds = feeds_tab.layout(ctx)
     add_log = gr.Textbox(label="Result (one line per article)", lines=3, interactive=False,
                          elem_classes=["ca-mono"], elem_id="ca-add-log")  # fmt: skip
     return CorpusTab(search, table, picked, view_btn, remove_btn, status, article, paste, p_title,
                      p_author, p_outlet, p_date, paste_btn, uploads, upload_btn, url, url_btn,
-                     add_log)  # fmt: skip
+                     add_log, feeds)  # fmt: skip
 
 
 def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -> None:
@@ -257,3 +261,4 @@ def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -
                        **WRITE, **PRIVATE)  # fmt: skip
     t.url_btn.click(bind(ctx, add_url), [t.url, t.search], [t.add_log, *refreshed],
                     **WRITE, **PRIVATE)  # fmt: skip
+    feeds_tab.wire(ctx, t.feeds, t.search, refreshed)

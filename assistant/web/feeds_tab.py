@@ -1,0 +1,143 @@
+"""The web app's "Follow a feed" panel: follow a feed, see the followed ones, update them now.
+
+A tab inside the Corpus tab (``corpus_tab.layout`` places it, ``corpus_tab.wire`` wires it).
+The work is done by plain functions (``follow_feed``, ``stop_following``, ``update_feeds``,
+``feed_rows``) that take the Assistant and give text back, so they are tested without a
+browser; the handlers add the editors check (``may_edit``), as for adding articles: Gradio's
+private endpoints stay reachable by anyone who opens the page.
+
+No ``from __future__ import annotations`` here: Gradio reads the handlers' annotations
+(``gr.Request``, ``gr.SelectData``) as objects to know what to pass them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError, InputError
+from assistant.ingest import feeds
+from assistant.web.context import PRIVATE, READ, WRITE, WebContext, bind, fail, may_edit
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
+    from assistant.ingest.articles import AddResult
+
+FEED_HEADERS = ["Feed", "Title", "Last update (UTC)", "Result"]
+
+
+def feed_rows(assistant: "Assistant") -> list[list[str]]:
+    """The followed feeds as table rows."""
+    return [
+        [s.url, s.title or "", (s.last_update or "never").replace("T", " ")[:16],
+         s.last_result or ""]
+        for s in feeds.load(assistant.settings.corpus_dir)
+    ]  # fmt: skip
+
+
+def follow_feed(assistant: "Assistant", url: str) -> str:
+    """Follow ``url`` and import its entries; the log, one line per article (as the CLI)."""
+    url = (url or "").strip()
+    if not url:
+        raise InputError("Type the address of a feed, e.g. https://example.com/opinion/rss")
+    lines: list[str] = []
+    report = feeds.follow(assistant, url, _limit(assistant), _collect(lines))
+    return "\n".join([*lines, f"following {report.url}: {report.summary()}"])
+
+
+def stop_following(assistant: "Assistant", url: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        raise InputError("Pick a feed in the list, or type its address.")
+    feeds.unfollow(assistant.settings.corpus_dir, url)
+    return f"{url} no longer followed (its articles stay)"
+
+
+def update_feeds(assistant: "Assistant") -> str:
+    """New entries of every followed feed; the log, one line per article and per feed."""
+    lines: list[str] = []
+
+    def on_feed(report: feeds.FeedReport) -> None:
+        if report.error is not None:
+            lines.append(f"{report.url} error: {report.error}")
+        else:
+            lines.append(f"{report.url}: {report.summary()}")
+
+    reports = feeds.update(assistant, _limit(assistant), _collect(lines), on_feed)
+    return "\n".join(lines) if reports else "No feeds followed yet."
+
+
+def _limit(assistant: "Assistant") -> int:
+    return assistant.settings.ingest.feed_max_entries
+
+
+def _collect(lines: list[str]) -> Callable[["AddResult"], None]:
+    return lambda r: lines.append(r.line())
+
+
+# -- the tab: handlers over the web context, layout, events ------------------------------------
+
+
+def _run(ctx: WebContext, action: Callable[[], str], search: str) -> tuple[Any, ...]:
+    from assistant.web.corpus_tab import refresh  # the Corpus tab holds this one (no cycle)
+
+    try:
+        log = action()
+    except AssistantError as e:
+        raise fail(e) from None
+    return (log, feed_rows(ctx.assistant), *refresh(ctx, search))
+
+
+def follow(ctx: WebContext, url: str, search: str, request: gr.Request) -> tuple[Any, ...]:
+    may_edit(ctx, request)
+    return _run(ctx, lambda: follow_feed(ctx.assistant, url), search)
+
+
+def unfollow(ctx: WebContext, url: str, search: str, request: gr.Request) -> tuple[Any, ...]:
+    may_edit(ctx, request)
+    return _run(ctx, lambda: stop_following(ctx.assistant, url), search)
+
+
+def update_now(ctx: WebContext, search: str, request: gr.Request) -> tuple[Any, ...]:
+    may_edit(ctx, request)
+    return _run(ctx, lambda: update_feeds(ctx.assistant), search)
+
+
+def pick_feed(ctx: WebContext, evt: gr.SelectData) -> Any:
+    row = evt.row_value or []
+    return row[0] if row else gr.skip()
+
+
+@dataclass
+class FeedsTab:
+    url: Any
+    follow_btn: Any
+    update_btn: Any
+    unfollow_btn: Any
+    table: Any
+    log: Any
+
+
+def layout(ctx: WebContext) -> FeedsTab:
+    """The "Follow a feed" components, placed inside the enclosing ``gr.Tab``."""
+    url = gr.Textbox(label="Feed address (RSS or Atom)", placeholder="https://…/rss",
+                     elem_id="ca-feed-url")  # fmt: skip
+    with gr.Row():
+        follow_btn = gr.Button("Follow and import", variant="primary", elem_id="ca-feed-follow")
+        update_btn = gr.Button("Update now", elem_id="ca-feed-update")
+        unfollow_btn = gr.Button("Stop following", variant="stop", elem_id="ca-feed-unfollow")
+    table = gr.Dataframe(headers=FEED_HEADERS, value=lambda: feed_rows(ctx.assistant),
+                         interactive=False, wrap=True, max_height=240, elem_id="ca-feeds")  # fmt: skip
+    log = gr.Textbox(label="Feed result (one line per article, then per feed)", lines=3,
+                     interactive=False, elem_classes=["ca-mono"], elem_id="ca-feed-log")  # fmt: skip
+    return FeedsTab(url, follow_btn, update_btn, unfollow_btn, table, log)
+
+
+def wire(ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any]) -> None:
+    """The tab's events: writers one at a time, like adding articles."""
+    outputs = [t.log, t.table, *refreshed]
+    t.follow_btn.click(bind(ctx, follow), [t.url, search], outputs, **WRITE, **PRIVATE)
+    t.unfollow_btn.click(bind(ctx, unfollow), [t.url, search], outputs, **WRITE, **PRIVATE)
+    t.update_btn.click(bind(ctx, update_now), [search], outputs, **WRITE, **PRIVATE)
+    t.table.select(bind(ctx, pick_feed), None, t.url, **READ, **PRIVATE)

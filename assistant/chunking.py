@@ -18,9 +18,12 @@ from assistant.types import Article, Block, Chunk
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
-# A sentence ends at . ! ? (or …) followed by space and an upper-case letter, digit or quote,
-# unless the word before is a common abbreviation or an initial.
-_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A sentence ends at . ! ? (or …) followed by space and an upper-case letter, digit or quote
+# (or a letter of Hebrew or Arabic, which have no capitals), unless the word before is a common
+# abbreviation or an initial; Chinese and Japanese sentences end at 。！？ with no space after.
+_END = re.compile(
+    r"[.!?…؟][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u0590-\u06ff])|[。！？][」』”’）)]*\s*"
+)
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|Vol|"
     r"vs|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"

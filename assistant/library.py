@@ -33,12 +33,13 @@ from assistant.errors import (
     DuplicateError,
     IndexStateError,
     InputError,
+    NotFoundError,
     StoreUnavailable,
 )
 from assistant.index import VectorIndex
 from assistant.lexical import LexicalIndex
 from assistant.settings import CLEANING_VERSION, Settings
-from assistant.sources import Failure, RawDoc
+from assistant.sources import Failure, RawDoc, looks_like_html
 from assistant.types import Article, Chunk, Filters
 
 EMBED_GROUP = 1024  # passages embedded and stored per step of a sync
@@ -54,12 +55,17 @@ class AddResult:
     message: str = ""
 
     def line(self) -> str:
-        """The line the CLI prints: ``ID added`` / ``ID duplicate of OTHER`` / ``ORIGIN error: ...``."""
+        """The line the CLI prints: ``ID added`` / ``SOURCE duplicate of OTHER`` / ``SOURCE error: ...``.
+
+        One line whatever the message holds, the source named once (messages that start with
+        it, as the readers' do, lose that start).
+        """
         if self.status == "added":
             return f"{self.id} added"
+        message = " ".join(self.message.removeprefix(f"{self.origin}: ").split())
         if self.status == "duplicate":
-            return f"{self.id} {self.message}"
-        return f"{self.origin} error: {self.message}"
+            return f"{self.origin} {message}"
+        return f"{self.origin} error: {message}"
 
 
 @dataclass(frozen=True)
@@ -213,7 +219,7 @@ class Library:
         on_result: Callable[[AddResult], None] | None = None,
     ) -> list[AddResult]:
         """Clean, check and store each article, then bring the index up to date."""
-        given = {k: v for k, v in (flags or {}).items() if v}
+        given = {k: cleaning.safe_text(v) for k, v in (flags or {}).items() if v}
         if given.get("published"):
             given["published"] = cleaning_date(given["published"])
         results: list[AddResult] = []
@@ -246,7 +252,9 @@ class Library:
         signatures: list[tuple[str, bytes]],
     ) -> AddResult:
         if isinstance(item, Failure):
-            return AddResult(item.origin, "error", message=item.message)
+            safe = cleaning.safe_text
+            return AddResult(safe(item.origin), "error", message=safe(item.message))
+        item = replace(item, origin=cleaning.safe_text(item.origin))
         try:
             article = self.make_article(item, flags)
             sig = duplicates.signature(article.body)
@@ -260,33 +268,35 @@ class Library:
             return AddResult(item.origin, "duplicate", e.existing_id, str(e))
         except AssistantError as e:
             return AddResult(item.origin, "error", message=str(e))
+        except (ValueError, TypeError, LookupError) as e:  # a cleaner's bug must not stop the rest
+            return AddResult(item.origin, "error", message=f"cannot be cleaned ({e!r}).")
 
     def make_article(self, raw: RawDoc, flags: dict[str, str]) -> Article:
         """A cleaned Article (id still provisional) from a raw document."""
-        if raw.kind == "record":
-            body = "\n\n".join(
-                p.strip() for p in raw.text.replace("\r\n", "\n").split("\n\n") if p.strip()
-            )
-            meta = {**flags, **raw.meta}  # the record's own fields are trusted over flags
+        # a JSONL record is cleaned like a file: as HTML when it is HTML, else as text
+        kind = raw.kind
+        if kind == "record":
+            kind = "html" if looks_like_html(raw.text) else "text"
+        cleaned = {
+            "text": cleaning.clean_text,
+            "markdown": cleaning.clean_markdown,
+            "html": lambda t: cleaning.clean_html(t, url=raw.meta.get("url")),
+        }[kind](cleaning.safe_text(raw.text, keep_lines=True))
+        body = cleaned.body
+        found = {k: getattr(cleaned, k) for k in ("title", "author", "outlet", "published", "url")}
+        found = {k: v for k, v in found.items() if v}
+        if raw.kind == "record":  # the record's own fields are trusted over flags and heuristics
+            meta = {**found, **flags, **raw.meta}
             if meta.get("published"):
                 meta["published"] = cleaning_date(meta["published"])
         else:
-            cleaned = {
-                "text": cleaning.clean_text,
-                "markdown": cleaning.clean_markdown,
-                "html": lambda t: cleaning.clean_html(t, url=raw.meta.get("url")),
-            }[raw.kind](raw.text)
-            body = cleaned.body
-            found = {
-                k: getattr(cleaned, k) for k in ("title", "author", "outlet", "published", "url")
-            }
-            found = {k: v for k, v in found.items() if v}
             # Declared metadata (front matter, HTML meta) beats flags; flags beat text heuristics.
             meta = (
                 {**raw.meta, **found, **flags}
                 if raw.kind == "text"
                 else {**raw.meta, **flags, **found}
             )
+        meta = {k: cleaning.safe_text(v) if isinstance(v, str) else v for k, v in meta.items()}
         if not body.strip():
             raise InputError(f"{raw.origin}: no article text left after cleaning.")
         return Article(
@@ -346,8 +356,11 @@ class Library:
     def remove(self, article_ids: Sequence[str]) -> None:
         """Delete articles from the corpus and every index (NotFoundError for an unknown id)."""
         with self.write_lock():
-            for aid in article_ids:
-                self.corpus.read_text(aid)  # raises NotFoundError before anything is deleted
+            for aid in article_ids:  # NotFoundError before anything is deleted
+                if not self.corpus.present(aid):
+                    raise NotFoundError(
+                        f"No article {aid!r} in {self.corpus.root}/. See: assistant list"
+                    )
             for aid in article_ids:
                 self.corpus.remove(aid)
             self.sync()
@@ -358,20 +371,35 @@ class Library:
         files = self.corpus.scan()
         known = {r.id: r for r in self.catalog.articles()}
         changed = []
+        broken: dict[str, tuple[int, int, str]] = {}
         for aid, st in files.items():
             row = known.get(aid)
             if row and row.mtime_ns == st.st_mtime_ns and row.size == st.st_size:
                 continue
             try:
                 article = self.corpus.read(aid)
-            except AssistantError:
-                continue  # reported by sync
+            except AssistantError as e:
+                # recorded and reported (``problems``); a last good version stays indexed
+                broken[aid] = (st.st_mtime_ns, st.st_size, str(e))
+                continue
             self._catalog_row(
                 aid, self.corpus.path_for(aid), article, duplicates.signature(article.body)
             )
             changed.append(aid)
         removed = [aid for aid in known if aid not in files]
+        self.catalog.set_problems(broken)
         return changed, removed
+
+    def problems(self) -> list[str]:
+        """The corpus files that cannot be read, each with what is wrong, the fix, and whether
+        its last good version is still answerable (as of the last refresh)."""
+        out = []
+        for aid, (_, _, message) in sorted(self.catalog.problems().items()):
+            kept = self.catalog.article(aid) is not None
+            out.append(
+                f"{message} ({'its last good version is still answerable' if kept else 'not in the index until fixed'})"
+            )
+        return out
 
     def _catalog_row(self, aid: str, path: Path, article: Article, sig: bytes) -> None:
         data = path.read_bytes()
@@ -389,9 +417,14 @@ class Library:
         """True when the corpus has changed since the index was last brought in line."""
         files = self.corpus.scan()
         known = self.catalog.file_states()
-        if files.keys() != known.keys():
+        broken = self.catalog.problems()
+        if known.keys() - files.keys() or broken.keys() - files.keys():
             return True
         for aid, st in files.items():
+            if aid in broken and broken[aid][:2] == (st.st_mtime_ns, st.st_size):
+                continue  # unreadable, reported, and not touched since
+            if aid not in known:
+                return True
             mtime_ns, size, indexed = known[aid]
             if mtime_ns != st.st_mtime_ns or size != st.st_size or not indexed:
                 return True
@@ -411,7 +444,7 @@ class Library:
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
                 self.catalog.forget_article(aid)
-            problems: list[str] = []
+            problems: list[str] = self.problems()
             pending = [r for r in self.catalog.articles() if r.indexed_sha != r.file_sha]
             passages = self._index_articles(pending, problems)
             repaired, restored = self._reconcile_vectors(problems)
@@ -529,7 +562,8 @@ class Library:
                 try:
                     article = self.corpus.read(row.id)
                 except AssistantError as e:
-                    problems.append(f"{row.id}: {e}")
+                    if str(e) not in "\n".join(problems):
+                        problems.append(str(e))
                     continue
                 chunks = chunk_article(article, self.settings.chunks, self.embedder.count_tokens)
                 group.append((row, chunks))

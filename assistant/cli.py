@@ -129,16 +129,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by global flags."""
+    """Settings from the environment, overridden by global flags; InputError for a bad value."""
     s = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, chroma_url=args.chroma_url)
-    if getattr(args, "max_bytes", None):
+    for flag, path in (("--corpus", s.corpus_dir), ("--index", s.index_dir)):
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{flag} {path} is a file, not a directory. Give a directory.")
+    max_bytes = getattr(args, "max_bytes", None)
+    if max_bytes is not None:
+        if max_bytes < 1:
+            raise InputError(f"--max-bytes must be a number of bytes above 0 (got {max_bytes}).")
         from dataclasses import replace
 
-        s = replace(s, ingest=replace(s.ingest, max_bytes=args.max_bytes))
+        s = replace(s, ingest=replace(s.ingest, max_bytes=max_bytes))
     return s
 
 
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 article``, ``2 articles`` (``plural`` when adding an s is wrong)."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
+def _safe_streams() -> None:
+    """Text that cannot be encoded (a lone surrogate from a file name) is escaped, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _json(obj: Any, **kw: Any) -> str:
+    """JSON text that always parses and always prints (ASCII escapes when UTF-8 cannot hold it)."""
+    text = json.dumps(obj, ensure_ascii=False, **kw)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj, **kw)
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
@@ -164,18 +194,30 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     a = _assistant(settings)
     flags = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url")}
-    results = a.add(
-        read_sources(args.sources, settings.ingest), flags, force=args.force,
-        on_result=lambda r: print(r.line(), flush=True),
-    )  # fmt: skip
+    results: list[Any] = []
+
+    def report(r: Any) -> None:
+        results.append(r)
+        print(r.line(), flush=True)
+
+    try:
+        a.add(
+            read_sources(args.sources, settings.ingest), flags, force=args.force, on_result=report
+        )
+    finally:  # the summary comes even when indexing failed after the articles were read
+        if len(results) > 1:
+            print(add_summary(results), file=sys.stderr)
     if not results:
         raise InputError("Nothing to add.")
-    failed = sum(r.status == "error" for r in results)
-    if len(results) > 1:
-        added = sum(r.status == "added" for r in results)
-        dups = sum(r.status == "duplicate" for r in results)
-        print(f"{added} added, {dups} duplicates, {failed} failed", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if any(r.status == "error" for r in results) else 0
+
+
+def add_summary(results: Sequence[Any]) -> str:
+    """``2 added, 1 duplicate, 0 failed``."""
+    added, dups, failed = (
+        sum(r.status == s for r in results) for s in ("added", "duplicate", "error")
+    )
+    return f"{added} added, {count(dups, 'duplicate')}, {failed} failed"
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -183,9 +225,11 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     a.ensure_index()
     rows = a.library.catalog.articles()
     fields = ("id", "title", "author", "outlet", "published", "n_passages")
+    for problem in a.library.problems():  # on stderr: --json output stays one article a line
+        print(f"problem: {problem}", file=sys.stderr)
     if args.json:
         for r in rows:
-            print(json.dumps({f: getattr(r, f) for f in fields}, ensure_ascii=False))
+            print(_json({f: getattr(r, f) for f in fields}))
         return 0
     if not rows:
         print(
@@ -196,9 +240,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for r in rows:
         meta = ", ".join(x for x in (r.author, r.outlet, r.published) if x) or "—"
         print(
-            f"{r.id:<{width}}  {_cut(r.title or '(untitled)', 60):<60}  {meta}  ({r.n_passages} passages)"
+            f"{r.id:<{width}}  {_cut(r.title or '(untitled)', 60):<60}  {meta}  ({count(r.n_passages, 'passage')})"
         )
-    print(f"{len(rows)} articles", file=sys.stderr)
+    print(count(len(rows), "article"), file=sys.stderr)
     return 0
 
 
@@ -221,9 +265,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = a.library.sync(rebuild=args.rebuild)
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
-    n = len(a.library.corpus.scan())
-    print(f"index in line with {n} articles: {report.indexed} (re)indexed ({report.passages} passages), "
-          f"{report.removed} removed")  # fmt: skip
+    n = len(a.library.catalog.articles())
+    print(f"index in line with {count(n, 'article')}: {report.indexed} (re)indexed "
+          f"({count(report.passages, 'passage')}), {report.removed} removed")  # fmt: skip
     return 1 if report.problems else 0
 
 
@@ -244,7 +288,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     answer = a.ask(args.question, history=history, filters=filters, k=args.k,
                    generate=args.generate, show_flagged=args.show_flagged)  # fmt: skip
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(_json(answer.to_dict(), indent=2))
     else:
         print(format_answer(answer.to_dict()))
     return 0
@@ -302,7 +346,7 @@ def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime
 
-    from assistant.evaluation import compare, run_eval, summary_table
+    from assistant.evaluation import compare, failed_questions, run_eval, summary_table
     from assistant.questions import load_questions
 
     questions = load_questions(Path(args.questions))
@@ -325,7 +369,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.compare:
         print()
         print(compare(Path(args.compare), out))
-    return 0
+    for qid, message in failed_questions(out):
+        print(f"error: question {qid}: {message}", file=sys.stderr)
+    return 1 if summary.get("errors") else 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

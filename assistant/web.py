@@ -233,6 +233,27 @@ def example_questions(rows: Sequence["ArticleRow"], limit: int = 4) -> list[str]
     return out
 
 
+def problems_html(problems: Sequence[str]) -> str:
+    """The corpus files that cannot be read, each with the fix (empty when there are none)."""
+    if not problems:
+        return ""
+    n = len(problems)
+    head = f"{n} file{'s' if n != 1 else ''} in the corpus cannot be read"
+    items = "".join(f"<li>{esc(p)}</li>" for p in problems)
+    return f'<div class="ca-problems"><strong>{esc(head)}:</strong><ul>{items}</ul></div>'
+
+
+def public_message(message: str, settings: Settings) -> str:
+    """An error message fit for web users: the server's directories named only by their last
+    part (``corpus/``), any other absolute path reduced to its file name."""
+    dirs = {settings.corpus_dir, settings.index_dir}
+    for d in sorted(dirs | {p.absolute() for p in dirs} | {p.resolve() for p in dirs},
+                    key=lambda p: -len(str(p))):  # fmt: skip
+        if str(d) not in (".", "/"):
+            message = message.replace(str(d), d.name)
+    return re.sub(r"(?<![\w:/.~-])/(?:[^\s/'\"]+/)+", "", message)
+
+
 def table_rows(rows: Sequence["ArticleRow"], search: str = "") -> list[list[Any]]:
     """The article list, filtered by ``search`` (any field, case-insensitive)."""
     needle = (search or "").strip().casefold()
@@ -275,6 +296,8 @@ CSS = """
 .ca-pn { display: inline-block; min-width: 2rem; font-size: .75rem; color: var(--body-text-color-subdued); }
 #ca-table table, #ca-table table *, #ca-table .cell-wrap, #ca-table .cell-wrap * { font-family: var(--font) !important; font-size: .9rem; }
 .ca-mono textarea { font-family: var(--font-mono); font-size: .85rem; }
+.ca-problems { border: 1px solid #f59e0b; background: #fffbeb; color: #78350f; border-radius: 8px; padding: .5rem .8rem; margin-top: .5rem; font-size: .9rem; }
+.ca-problems ul { margin: .3rem 0 0 1.2rem; }
 """
 
 # Clicks on "Open article" buttons inside the sources panel become a Gradio event carrying n.
@@ -382,8 +405,10 @@ def build_app(
     ingest = settings.ingest
 
     def fail(e: AssistantError | str) -> "gr.Error":
-        # the toast renders its message as HTML, and messages may quote the user's input
-        return gr.Error(html.escape(str(e), quote=False), print_exception=False)
+        # the toast renders its message as HTML, and messages may quote the user's input;
+        # web users never see the server's paths
+        message = public_message(str(e), settings)
+        return gr.Error(html.escape(message, quote=False), print_exception=False)
 
     def may_edit(request: "gr.Request | None") -> None:
         if editors is None:
@@ -399,6 +424,7 @@ def build_app(
         generate: Any = False,
     ) -> dict[str, Any]:  # fmt: skip
         try:
+            a.ensure_index()  # files edited or deleted by hand: the same cheap check as the CLI
             filters = parse_filters(outlet, author, since, until)
             kk = int(k) if k not in (None, "") else None
             return a.ask(question, history=_history(history), filters=filters, k=kk,
@@ -451,6 +477,7 @@ def build_app(
         skip = (gr.skip(),) * 4
         text, final = "", None
         try:
+            a.ensure_index()
             filters = parse_filters(outlet, author, since, until)
             kk = int(k) if k not in (None, "") else None
             for item in a.ask_stream(question, _history(answers), filters, kk):
@@ -490,6 +517,11 @@ def build_app(
 
     # -- corpus ----------------------------------------------------------------------------------
     def refresh(search: str = "") -> tuple[Any, ...]:
+        try:
+            a.ensure_index()  # picks up files edited by hand, and finds the unreadable ones
+            problems = a.library.problems()
+        except AssistantError as e:
+            problems = [public_message(str(e), settings)]
         rows = a.library.catalog.articles()
         outlets = sorted({r.outlet for r in rows if r.outlet}, key=str.casefold)
         passages = sum(r.n_passages for r in rows)
@@ -498,6 +530,7 @@ def build_app(
             gr.Dropdown(choices=[ANY_OUTLET, *outlets]),
             gr.Dataset(samples=[[q] for q in example_questions(rows)]),
             _header(len(rows), passages),
+            problems_html(problems),
         )
 
     def search_table(search: str) -> Any:
@@ -693,6 +726,7 @@ def build_app(
                         status = gr.Textbox(
                             label="Status", interactive=False, max_lines=1, elem_id="ca-status"
                         )
+                        problems = gr.HTML("", elem_id="ca-problems")
                     with gr.Column(scale=2):
                         corpus_article = gr.HTML(
                             _article_placeholder("corpus"),
@@ -738,7 +772,7 @@ def build_app(
 
         # -- events ------------------------------------------------------------------------------
         gr.api(api_ask, api_name="ask", **read)
-        corpus_outputs = [table, outlet, examples, header]
+        corpus_outputs = [table, outlet, examples, header, problems]
         filters = [outlet, author, since, until, k]
         chat_outputs = [question, chatbot, answers, shown, sources, side]
         chat_in = [question, answers, *filters, gen_box]

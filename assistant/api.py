@@ -18,6 +18,7 @@ from assistant.answer.metadata import Articles, metadata_kind
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
 from assistant.index.sync import AddResult, Library, ProgressFactory
+from assistant.ingest.cleaning import safe_text
 from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import Settings
 from assistant.types import Answer, Filters, Passage, Turn
@@ -90,6 +91,9 @@ class Assistant:
         lib = self.library
         lib.check_manifest()
         lib.ensure_lexical()
+        if unmatched := _unmatched_filters(lib, filters):
+            return Answer(question, unmatched, refused=True,
+                          latency_ms=(time.perf_counter() - started) * 1000)  # fmt: skip
         n = max(4 * k, 20)  # enough passages to cite k different articles
         found = retrieve(
             lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
@@ -238,7 +242,23 @@ def turn_from_answer(a: Answer) -> Turn:
     return Turn(**_turn_fields(a.to_dict()))
 
 
+def _unmatched_filters(library: Library, filters: Filters | None) -> str | None:
+    """The refusal to give when the filters admit no article at all (else the answer would
+    read as if the corpus had nothing on the question); None when some article passes."""
+    if filters is None or library.stores.allowed_articles(filters) != []:
+        return None
+    given = {"outlet": filters.outlet, "author": filters.author, "since": filters.since,
+             "until": filters.until}  # fmt: skip
+    named = ", ".join(f"{k} {v!r}" for k, v in given.items() if v)
+    return (
+        f"No article in the corpus matches the filters ({named}), so there is nothing to answer "
+        "from. Widen or clear the filters (assistant list shows the outlets, authors and dates)."
+    )
+
+
 def _check_question(question: str, limit: int) -> str:
+    if isinstance(question, str):
+        question = safe_text(question)  # invalid bytes, lone surrogates, control characters
     if not isinstance(question, str) or not question.strip():
         raise InputError(
             'The question is empty: type a question, e.g. "What has Russia offered in return?"'

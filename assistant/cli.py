@@ -19,6 +19,7 @@ from typing import Any
 
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
+from assistant.text import count
 
 EPILOG = """\
 examples:
@@ -148,12 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by global flags."""
+    """Settings from the environment, overridden by global flags; InputError for a bad value."""
     s = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, chroma_url=args.chroma_url)
-    if getattr(args, "max_bytes", None):
+    for flag, path in (("--corpus", s.corpus_dir), ("--index", s.index_dir)):
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{flag} {path} is a file, not a directory. Give a directory.")
+    max_bytes = getattr(args, "max_bytes", None)
+    if max_bytes is not None:
+        if max_bytes < 1:
+            raise InputError(f"--max-bytes must be a number of bytes above 0 (got {max_bytes}).")
         from dataclasses import replace
 
-        s = replace(s, ingest=replace(s.ingest, max_bytes=args.max_bytes))
+        s = replace(s, ingest=replace(s.ingest, max_bytes=max_bytes))
     if getattr(args, "max_entries", None) is not None:
         from dataclasses import replace
 
@@ -163,7 +170,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return s
 
 
+def _safe_streams() -> None:
+    """Text that cannot be encoded (a lone surrogate from a file name) is escaped, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _json(obj: Any, **kw: Any) -> str:
+    """JSON text that always parses and always prints (ASCII escapes when UTF-8 cannot hold it)."""
+    text = json.dumps(obj, ensure_ascii=False, **kw)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj, **kw)
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
@@ -190,14 +216,21 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     a = _assistant(settings)
     flags = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url")}
-    results = a.add(
-        read_sources(args.sources, settings.ingest), flags, force=args.force,
-        on_result=lambda r: print(r.line(), flush=True),
-    )  # fmt: skip
+    results: list[Any] = []
+
+    def report(r: Any) -> None:
+        results.append(r)
+        print(r.line(), flush=True)
+
+    try:
+        a.add(
+            read_sources(args.sources, settings.ingest), flags, force=args.force, on_result=report
+        )
+    finally:  # the summary comes even when indexing failed after the articles were read
+        if len(results) > 1:
+            print(summary_line(results), file=sys.stderr)
     if not results:
         raise InputError("Nothing to add.")
-    if len(results) > 1:
-        print(summary_line(results), file=sys.stderr)
     return 1 if any(r.status == "error" for r in results) else 0
 
 
@@ -206,9 +239,11 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     a.ensure_index()
     rows = a.library.catalog.articles()
     fields = ("id", "title", "author", "outlet", "published", "n_passages")
+    for problem in a.library.problems():  # on stderr: --json output stays one article a line
+        print(f"problem: {problem}", file=sys.stderr)
     if args.json:
         for r in rows:
-            print(json.dumps({f: getattr(r, f) for f in fields}, ensure_ascii=False))
+            print(_json({f: getattr(r, f) for f in fields}))
         return 0
     if not rows:
         print(
@@ -219,9 +254,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for r in rows:
         meta = ", ".join(x for x in (r.author, r.outlet, r.published) if x) or "—"
         print(
-            f"{r.id:<{width}}  {_cut(r.title or '(untitled)', 60):<60}  {meta}  ({r.n_passages} passages)"
+            f"{r.id:<{width}}  {_cut(r.title or '(untitled)', 60):<60}  {meta}  ({count(r.n_passages, 'passage')})"
         )
-    print(f"{len(rows)} articles", file=sys.stderr)
+    print(count(len(rows), "article"), file=sys.stderr)
     return 0
 
 
@@ -244,9 +279,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = a.library.sync(rebuild=args.rebuild)
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
-    n = len(a.library.corpus.scan())
-    print(f"index in line with {n} articles: {report.indexed} (re)indexed ({report.passages} passages), "
-          f"{report.removed} removed")  # fmt: skip
+    n = len(a.library.catalog.articles())
+    print(f"index in line with {count(n, 'article')}: {report.indexed} (re)indexed "
+          f"({count(report.passages, 'passage')}), {report.removed} removed")  # fmt: skip
     return 1 if report.problems else 0
 
 
@@ -262,7 +297,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     answer = a.ask(args.question, history=history, filters=filters, k=args.k,
                    generate=args.generate, show_flagged=args.show_flagged)  # fmt: skip
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(_json(answer.to_dict(), indent=2))
     else:
         print(format_answer(answer.to_dict()))
     return 0
@@ -320,7 +355,7 @@ def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime
 
-    from assistant.evaluation.metrics import compare, run_eval, summary_table
+    from assistant.evaluation.metrics import compare, failed_questions, run_eval, summary_table
     from assistant.evaluation.questions import load_questions
 
     questions = load_questions(Path(args.questions))
@@ -343,7 +378,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.compare:
         print()
         print(compare(Path(args.compare), out))
-    return 0
+    for qid, message in failed_questions(out):
+        print(f"error: question {qid}: {message}", file=sys.stderr)
+    return 1 if summary.get("errors") else 0
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,9 +14,12 @@ from typing import Any
 
 from assistant.errors import InputError
 
-# A sentence ends at . ! ? (or …) followed by space and an upper-case letter, digit or quote,
-# unless the word before is a common abbreviation or an initial.
-_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A sentence ends at . ! ? (or …) followed by space and an upper-case letter, digit or quote
+# (or a letter of Hebrew or Arabic, which have no capitals), unless the word before is a common
+# abbreviation or an initial; Chinese and Japanese sentences end at 。！？ with no space after.
+_END = re.compile(
+    r"[.!?…؟][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u0590-\u06ff])|[。！？][」』”’）)]*\s*"
+)
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|Vol|"
     r"vs|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
@@ -241,3 +244,8 @@ def iso_date(value: str) -> str:
         return datetime.fromisoformat(str(value).strip()[:10]).date().isoformat()
     except ValueError:
         raise InputError(f"Invalid date {value!r}: use YYYY-MM-DD, e.g. 2025-04-24.") from None
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 article``, ``2 articles`` (``plural`` when adding an s is wrong)."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"

@@ -388,7 +388,7 @@ def test_remove_stops_following_and_keeps_the_articles(
     assert "is not followed" in capsys.readouterr().err
     assert feeds.load(Path("corpus")) == [] and len(corpus()) == 1
     assert run("index") == 0  # feeds.yaml in corpus/ is not taken for an article
-    assert "with 1 articles" in capsys.readouterr().out
+    assert "with 1 article:" in capsys.readouterr().out
 
 
 def test_a_second_update_while_one_runs_does_nothing(

@@ -85,9 +85,10 @@ def test_duplicates_are_refused_and_change_nothing(
     capsys.readouterr()
     assert run("add", str(SEED), str(variant), str(syndicated)) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"{SEED_ID} duplicate of {SEED_ID}"
-    assert lines[1] == f"{SEED_ID} duplicate of {SEED_ID}"
-    assert lines[2].startswith(f"{SEED_ID} duplicate of {SEED_ID} (near-duplicate")
+    # the input named first, then the article it duplicates
+    assert lines[0] == f"{SEED} duplicate of {SEED_ID}"
+    assert lines[1] == f"{variant} duplicate of {SEED_ID}"
+    assert lines[2].startswith(f"{syndicated} duplicate of {SEED_ID} (near-duplicate")
     assert corpus_files() == [f"{SEED_ID}.md"]
     assert Path(f"corpus/{SEED_ID}.md").read_text() == before
     assert run("add", "--force", str(syndicated)) == 0

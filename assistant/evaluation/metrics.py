@@ -107,7 +107,8 @@ def summarise(results: list[dict[str, Any]], settings_description: dict[str, Any
     """The summary.json object: the contract's metrics, ``errors``, ``settings`` and ``created``."""
     ms = [r["metrics"] for r in results]
     answerable = [r["metrics"] for r in results if r["answerable"]]
-    scored = [m for m in answerable if m.get("gold_found")]  # answerable with gold evidence
+    # answerable with gold evidence, and every question that failed: a failure is a miss
+    scored = [m for m in answerable if m.get("gold_found") or m["verdict"] == "error"]
     unanswerable = [r["metrics"] for r in results if not r["answerable"]]
     s: dict[str, Any] = {"questions": len(results), "answerable": len(answerable)}
     s["errors"] = sum(m["verdict"] == "error" for m in ms)
@@ -195,7 +196,7 @@ def run_eval(
         with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
             for q in questions:
                 results.append(_run_one(ask, q))
-                f.write(json.dumps(results[-1], ensure_ascii=False) + "\n")
+                f.write(json_line(results[-1]) + "\n")
                 f.flush()
                 if bar:
                     bar.update(1)
@@ -206,6 +207,23 @@ def run_eval(
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out_dir / "report.html").write_text(render_report(summary, results), encoding="utf-8")
     return summary
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One JSON line that any file takes: ASCII escapes when the text holds what UTF-8 cannot
+    (a lone surrogate from a question set's "\\udcff"), so a line is never half-written."""
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(record)
+    return line
+
+
+def failed_questions(run_dir: Path) -> list[tuple[str, str]]:
+    """(id, error message) of every question of a run that failed with an error."""
+    _, results = _load_run(run_dir)
+    return [(qid, r["error"]["message"]) for qid, r in results.items() if r.get("error")]
 
 
 def _run_one(ask: Callable[[Question], dict[str, Any]], q: Question) -> dict[str, Any]:
@@ -225,7 +243,8 @@ def _run_one(ask: Callable[[Question], dict[str, Any]], q: Question) -> dict[str
     if error:
         answer = {"question": q.question, "answer": "", "refused": False, "citations": [],
                   "latency_ms": round((time.perf_counter() - started) * 1000, 1)}  # fmt: skip
-    record = {"id": q.id, "question": q.question, **answer, "answerable": q.answerable}
+    # fields of the question set the format does not define come along (defined ones win)
+    record = {**q.extra, "id": q.id, "question": q.question, **answer, "answerable": q.answerable}
     record["gold"] = [asdict(g) for g in q.evidence]
     if q.answer:
         record["reference_answers"] = list(q.answer)

@@ -18,13 +18,15 @@ import csv
 import difflib
 import io
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from assistant.errors import InputError, NotFoundError
+from assistant.ingest.cleaning import safe_text
 
 FIELDS = ("id", "question", "answerable", "evidence", "answer")
 MAX_LISTED = 10
@@ -49,6 +51,8 @@ class Question:
     answerable: bool = True
     evidence: tuple[Gold, ...] = ()
     answer: tuple[str, ...] = ()  # acceptable reference answers; empty if none
+    # fields the format does not define, kept as given (they go on into results.jsonl)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -163,12 +167,16 @@ def _question(
         )
         return None
     before = len(problems)
-    for key in record:
-        # a likely typo ("evidance") only when the real field is absent: sets carry extra
-        # fields of their own ("evidence_text", "evidence_spans") that must load
-        close = difflib.get_close_matches(str(key), FIELDS, n=1, cutoff=0.75)
-        if key not in FIELDS and close and close[0] not in record:
-            problems.append(f'{where}: unknown field "{key}" (did you mean "{close[0]}"?)')
+    extra = {str(k): v for k, v in record.items() if k not in FIELDS}
+    for key in extra:
+        # sets carry fields of their own ("evidence_text", "topic"): kept, never refused; a
+        # likely typo ("evidance", the real field absent) gets a warning
+        close = difflib.get_close_matches(key, FIELDS, n=1, cutoff=0.75)
+        if close and close[0] not in record:
+            logging.getLogger(__name__).warning(
+                '%s: field "%s" is not part of the format (did you mean "%s"?); kept as is',
+                where, key, close[0],
+            )  # fmt: skip
 
     raw_id = record.get("id")
     if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
@@ -192,7 +200,8 @@ def _question(
     if len(problems) > before:
         return None
     assert isinstance(text, str)
-    return Question(qid, text.strip(), answerable, tuple(evidence), tuple(answers))
+    text = safe_text(text).strip()  # lone surrogates (JSON "\\udcff") and control characters
+    return Question(qid, text, answerable, tuple(evidence), tuple(answers), extra)
 
 
 def _boolean(value: Any, where: str, problems: list[str]) -> bool:

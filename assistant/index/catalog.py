@@ -9,6 +9,7 @@ lede, see ``chunking.lede_text``) is kept with the sentence vectors under ``<art
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -121,6 +122,15 @@ class Catalog:
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def problems(self) -> dict[str, tuple[int, int, str]]:
+        """Corpus files the last refresh could not read, by id: (mtime_ns, size, what is wrong)."""
+        raw = self.get_meta("problems")
+        return {k: (v[0], v[1], v[2]) for k, v in json.loads(raw).items()} if raw else {}
+
+    def set_problems(self, problems: Mapping[str, tuple[int, int, str]]) -> None:
+        if dict(problems) != self.problems():
+            self.set_meta("problems", json.dumps(problems, sort_keys=True))
 
     def generation(self) -> int:
         """A number that changes whenever the set of indexed passages changes."""

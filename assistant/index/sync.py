@@ -26,6 +26,7 @@ from assistant.errors import (
     AssistantError,
     DuplicateError,
     IndexStateError,
+    NotFoundError,
     StoreUnavailable,
 )
 from assistant.index.catalog import ArticleRow, Catalog
@@ -33,7 +34,7 @@ from assistant.index.chunking import chunk_article, lede_text
 from assistant.index.lexical import LexicalIndex
 from assistant.index.stores import Stores
 from assistant.index.vectors import VectorIndex
-from assistant.ingest import duplicates
+from assistant.ingest import cleaning, duplicates
 from assistant.ingest.articles import AddResult, check_duplicate, choose_id, make_article, now
 from assistant.ingest.corpus import Corpus, content_hash
 from assistant.ingest.sources import Failure, RawDoc
@@ -180,7 +181,7 @@ class Library:
         on_result: Callable[[AddResult], None] | None = None,
     ) -> list[AddResult]:
         """Clean, check and store each article, then bring the index up to date."""
-        given = {k: v for k, v in (flags or {}).items() if v}
+        given = {k: cleaning.safe_text(v) for k, v in (flags or {}).items() if v}
         if given.get("published"):
             given["published"] = iso_date(given["published"])
         results: list[AddResult] = []
@@ -213,7 +214,9 @@ class Library:
         signatures: list[tuple[str, bytes]],
     ) -> AddResult:
         if isinstance(item, Failure):
-            return AddResult(item.origin, "error", message=item.message)
+            safe = cleaning.safe_text
+            return AddResult(safe(item.origin), "error", message=safe(item.message))
+        item = replace(item, origin=cleaning.safe_text(item.origin))
         try:
             article = make_article(item, flags)
             sig = duplicates.signature(article.body)
@@ -230,13 +233,18 @@ class Library:
             return AddResult(item.origin, "duplicate", e.existing_id, str(e))
         except AssistantError as e:
             return AddResult(item.origin, "error", message=str(e))
+        except (ValueError, TypeError, LookupError) as e:  # a cleaner's bug must not stop the rest
+            return AddResult(item.origin, "error", message=f"cannot be cleaned ({e!r}).")
 
     # -- removing ------------------------------------------------------------------------------
     def remove(self, article_ids: Sequence[str]) -> None:
         """Delete articles from the corpus and every index (NotFoundError for an unknown id)."""
         with self.write_lock():
-            for aid in article_ids:
-                self.corpus.read_text(aid)  # raises NotFoundError before anything is deleted
+            for aid in article_ids:  # NotFoundError before anything is deleted
+                if not self.corpus.present(aid):
+                    raise NotFoundError(
+                        f"No article {aid!r} in {self.corpus.root}/. See: assistant list"
+                    )
             for aid in article_ids:
                 self.corpus.remove(aid)
             self.sync()
@@ -247,20 +255,35 @@ class Library:
         files = self.corpus.scan()
         known = {r.id: r for r in self.catalog.articles()}
         changed = []
+        broken: dict[str, tuple[int, int, str]] = {}
         for aid, st in files.items():
             row = known.get(aid)
             if row and row.mtime_ns == st.st_mtime_ns and row.size == st.st_size:
                 continue
             try:
                 article = self.corpus.read(aid)
-            except AssistantError:
-                continue  # reported by sync
+            except AssistantError as e:
+                # recorded and reported (``problems``); a last good version stays indexed
+                broken[aid] = (st.st_mtime_ns, st.st_size, str(e))
+                continue
             self._catalog_row(
                 aid, self.corpus.path_for(aid), article, duplicates.signature(article.body)
             )
             changed.append(aid)
         removed = [aid for aid in known if aid not in files]
+        self.catalog.set_problems(broken)
         return changed, removed
+
+    def problems(self) -> list[str]:
+        """The corpus files that cannot be read, each with what is wrong, the fix, and whether
+        its last good version is still answerable (as of the last refresh)."""
+        out = []
+        for aid, (_, _, message) in sorted(self.catalog.problems().items()):
+            kept = self.catalog.article(aid) is not None
+            out.append(
+                f"{message} ({'its last good version is still answerable' if kept else 'not in the index until fixed'})"
+            )
+        return out
 
     def _catalog_row(self, aid: str, path: Path, article: Article, sig: bytes) -> None:
         data = path.read_bytes()
@@ -278,9 +301,14 @@ class Library:
         """True when the corpus has changed since the index was last brought in line."""
         files = self.corpus.scan()
         known = self.catalog.file_states()
-        if files.keys() != known.keys():
+        broken = self.catalog.problems()
+        if known.keys() - files.keys() or broken.keys() - files.keys():
             return True
         for aid, st in files.items():
+            if aid in broken and broken[aid][:2] == (st.st_mtime_ns, st.st_size):
+                continue  # unreadable, reported, and not touched since
+            if aid not in known:
+                return True
             mtime_ns, size, indexed = known[aid]
             if mtime_ns != st.st_mtime_ns or size != st.st_size or not indexed:
                 return True
@@ -300,7 +328,7 @@ class Library:
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
                 self.catalog.forget_article(aid)
-            problems: list[str] = []
+            problems: list[str] = self.problems()
             pending = [r for r in self.catalog.articles() if r.indexed_sha != r.file_sha]
             passages = self._index_articles(pending, problems)
             repaired, restored = self._reconcile_vectors(problems)
@@ -369,7 +397,8 @@ class Library:
                 try:
                     article = self.corpus.read(row.id)
                 except AssistantError as e:
-                    problems.append(f"{row.id}: {e}")
+                    if str(e) not in "\n".join(problems):
+                        problems.append(str(e))
                     continue
                 chunks = chunk_article(article, self.settings.chunks, self.embedder.count_tokens)
                 group.append((row, chunks))

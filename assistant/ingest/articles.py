@@ -16,8 +16,8 @@ from pathlib import Path
 from assistant.errors import AssistantError, DuplicateError, InputError
 from assistant.ingest import cleaning, duplicates
 from assistant.ingest.corpus import Corpus, check_id, content_hash, slug
-from assistant.ingest.sources import RawDoc
-from assistant.text import iso_date
+from assistant.ingest.sources import RawDoc, looks_like_html
+from assistant.text import count, iso_date
 from assistant.types import Article
 
 
@@ -31,42 +31,52 @@ class AddResult:
     message: str = ""
 
     def line(self) -> str:
-        """The line the CLI prints: ``ID added`` / ``ID duplicate of OTHER`` / ``ORIGIN error: ...``."""
+        """The line the CLI prints: ``ID added`` / ``SOURCE duplicate of OTHER`` / ``SOURCE error: ...``.
+
+        One line whatever the message holds, the source named once (messages that start with
+        it, as the readers' do, lose that start).
+        """
         if self.status == "added":
             return f"{self.id} added"
+        message = " ".join(self.message.removeprefix(f"{self.origin}: ").split())
         if self.status == "duplicate":
-            return f"{self.id} {self.message}"
-        return f"{self.origin} error: {self.message}"
+            return f"{self.origin} {message}"
+        return f"{self.origin} error: {message}"
 
 
 def summary_line(results: Sequence[AddResult]) -> str:
     """``N added, N duplicates, N failed``: what the CLI and the web app report after several."""
     counts = {s: sum(r.status == s for r in results) for s in ("added", "duplicate", "error")}
-    return f"{counts['added']} added, {counts['duplicate']} duplicates, {counts['error']} failed"
+    return (
+        f"{counts['added']} added, {count(counts['duplicate'], 'duplicate')}, "
+        f"{counts['error']} failed"
+    )
 
 
 def make_article(raw: RawDoc, flags: dict[str, str]) -> Article:
     """A cleaned Article (id still provisional) from a raw document."""
-    if raw.kind == "record":
-        body = "\n\n".join(
-            p.strip() for p in raw.text.replace("\r\n", "\n").split("\n\n") if p.strip()
-        )
-        meta = {**flags, **raw.meta}  # the record's own fields are trusted over flags
+    # a JSONL record is cleaned like a file: as HTML when it is HTML, else as text
+    kind = raw.kind
+    if kind == "record":
+        kind = "html" if looks_like_html(raw.text) else "text"
+    cleaned = {
+        "text": cleaning.clean_text,
+        "markdown": cleaning.clean_markdown,
+        "html": lambda t: cleaning.clean_html(t, url=raw.meta.get("url")),
+    }[kind](cleaning.safe_text(raw.text, keep_lines=True))
+    body = cleaned.body
+    found = {k: getattr(cleaned, k) for k in ("title", "author", "outlet", "published", "url")}
+    found = {k: v for k, v in found.items() if v}
+    if raw.kind == "record":  # the record's own fields are trusted over flags and heuristics
+        meta = {**found, **flags, **raw.meta}
         if meta.get("published"):
             meta["published"] = iso_date(meta["published"])
     else:
-        cleaned = {
-            "text": cleaning.clean_text,
-            "markdown": cleaning.clean_markdown,
-            "html": lambda t: cleaning.clean_html(t, url=raw.meta.get("url")),
-        }[raw.kind](raw.text)
-        body = cleaned.body
-        found = {k: getattr(cleaned, k) for k in ("title", "author", "outlet", "published", "url")}
-        found = {k: v for k, v in found.items() if v}
         # Declared metadata (front matter, HTML meta) beats flags; flags beat text heuristics.
         meta = (
             {**raw.meta, **found, **flags} if raw.kind == "text" else {**raw.meta, **flags, **found}
         )
+    meta = {k: cleaning.safe_text(v) if isinstance(v, str) else v for k, v in meta.items()}
     if not body.strip():
         raise InputError(f"{raw.origin}: no article text left after cleaning.")
     return Article(

@@ -39,11 +39,17 @@ class Cleaned:
     url: str | None
 
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ZERO_WIDTH = re.compile(
+    "[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c]"
+)  # and LRM/RLM/ALM
+# Scripts written without spaces between words: each character counts as a word.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile("[ \t\u00a0\u2007\u202f\u2000-\u200a\u3000]+")
 _STRUCTURAL = re.compile(r"^(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s)")  # headings, list items, quotes
 _LIST_ITEM = re.compile(r"^(?:[-*+]\s|\d+[.)]\s)")
-_TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+_TERMINAL = re.compile(r"[.!?…:;。！？：；؟۔][\"'”’)\]」』）》]*$")
 _MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
 _MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"
@@ -108,9 +114,23 @@ def _normalise(raw: str) -> str:
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
 
 
+def safe_text(value: str, keep_lines: bool = False) -> str:
+    """Return ``value`` safe to store, print and send as JSON: lone surrogates (what Python
+    makes of invalid bytes in arguments and file names) become U+FFFD and control characters a
+    space — line breaks and tabs too, unless ``keep_lines``.
+
+    >>> safe_text("caf\\udce9 \\x07bell\\nline")
+    'caf\ufffd  bell line'
+    """
+    text = _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", value))
+    return text if keep_lines else re.sub(r"[\t\n\r]", " ", text)
+
+
 def _words(text: str) -> int:
-    """Return the number of whitespace-separated words in ``text``."""
-    return len(text.split())
+    """Return the number of words in ``text``: whitespace-separated ones, and each Chinese or
+    Japanese character (those scripts put no spaces between words)."""
+    unspaced = len(_UNSPACED.findall(text))
+    return len((_UNSPACED.sub(" ", text) if unspaced else text).split()) + unspaced
 
 
 def parse_date(value: object) -> str | None:
@@ -160,8 +180,13 @@ def _is_headline(par: str) -> bool:
         and len(par) <= 200
         and "\n" not in par
         and not par.endswith((".", ",", ";", ":"))
-        and (par[0].isupper() or par[0] in "“‘\"'")
+        and (par[0].isupper() or par[0] in "“‘\"'「『《" or _caseless_letter(par[0]))
     )
+
+
+def _caseless_letter(char: str) -> bool:
+    """Return True for a letter of a script without capitals (Arabic, Hebrew, Chinese, ...)."""
+    return char.isalpha() and char.lower() == char.upper()
 
 
 def _is_caps_heading(par: str) -> bool:
@@ -197,7 +222,8 @@ def _split_lines(block: str) -> list[str]:
             continue
         joinable = pars and not _TERMINAL.search(pars[-1]) and not _STRUCTURAL.match(pars[-1])
         if joinable and not _STRUCTURAL.match(line) and (line[0].islower() or len(pars[-1]) >= 60):
-            pars[-1] += " " + line
+            unspaced = _UNSPACED.match(line) and _UNSPACED.match(pars[-1][-1])
+            pars[-1] += ("" if unspaced else " ") + line
         else:
             pars.append(line)
     return pars
@@ -390,4 +416,12 @@ def stated_date(html: str, url: str | None = None) -> str | None:
     return parse_date(found) if found else None
 
 
-__all__ = ["Cleaned", "clean_html", "clean_markdown", "clean_text", "parse_date", "stated_date"]
+__all__ = [
+    "Cleaned",
+    "clean_html",
+    "clean_markdown",
+    "clean_text",
+    "parse_date",
+    "safe_text",
+    "stated_date",
+]

@@ -100,14 +100,27 @@ def parse(text: str, fallback_id: str) -> Article:
         try:
             loaded = yaml.safe_load(m.group(1)) or {}
         except yaml.YAMLError as e:
-            raise InputError(f"Front matter of {fallback_id} is not valid YAML: {e}") from e
+            raise InputError(
+                f"{fallback_id}.md: the front matter is not valid YAML ({yaml_problem(e, first_line=2)}). "
+                f"Fix that line, or run: assistant remove {fallback_id}"
+            ) from None
         if not isinstance(loaded, dict):
-            raise InputError(f"Front matter of {fallback_id} must be a mapping of fields.")
+            raise InputError(
+                f"{fallback_id}.md: the front matter must be fields (title: ...), one a line."
+            )
         meta = loaded
         body = text[m.end() :]
     fields = {k: _str_or_none(meta.get(k)) for k in Article.__dataclass_fields__ if k != "body"}
     fields["id"] = fields["id"] or fallback_id
     return Article(body=body.strip(), **fields)  # type: ignore[arg-type]
+
+
+def yaml_problem(e: Exception, first_line: int = 1) -> str:
+    """A YAML error in one line: what is wrong and on which line (PyYAML's take several);
+    ``first_line``: the line of the file the YAML text starts on."""
+    mark = getattr(e, "problem_mark", None)
+    what = getattr(e, "problem", None) or str(e).splitlines()[0]
+    return f"{what} on line {mark.line + first_line}" if mark is not None else what
 
 
 def _str_or_none(value: object) -> str | None:
@@ -125,8 +138,21 @@ class Corpus:
     def path_for(self, article_id: str) -> Path:
         return self.root / f"{check_id(article_id)}.md"
 
+    def check_root(self) -> None:
+        """InputError when the corpus directory is something else (a file, say)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(
+                f"The corpus {self.root} is a file, not a directory. "
+                "Point --corpus (or ASSISTANT_CORPUS) at the directory of article files."
+            )
+
     def scan(self) -> dict[str, os.stat_result]:
-        """Every article file, by id (its file name), with its stat (cheap: no file is read)."""
+        """Every article file, by id (its file name), with its stat (cheap: no file is read).
+
+        Entries that cannot be articles (a directory named ``x.md``, a file name that is not
+        an id) are listed too, so that reading them reports the problem instead of skipping it.
+        """
+        self.check_root()
         if not self.root.is_dir():
             return {}
         out = {}
@@ -138,13 +164,48 @@ class Corpus:
     def exists(self, article_id: str) -> bool:
         return self.path_for(article_id).is_file()
 
+    def present(self, article_id: str) -> bool:
+        """True when the corpus has an entry of that name, readable or not."""
+        return os.path.lexists(self._entry(article_id))
+
+    def _entry(self, article_id: str) -> Path:
+        """The path of an entry ``scan`` lists, even when its name is not a valid id."""
+        if "/" not in article_id and "\0" not in article_id and article_id not in ("", ".", ".."):
+            path = self.root / f"{article_id}.md"
+            if os.path.lexists(path):
+                return path
+        return self.path_for(article_id)
+
     def read_text(self, article_id: str) -> str:
+        """The file's text; NotFoundError or InputError naming the file and the fix."""
+        path = self._entry(article_id)
+        name = path.name
         try:
-            return self.path_for(article_id).read_text(encoding="utf-8")
+            if not path.is_file() and path.exists():
+                raise InputError(
+                    f"{name} is not a file (a directory or a special file). "
+                    f"Move it out of the corpus or rename it, or run: assistant remove {article_id}"
+                )
+            check_id(article_id)
+            return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise NotFoundError(
                 f"No article {article_id!r} in {self.root}/. See: assistant list"
             ) from None
+        except UnicodeDecodeError as e:
+            raise InputError(
+                f"{name} is not valid UTF-8 (byte {e.object[e.start]:#04x} at offset {e.start}). "
+                f"Save it as UTF-8, or run: assistant remove {article_id}"
+            ) from None
+        except InputError as e:
+            if "Invalid article id" in str(e):
+                raise InputError(
+                    f"{name}: the file name is not a valid article id (use letters, digits, "
+                    f"'.', '_' and '-'). Rename it, or run: assistant remove {article_id!r}"
+                ) from None
+            raise
+        except OSError as e:
+            raise InputError(f"{name} cannot be read ({e.strerror}).") from None
 
     def read(self, article_id: str) -> Article:
         article = parse(self.read_text(article_id), article_id)
@@ -153,6 +214,7 @@ class Corpus:
 
     def write(self, article: Article) -> Path:
         """Write the article atomically (temp file in the same directory, then rename)."""
+        self.check_root()
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.path_for(article.id)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{article.id}.", suffix=".tmp")
@@ -168,8 +230,19 @@ class Corpus:
         return path
 
     def remove(self, article_id: str) -> None:
+        """Delete the article's file, whatever state it is in (an empty directory too)."""
+        path = self._entry(article_id)
         try:
-            self.path_for(article_id).unlink()
+            if path.is_dir() and not path.is_symlink():
+                try:
+                    path.rmdir()
+                except OSError:
+                    raise InputError(
+                        f"{path.name} in {self.root}/ is a directory with files in it, not an "
+                        "article; move it out of the corpus by hand."
+                    ) from None
+            else:
+                path.unlink()
         except FileNotFoundError:
             raise NotFoundError(
                 f"No article {article_id!r} in {self.root}/. See: assistant list"

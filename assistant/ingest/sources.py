@@ -6,12 +6,17 @@ problem and the fix; one bad file never stops the others.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import http.client
 import ipaddress
 import json
+import os
 import re
 import socket
+import stat
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -98,6 +103,12 @@ def read_sources(
                 yield from _read_path(Path(source), settings, top=True)
         except InputError as e:
             yield Failure(source, str(e))
+        except Exception as e:  # a surprise in one source never stops the others
+            yield Failure(source, _unexpected(e))
+
+
+def _unexpected(e: Exception) -> str:
+    return f"cannot be read ({type(e).__name__}: {e}); please report this."
 
 
 def _read_path(
@@ -106,15 +117,22 @@ def _read_path(
     if not path.exists():
         raise InputError(f"{path}: no such file or directory.")
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        files = _files_in(path)
         if not files:
             raise InputError(f"{path}: the directory holds no files.")
         for p in files:
+            if isinstance(p, Failure):
+                yield p
+                continue
             try:
                 yield from _read_path(p, settings)
             except InputError as e:
                 yield Failure(str(p), str(e))
+            except Exception as e:
+                yield Failure(str(p), _unexpected(e))
         return
+    if not path.is_file():
+        raise InputError(f"{path}: {_kind_of(path)}, not a regular file; skipped.")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from read_jsonl(path, settings)
@@ -132,6 +150,51 @@ def _read_path(
     yield RawDoc(str(path), text, TEXT_SUFFIXES[suffix], id=path.stem)
 
 
+def _files_in(top: Path) -> list[Path | Failure]:
+    """The files under ``top`` in path order, never leaving it: a link whose target lies
+    outside, and anything that is not a regular file (a pipe, a socket, a device), is a Failure
+    instead. Names starting with "." are left out, as are links to directories inside ``top``
+    (their files are listed under their real place)."""
+    root = top.resolve()
+    found: list[tuple[str, Path | Failure]] = []
+    for here, dirs, names in os.walk(top, followlinks=False):
+        for name in [*names, *(d for d in dirs if os.path.islink(os.path.join(here, d)))]:
+            p = Path(here, name)
+            if name.startswith("."):
+                continue
+            mode = p.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                target = p.resolve()
+                if not target.is_relative_to(root):
+                    found.append(
+                        (str(p), Failure(str(p), f"a link to {target}, outside {top}; skipped."))
+                    )
+                    continue
+                if target.is_dir():
+                    continue
+                mode = target.stat().st_mode if target.exists() else 0
+            if not stat.S_ISREG(mode):
+                what = _kind_of(p)
+                found.append((str(p), Failure(str(p), f"{what}, not a regular file; skipped.")))
+                continue
+            found.append((str(p), p))
+    return [item for _, item in sorted(found, key=lambda f: f[0])]
+
+
+def _kind_of(path: Path) -> str:
+    """What a path that is not a regular file is, in words."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "a broken link"
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):  # fmt: skip
+        if test(mode):
+            return what
+    return "a special file"
+
+
 def read_jsonl(path: Path, settings: IngestSettings) -> Iterator[RawDoc | Failure]:
     """One RawDoc per good line of a JSONL file; a Failure naming the line for each bad one."""
     with path.open("rb") as f:
@@ -147,7 +210,7 @@ def read_jsonl(path: Path, settings: IngestSettings) -> Iterator[RawDoc | Failur
 
 def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
     try:
-        obj: Any = json.loads(line.decode("utf-8"))
+        obj: Any = json.loads(line.decode("utf-8-sig"))  # a byte-order mark is no error
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(f"{origin}: not a JSON object ({e}); fix or remove the line.") from None
     if not isinstance(obj, dict):
@@ -157,13 +220,31 @@ def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
         raise InputError(f'{origin}: the "text" field is missing or empty.')
     if len(text.encode()) > settings.max_bytes:
         raise InputError(f"{origin}: text too large (the limit is {settings.max_bytes:,} bytes).")
-    meta = {k: str(obj[k]).strip() for k in RECORD_FIELDS[1:] if k not in ("text",) and obj.get(k)}
+    meta = {}
+    for k in RECORD_FIELDS[1:]:
+        value = obj.get(k)
+        if k == "text" or value is None:
+            continue
+        if not isinstance(value, str):
+            raise InputError(
+                f'{origin}: the "{k}" field must be text or null, not {_json_kind(value)}.'
+            )
+        if value.strip():
+            meta[k] = value.strip()
     rid = obj.get("id")
     if rid is not None and not isinstance(rid, str | int):
         raise InputError(f'{origin}: the "id" field must be a string.')
     return RawDoc(
         origin, text, "record", meta, id=None if rid is None else str(rid), id_given=rid is not None
     )
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def looks_like_html(text: str) -> bool:
@@ -191,14 +272,55 @@ class _PrivatePeer(OSError):
     """The connection reached a private or local address (after the name was checked)."""
 
 
-def _guarded(base: Any, direct: bool) -> Any:
+class _Deadline:
+    """A total time limit for one fetch: when it passes, every socket of the fetch is shut, so
+    a server that drips its answer (headers or body) cannot hold the caller past the limit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.append(sock)
+            if self.expired:
+                self._shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._socks:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        # the plain socket's shutdown, also for TLS: wakes a read blocked in another thread
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _guarded(base: Any, direct: bool, deadline: _Deadline | None = None) -> Any:
     """``base`` (an HTTP(S)Connection class) refusing, once connected directly, a non-public
     peer: the name may resolve to a public address when checked and to a private one when
-    connected (DNS rebinding). Through a proxy the peer is the proxy, which the user chose."""
+    connected (DNS rebinding). Through a proxy the peer is the proxy, which the user chose.
+    With a ``deadline``, the connection's socket is shut when it passes."""
 
     class Guarded(base):  # type: ignore[misc, valid-type]
         def connect(self) -> None:
             super().connect()
+            if deadline is not None:
+                deadline.add(self.sock)
             peer = ipaddress.ip_address(self.sock.getpeername()[0])
             if direct and not peer.is_global:
                 self.sock.close()
@@ -208,13 +330,23 @@ def _guarded(base: Any, direct: bool) -> Any:
 
 
 class _PublicHTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline | None = None, check_peer: bool = True) -> None:
+        super().__init__()
+        self.deadline, self.check_peer = deadline, check_peer
+
     def http_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(_guarded(http.client.HTTPConnection, not req.has_proxy()), req)
+        direct = self.check_peer and not req.has_proxy()
+        return self.do_open(_guarded(http.client.HTTPConnection, direct, self.deadline), req)
 
 
 class _PublicHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline | None = None, check_peer: bool = True) -> None:
+        super().__init__()
+        self.deadline, self.check_peer = deadline, check_peer
+
     def https_open(self, req: urllib.request.Request) -> Any:
-        conn = _guarded(http.client.HTTPSConnection, not req.has_proxy())
+        direct = self.check_peer and not req.has_proxy()
+        conn = _guarded(http.client.HTTPSConnection, direct, self.deadline)
         return self.do_open(conn, req, context=self._context)  # type: ignore[attr-defined]
 
 
@@ -273,44 +405,58 @@ def is_feed(fetched: Fetched) -> bool:
 
 def fetch(url: str, settings: IngestSettings, headers: Mapping[str, str] | None = None) -> Fetched:
     """GET ``url`` with the URL-import guards: http(s) only, public addresses unless allowed
-    (every redirect checked too), at most ``max_bytes``, and a total deadline of
-    ``url_deadline_s`` — a server that sends a byte now and then cannot hold it longer.
-    ``headers`` may carry If-None-Match / If-Modified-Since; a 304 comes back as status 304."""
+    (every redirect checked too, and the address actually connected to), at most ``max_bytes``,
+    and a total deadline of ``url_deadline_s`` for the whole exchange — connecting, headers,
+    body: when it passes the sockets are shut, so a server that sends a byte now and then cannot
+    hold it longer. ``headers`` may carry If-None-Match / If-Modified-Since; a 304 comes back as
+    status 304. Every network fetch (pages, feeds) goes through here."""
     check_url(url, settings)
-    handlers: list[Any] = [_SafeRedirects(settings)]
-    if not settings.allow_private_urls:
-        handlers += [_PublicHTTP(), _PublicHTTPS()]
-    opener = urllib.request.build_opener(*handlers)
-    request = urllib.request.Request(
-        url, headers={"User-Agent": "commentary-assistant/0.1", **(headers or {})}
-    )
-    deadline = time.monotonic() + settings.url_deadline_s
     timeout = min(settings.url_timeout_s, settings.url_deadline_s)
-    try:
-        with opener.open(request, timeout=timeout) as resp:
-            ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            data = _read_capped(resp, url, settings, deadline)
-            return Fetched(url, resp.status, data, ctype,
-                           resp.headers.get_content_charset(), dict(resp.headers.items()))  # fmt: skip
-    except urllib.error.HTTPError as e:
-        if e.code == 304:
-            return Fetched(url, 304, b"", "", None, dict(e.headers.items()))
-        raise InputError(f"{url}: the server answered HTTP {e.code} ({e.reason}).") from None
-    except urllib.error.URLError as e:
-        if isinstance(e.reason, _PrivatePeer):
+    too_slow = InputError(
+        f"{url}: the download took longer than the limit of {settings.url_deadline_s:g} s."
+    )
+    with _Deadline(settings.url_deadline_s) as guard:
+        check_peer = not settings.allow_private_urls
+        opener = urllib.request.build_opener(
+            _SafeRedirects(settings),
+            _PublicHTTP(guard, check_peer),
+            _PublicHTTPS(guard, check_peer),
+        )
+        request = urllib.request.Request(
+            url, headers={"User-Agent": "commentary-assistant/0.1", **(headers or {})}
+        )
+        deadline = time.monotonic() + settings.url_deadline_s
+        try:
+            with opener.open(request, timeout=timeout) as resp:
+                ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                data = _read_capped(resp, url, settings, deadline)
+                if guard.expired:  # the body ended because the deadline shut the connection
+                    raise too_slow
+                return Fetched(url, resp.status, data, ctype,
+                               resp.headers.get_content_charset(), dict(resp.headers.items()))  # fmt: skip
+        except urllib.error.HTTPError as e:
+            if e.code == 304:
+                return Fetched(url, 304, b"", "", None, dict(e.headers.items()))
+            raise InputError(f"{url}: the server answered HTTP {e.code} ({e.reason}).") from None
+        except urllib.error.URLError as e:
+            if isinstance(e.reason, _PrivatePeer):
+                raise InputError(
+                    f"{url}: connected to a private or local address ({e.reason}); the server is "
+                    "not allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
+                ) from None
+            if guard.expired:
+                raise too_slow from None
+            if isinstance(e.reason, TimeoutError):
+                raise InputError(f"{url}: no answer within {timeout:g} s.") from None
             raise InputError(
-                f"{url}: connected to a private or local address ({e.reason}); the server is not "
-                "allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
+                f"{url}: cannot fetch ({e.reason}). Check the address and your connection."
             ) from None
-        if isinstance(e.reason, TimeoutError):
-            raise InputError(f"{url}: no answer within {timeout:g} s.") from None
-        raise InputError(
-            f"{url}: cannot fetch ({e.reason}). Check the address and your connection."
-        ) from None
-    except (TimeoutError, http.client.HTTPException, ConnectionError) as e:
-        if time.monotonic() >= deadline or isinstance(e, TimeoutError):
-            raise InputError(f"{url}: no answer within {timeout:g} s.") from None
-        raise InputError(f"{url}: the connection broke off ({e!r}).") from None
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            if guard.expired or time.monotonic() >= deadline:
+                raise too_slow from None
+            if isinstance(e, TimeoutError):
+                raise InputError(f"{url}: no answer within {timeout:g} s.") from None
+            raise InputError(f"{url}: the connection broke off ({e!r}). Try again.") from None
 
 
 def _read_capped(resp: Any, url: str, settings: IngestSettings, deadline: float) -> bytes:
@@ -358,6 +504,24 @@ def fetch_url(url: str, settings: IngestSettings) -> RawDoc:
     return page_doc(fetch(url, settings))
 
 
+def page_text(data: bytes, charset: str | None) -> str:
+    """The text of downloaded bytes: in the declared charset when Python knows it, else UTF-8
+    when it is valid, else the charset detection finds."""
+    if charset:
+        try:
+            return data.decode(codecs.lookup(charset).name, errors="replace")
+        except LookupError:
+            pass  # e.g. charset=x-klingon
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return str(best) if best is not None else data.decode("utf-8", errors="replace")
+
+
 def page_doc(fetched: Fetched) -> RawDoc:
     """The RawDoc of a fetched web page; InputError when it is no page or text."""
     url, ctype = fetched.url, fetched.content_type
@@ -365,7 +529,7 @@ def page_doc(fetched: Fetched) -> RawDoc:
         raise InputError(f"{url}: not a web page or text ({ctype}).")
     if not fetched.data.strip():
         raise InputError(f"{url}: the page is empty.")
-    text = fetched.data.decode(fetched.charset or "utf-8", errors="replace")
+    text = page_text(fetched.data, fetched.charset)
     kind = (
         "html"
         if ctype in ("text/html", "application/xhtml+xml") or looks_like_html(text)

@@ -52,6 +52,6 @@ def build_app(
             with gr.Tab("Corpus", id="corpus"):
                 corpus = corpus_tab.layout(ctx)
         chat.wire(ctx, talk)
-        refreshed = [corpus.table, talk.outlet, talk.examples, header]
+        refreshed = [corpus.table, talk.outlet, talk.examples, header, corpus.problems]
         corpus_tab.wire(ctx, demo, corpus, refreshed)
     return demo

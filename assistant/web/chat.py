@@ -56,6 +56,7 @@ def ask(
 ) -> dict[str, Any]:  # fmt: skip
     """The answer object, or the error toast."""
     try:
+        ctx.assistant.ensure_index()  # files edited or deleted by hand: the CLI's cheap check
         filters, kk = parse_form(outlet, author, since, until, k)
         return ctx.assistant.ask(question, history=_history(history), filters=filters, k=kk,
                                  generate=bool(generate)).to_dict()  # fmt: skip
@@ -109,6 +110,7 @@ def drafts(
     skip = (gr.skip(),) * 4
     text, final = "", None
     try:
+        ctx.assistant.ensure_index()
         filters, kk = parse_form(outlet, author, since, until, k)
         for item in ctx.assistant.ask_stream(question, _history(answers), filters, kk):
             if isinstance(item, str):

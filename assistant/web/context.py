@@ -69,7 +69,10 @@ def fail(e: AssistantError | str) -> gr.Error:
     """The error toast for ``e`` (its message escaped: it renders as HTML and may quote input)."""
     import gradio as gr
 
-    return gr.Error(html.escape(str(e), quote=False), print_exception=False)
+    from assistant.web.render import public_message
+
+    # web users never see the server's paths
+    return gr.Error(html.escape(public_message(str(e)), quote=False), print_exception=False)
 
 
 def may_edit(ctx: WebContext, request: gr.Request | None) -> None:

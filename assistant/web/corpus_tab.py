@@ -22,6 +22,8 @@ from assistant.web.render import (
     article_placeholder,
     example_questions,
     header_html,
+    problems_html,
+    public_message,
     table_rows,
 )
 
@@ -30,7 +32,13 @@ UPLOAD_TYPES = (".txt", ".md", ".html", ".jsonl")
 
 # -- handlers ------------------------------------------------------------------------------------
 def refresh(ctx: WebContext, search: str = "") -> tuple[Any, ...]:
-    """The article table, the outlet filter's choices, the example questions and the header."""
+    """The article table, the outlet filter's choices, the example questions, the header and
+    the corpus files that cannot be read."""
+    try:
+        ctx.assistant.ensure_index()  # picks up files edited by hand, and finds unreadable ones
+        problems = ctx.assistant.library.problems()
+    except AssistantError as e:
+        problems = [public_message(str(e))]
     rows = ctx.assistant.library.catalog.articles()
     outlets = sorted({r.outlet for r in rows if r.outlet}, key=str.casefold)
     passages = sum(r.n_passages for r in rows)
@@ -39,6 +47,7 @@ def refresh(ctx: WebContext, search: str = "") -> tuple[Any, ...]:
         gr.Dropdown(choices=[ANY_OUTLET, *outlets]),
         gr.Dataset(samples=[[q] for q in example_questions(rows)]),
         header_html(len(rows), passages),
+        problems_html(problems),
     )
 
 
@@ -192,6 +201,7 @@ class CorpusTab:
     url_btn: Any
     add_log: Any
     feeds: feeds_tab.FeedsTab
+    problems: Any
 
 
 def layout(ctx: WebContext) -> CorpusTab:
@@ -211,6 +221,7 @@ def layout(ctx: WebContext) -> CorpusTab:
                 view_btn = gr.Button("View", scale=1, min_width=70)
                 remove_btn = gr.Button("Remove", variant="stop", scale=1, min_width=70)
             status = gr.Textbox(label="Status", interactive=False, max_lines=1, elem_id="ca-status")
+            problems = gr.HTML("", elem_id="ca-problems")
         with gr.Column(scale=2):
             article = gr.HTML(
                 article_placeholder("corpus"), js_on_load=None, elem_id="ca-corpus-article"
@@ -242,7 +253,7 @@ def layout(ctx: WebContext) -> CorpusTab:
                          elem_classes=["ca-mono"], elem_id="ca-add-log")  # fmt: skip
     return CorpusTab(search, table, picked, view_btn, remove_btn, status, article, paste, p_title,
                      p_author, p_outlet, p_date, paste_btn, uploads, upload_btn, url, url_btn,
-                     add_log, feeds)  # fmt: skip
+                     add_log, feeds, problems)  # fmt: skip
 
 
 def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -> None:

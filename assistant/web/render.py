@@ -237,3 +237,30 @@ def article_placeholder(where: str = "chat") -> str:
         else "Pick an article in the list to read it."
     )
     return f'<div class="ca-empty">{esc(hint)}</div>'
+
+
+def problems_html(problems: Sequence[str]) -> str:
+    """The corpus files that cannot be read, each with the fix (empty when there are none)."""
+    if not problems:
+        return ""
+    n = len(problems)
+    head = f"{n} file{'s' if n != 1 else ''} in the corpus cannot be read"
+    items = "".join(f"<li>{esc(p)}</li>" for p in problems)
+    return f'<div class="ca-problems"><strong>{esc(head)}:</strong><ul>{items}</ul></div>'
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])(/(?:[^\s/'\"]+/)+)([^\s/'\"]*[^\s/'\".,;:)])?")
+
+
+def public_message(message: str) -> str:
+    """An error message fit for web users: an absolute path on the server is cut to its last
+    part (``/srv/news/corpus/`` -> ``corpus/``, ``/tmp/gradio/8f2/up.txt`` -> ``up.txt``).
+
+    >>> public_message("No article 'x' in /srv/news/corpus/. See: assistant list")
+    "No article 'x' in corpus/. See: assistant list"
+    """
+
+    def last_part(m: re.Match[str]) -> str:
+        return m.group(2) or m.group(1).rstrip("/").rsplit("/", 1)[-1] + "/"
+
+    return _ABSOLUTE_PATH.sub(last_part, message)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.corpus import blocks
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
+from assistant.viewpoints_view import chat_markdown, table_html
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -106,6 +107,8 @@ def sources_html(answer: dict[str, Any] | None) -> str:
         further = [c for c in cites if c.get("n") not in used]
         head = f"{len(cited)} source{'s' if len(cited) != 1 else ''} cited in the answer"
         body = "".join(citation_card(c) for c in cited)
+        if answer.get("viewpoints"):  # who says what: the table first, the cards below it
+            body = table_html(answer) + body
         if further:
             body += (
                 '<div class="ca-sources-head ca-further-head">'
@@ -181,6 +184,8 @@ def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     for a in answers:
         out.append({"role": "user", "content": plain_markdown(a["question"])})
         text = plain_markdown(a["answer"])
+        if a.get("viewpoints") and not a.get("refused"):
+            text = chat_markdown(a)
         if a.get("refused"):
             text = f"**No answer in the corpus.** {text}"
         if a.get("generated"):
@@ -274,13 +279,18 @@ CSS = """
 .ca-para.ca-cited { background: var(--color-accent-soft); outline: 2px solid var(--border-color-accent); }
 .ca-pn { display: inline-block; min-width: 2rem; font-size: .75rem; color: var(--body-text-color-subdued); }
 #ca-table table, #ca-table table *, #ca-table .cell-wrap, #ca-table .cell-wrap * { font-family: var(--font) !important; font-size: .9rem; }
+.ca-vp-table { width: 100%; border-collapse: collapse; font-size: .88rem; margin-bottom: .5rem; }
+.ca-vp-table th { text-align: left; font-weight: 600; color: var(--body-text-color-subdued); padding: .25rem .4rem; }
+.ca-vp-table td { padding: .35rem .4rem; border-top: 1px solid var(--border-color-primary); vertical-align: top; }
+.ca-vp-row { cursor: pointer; } .ca-vp-row:hover { background: var(--color-accent-soft); }
+.ca-vp-who, .ca-vp-date { white-space: nowrap; }
 .ca-mono textarea { font-family: var(--font-mono); font-size: .85rem; }
 """
 
 # Clicks on "Open article" buttons inside the sources panel become a Gradio event carrying n.
 _OPEN_JS = """
 element.addEventListener('click', (e) => {
-  const b = e.target.closest('button.ca-open');
+  const b = e.target.closest('button.ca-open, [data-open]');
   if (b) trigger('click', {n: Number(b.dataset.n)});
 });
 """
@@ -396,13 +406,13 @@ def build_app(
 
     def ask(
         question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any, k: Any,
-        generate: Any = False,
+        generate: Any = False, mode: Any = None, by: Any = None,
     ) -> dict[str, Any]:  # fmt: skip
         try:
             filters = parse_filters(outlet, author, since, until)
             kk = int(k) if k not in (None, "") else None
             return a.ask(question, history=_history(history), filters=filters, k=kk,
-                         generate=bool(generate)).to_dict()  # fmt: skip
+                         generate=bool(generate), mode=mode or None, by=by or None).to_dict()  # fmt: skip
         except AssistantError as e:
             raise fail(e) from None
         except (TypeError, ValueError) as e:
@@ -418,10 +428,13 @@ def build_app(
         until: str | None = None,
         k: int | None = None,
         generate: bool = False,
+        mode: str | None = None,
+        by: str | None = None,
     ) -> dict[str, Any]:
         """The answer object for ``question`` (history: earlier answer objects, oldest first;
-        generate: a configured language model writes it, checked against the sources)."""
-        return ask(question, history, outlet, author, since, until, k, generate)
+        generate: a configured language model writes it, checked against the sources; mode:
+        "viewpoints", "timeline" or "answer", by: "article", "author" or "outlet")."""
+        return ask(question, history, outlet, author, since, until, k, generate, mode, by)
 
     # -- chat ------------------------------------------------------------------------------------
     def chat(

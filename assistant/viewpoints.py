@@ -71,6 +71,26 @@ _TIMELINE = re.compile(
 )
 
 
+# what asks for the mode rather than for the topic: the entries must speak to the topic (the
+# ordering shows the change, the rows show who says what), so these words are not searched for
+_MODE_WORDS = re.compile(
+    rf"\bhow\s+(?:has|have|did|do|does)\b|\b{_CHANGE}\b|\bover time\b|\btime ?line\b|"
+    r"\b(?:commentators|columnists|opinion writers|analysts|experts|pundits|views|viewpoints|"
+    r"perspectives|different|various|compare|differ|who says|according to whom)\b",
+    re.IGNORECASE,
+)
+
+
+def topic(question: str) -> str:
+    """The question without the words that ask for the mode.
+
+    >>> topic("How has the view on a Ukraine ceasefire changed since June?")
+    'the view on a Ukraine ceasefire since June?'
+    """
+    out = " ".join(_MODE_WORDS.sub(" ", question).split())
+    return out if len(re.findall(r"\w+", out)) >= 2 else question
+
+
 def recognise(question: str) -> str | None:
     """ "timeline", "viewpoints" or None (an ordinary question), from the wording alone."""
     if _TIMELINE.search(question):
@@ -255,19 +275,18 @@ def answer(
 ) -> Answer:
     """The viewpoints or timeline answer to ``question`` (its follow-up resolution given)."""
     lib = assistant.library
-    found = retrieve(
-        lib, resolved.query, filters, n=RETRIEVE, boost_articles=resolved.boost_articles
-    )
+    query, focus = topic(resolved.query), topic(resolved.focus)
+    found = retrieve(lib, query, filters, n=RETRIEVE, boost_articles=resolved.boost_articles)
     chosen = by_article(found.passages, MAX_ARTICLES, PER_ARTICLE)
     qv = found.query_vector
     if qv is None:
-        qv = lib.embed([resolved.focus])[0]
+        qv = lib.embed([focus])[0]
     stored = lib.catalog.sentence_vectors([p.chunk_id for p in chosen], lib.embedder.dim)
     scored = evidence.score_sentences(
-        resolved.focus, qv, chosen, lib.embed, max_passages=len(chosen),
+        focus, qv, chosen, lib.embed, max_passages=len(chosen),
         idf=lib.lexical.idf, stored=stored,
     )  # fmt: skip
-    judged = _judged(scored, lib.embed, qv, assistant._judge(resolved.focus))
+    judged = _judged(scored, lib.embed, qv, assistant._judge(focus))
     s = assistant.settings.answer
     shown = order(entries(judged, s.refuse_below, MAX_ENTRIES), mode == "timeline", by or "article")
     return compose(question, shown, mode == "timeline", by or "article", assistant._around)

@@ -37,15 +37,18 @@ def rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def chat_markdown(answer: dict[str, Any]) -> str:
-    """The chat message of a viewpoints answer: a lead line and a compact Markdown table."""
+    """The chat message of a viewpoints answer: a lead line and a compact two-column table
+    (who · where · when, then what they say: narrow columns would break names mid-word)."""
     lead = (answer.get("answer") or "").split("\n", 1)[0]
-    lines = [_md(lead), "", "| author | outlet | date | what they say |", "|---|---|---|---|"]
+    lines = [_md(lead), "", "| who · where · when | what they say |", "|---|---|"]
     for r in rows(answer):
         said = " ".join(f"“{_md(q)}” \\[{n}\\]" for n, q in r["quotes"])
-        lines.append(
-            f"| {_md(r.get('author') or 'unknown')} | {_md(r.get('outlet') or 'unknown')} | "
-            f"{_md(r.get('published') or 'date unknown')} | {said} |"
-        )
+        who = " · ".join(
+            _md(x)
+            for x in (r.get("author") or "unknown author", r.get("outlet") or "unknown outlet",
+                      r.get("published") or "date unknown")
+        )  # fmt: skip
+        lines.append(f"| {who} | {said} |")
     return "\n".join(lines)
 
 

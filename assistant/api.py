@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant.answer import compose as answering
-from assistant.answer import conversation, evidence, support
+from assistant.answer import conversation, evidence, support, viewpoints
 from assistant.answer.metadata import Articles, metadata_kind
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
@@ -65,13 +65,18 @@ class Assistant:
         k: int | None = None,
         generate: bool = False,
         show_flagged: bool = False,
+        mode: str | None = None,
+        by: str | None = None,
     ) -> Answer:
         """The cited answer to ``question`` (or a refusal), given the conversation so far.
 
         ``generate=True``: a language model writes the answer and only verified statements
-        stay (``show_flagged`` keeps the others, marked); see ``ask_stream``.
+        stay (``show_flagged`` keeps the others, marked); see ``ask_stream``. ``mode``
+        ("viewpoints", "timeline", "answer") and ``by`` ("article", "author", "outlet") ask for
+        one entry per article (viewpoints.py); by default the question's wording decides.
         """
-        if generate:
+        vp = viewpoints.mode_for(question if isinstance(question, str) else "", mode, by)
+        if generate and vp is None:
             *_, last = self.ask_stream(question, history, filters, k, show_flagged)
             assert isinstance(last, Answer)
             return last
@@ -94,6 +99,11 @@ class Assistant:
         if unmatched := _unmatched_filters(lib, filters):
             return Answer(question, unmatched, refused=True,
                           latency_ms=(time.perf_counter() - started) * 1000)  # fmt: skip
+        if vp is not None:  # who says what (and when): one entry per article
+            result = viewpoints.answer(self, question, resolved, filters, vp, by)
+            result.resolved_question = resolved.query
+            result.latency_ms = (time.perf_counter() - started) * 1000
+            return result
         n = max(4 * k, 20)  # enough passages to cite k different articles
         found = retrieve(
             lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
@@ -197,6 +207,9 @@ class Assistant:
         started = time.perf_counter()
         model = self.chat_model()  # fails before retrieval when nothing is configured
         base = self.ask(question, history, filters, k)
+        if base.viewpoints is not None:  # a viewpoints answer is its quotes: nothing to write
+            yield base
+            return
         for item in generate(
             model, base, self.library.embed, base.resolved_question or base.question, show_flagged
         ):

@@ -29,6 +29,8 @@ examples:
   assistant feeds update                        new entries of every followed feed (cron-safe)
   assistant ask "What has Russia offered in return?"
   assistant ask "and why?" --json               the answer object, for scripts
+  assistant ask "What do commentators say about ...?" --by author   one entry per article, by author
+  assistant ask "..." --timeline                the same entries, oldest first
   assistant ask "..." --generate                a language model writes it, checked against the passages
   assistant eval questions.jsonl --out runs/x   metrics, results.jsonl and report.html
   assistant serve --port 7860                   the web app on http://127.0.0.1:7860
@@ -127,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "only statements the cited passages support are kept")  # fmt: skip
     q.add_argument("--show-flagged", action="store_true",
                    help="with --generate: also show the statements that failed verification, marked")  # fmt: skip
+    q.add_argument("--by", choices=("article", "author", "outlet"),
+                   help="a viewpoints answer: one entry per article, grouped by author or outlet "
+                        "(questions about several sources get one without the flag)")  # fmt: skip
+    q.add_argument("--timeline", action="store_true",
+                   help="a timeline answer: one entry per article, oldest first")  # fmt: skip
 
     e = sub.add_parser("eval", help="run a question set; write results, summary and report")
     e.add_argument("questions", metavar="QUESTIONS", help=".jsonl, .csv or .yaml question set")
@@ -295,7 +302,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.generate:
         a.chat_model()  # a clear error before any work when no model is configured
     answer = a.ask(args.question, history=history, filters=filters, k=args.k,
-                   generate=args.generate, show_flagged=args.show_flagged)  # fmt: skip
+                   generate=args.generate, show_flagged=args.show_flagged,
+                   mode="timeline" if args.timeline else None, by=args.by)  # fmt: skip
     if args.json:
         print(_json(answer.to_dict(), indent=2))
     else:
@@ -316,7 +324,12 @@ def _read_history(path: str) -> list[dict[str, Any]]:
 def format_answer(ans: dict[str, Any]) -> str:
     """The answer for people: the text, then numbered sources."""
     width = min(100, max(60, os.get_terminal_size(0).columns if sys.stdout.isatty() else 100))
-    out = [textwrap.fill(ans["answer"], width)]
+    if "viewpoints" in ans and not ans["refused"]:
+        from assistant.web.viewpoints_view import format_text
+
+        out = [format_text(ans, width)]
+    else:
+        out = [textwrap.fill(ans["answer"], width)]
     if ans.get("generated"):
         out += _generated_notes(ans, width)
     if ans["citations"]:
@@ -367,7 +380,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
     def ask(q: Any) -> dict[str, Any]:
-        return a.ask(q.question, generate=args.generate).to_dict()
+        return a.ask(q.question, generate=args.generate, mode=q.mode).to_dict()
 
     described = settings.describe()
     if args.generate:

@@ -150,6 +150,18 @@ class Statement:
     reason: str | None = None  # why it was not verified (None when it was)
 
 
+@dataclass(frozen=True)
+class Viewpoint:
+    """One entry of a viewpoints or timeline answer: an article and the citations it holds."""
+
+    article_id: str
+    title: str | None
+    author: str | None
+    outlet: str | None
+    published: str | None
+    citations: tuple[int, ...]  # the ``n`` of the answer's citations quoting this article
+
+
 @dataclass
 class Answer:
     """The answer object of docs/interfaces.md."""
@@ -164,6 +176,7 @@ class Answer:
     generated: bool = False  # a language model wrote it (the keys below exist only then)
     statements: list[Statement] = field(default_factory=list)
     fallback: str | None = None  # None, "extractive" or "refusal" (generated answers only)
+    viewpoints: list[Viewpoint] | None = None  # entries in display order (viewpoints answers only)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready contract object."""
@@ -185,4 +198,8 @@ class Answer:
                 for s in self.statements
             ]  # fmt: skip
             d["fallback"] = self.fallback
+        if self.viewpoints is not None:  # absent from ordinary answers
+            d["viewpoints"] = [
+                {**asdict(v), "citations": list(v.citations)} for v in self.viewpoints
+            ]
         return d

@@ -48,6 +48,7 @@ NEWS_SETS = {
     "news": ("realtimeqa_2022_dev/questions.jsonl", "news_unanswerable.jsonl"),
     "commentary": ("news_commentary.jsonl",),
     "seed-news": ("seed-dev", "seed_more.jsonl"),
+    "viewpoints": ("news_viewpoints.jsonl",),  # asked in their "mode" (viewpoints or timeline)
 }
 
 
@@ -126,6 +127,7 @@ COLUMNS = (
     "hit@5",
     "mrr",
     "recall@5",
+    "source_recall",
     "refusal_accuracy",
     "false_refusals",
     "latency_ms_p50",

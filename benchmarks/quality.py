@@ -65,11 +65,20 @@ def run_ours(
     a.ask("warm up")
 
     def ask(q: Any) -> dict[str, Any]:
-        d = a.ask(q.question, k=K).to_dict()
+        d = a.ask(q.question, k=K, mode=q.mode).to_dict()
         sweep.append((q.answerable, d["support"]))
+        if "viewpoints" in d:  # an entry lacks support when its best quote is under the threshold
+            entries.extend(d["citations"][v["citations"][0] - 1]["score"] for v in d["viewpoints"])
         return d
 
-    return score(es.questions, ask, a.settings.describe())
+    entries: list[float] = []
+    s = score(es.questions, ask, a.settings.describe())
+    if entries:
+        s["entries"] = len(entries)
+        s["entries_without_support"] = sum(x < a.settings.answer.refuse_below for x in entries)
+        print(f"  {len(entries)} viewpoint entries, {s['entries_without_support']} without support",
+              file=sys.stderr)  # fmt: skip
+    return s
 
 
 def tradeoff(name: str, sweep: list[tuple[bool, float]], current: float) -> str:

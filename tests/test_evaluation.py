@@ -164,7 +164,7 @@ def five_results() -> list[dict]:
 
 def test_summary_by_hand():
     s = summarise(five_results(), {"answer": {"refuse_below": 0.4}})
-    assert set(s) == CONTRACT_KEYS | {"errors", "settings", "created"}
+    assert set(s) == CONTRACT_KEYS | {"errors", "settings", "created", "source_recall"}
     assert (s["questions"], s["answerable"], s["errors"]) == (5, 3, 0)
     assert s["hit@1"] == pytest.approx(1 / 3, abs=1e-4)  # A only
     assert s["hit@3"] == s["hit@5"] == pytest.approx(2 / 3, abs=1e-4)  # A and B

@@ -8,6 +8,9 @@ Per question (``question_metrics``) and over the set (``summarise``), following 
 - ``hit@k``, ``mrr`` and ``recall@5`` are averaged over answerable questions that have gold
   evidence, counting the citations even when the answer was refused (a refused answer still shows
   its nearest passages, so these stay pure retrieval measures; ``false_refusals`` measures refusal);
+- ``source_recall``: for questions whose gold evidence lies in two or more articles, the share of
+  those articles found among the citations (a citation from the article, or one whose passage
+  holds one of the article's gold quotes), averaged;
 - ``citation_precision`` pools the citations of all answered (not refused) questions;
 - ``answer_match``: a normalised reference answer occurs in the normalised answer text (citation
   markers removed) or in one of the cited quotes; a refused answer never matches.
@@ -33,7 +36,7 @@ from assistant.evaluation.questions import Gold, Question
 from assistant.text import normalise
 
 _MARKER = re.compile(r"\[\d+\]")
-SHARE_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@5", "citation_precision",
+SHARE_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@5", "source_recall", "citation_precision",
               "refusal_accuracy", "false_refusals", "answer_match")  # fmt: skip
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 GENERATION_KEYS = ("verification_rate", "fallback_rate")  # only in runs of generated answers
@@ -49,6 +52,28 @@ def finds(gold: Gold, citation: dict[str, Any]) -> bool:
     if gold.quote:
         return normalise(gold.quote) in normalise(citation.get("passage") or "")
     return gold.article is not None and citation.get("article_id") == gold.article
+
+
+def source_recall(q: Question, citations: list[dict[str, Any]]) -> float | None:
+    """Share of the question's gold articles found among the citations; None under two articles.
+
+    Gold items are grouped by article (an item without one is a source of its own); an article
+    is found by a citation from it, or by a citation whose passage holds one of its quotes.
+    """
+    sources: dict[str, list[Gold]] = {}
+    for g in q.evidence:
+        sources.setdefault(g.article or f"quote:{g.quote}", []).append(g)
+    if len(sources) < 2:
+        return None
+    found = sum(
+        any(
+            (g.article is not None and c.get("article_id") == g.article) or finds(g, c)
+            for g in items
+            for c in citations
+        )
+        for items in sources.values()
+    )
+    return found / len(sources)
 
 
 def question_metrics(q: Question, answer: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +97,7 @@ def question_metrics(q: Question, answer: dict[str, Any]) -> dict[str, Any]:
         m["recall@5"] = found / len(q.evidence)
     else:
         m["recall@5"] = None
+    m["source_recall"] = source_recall(q, citations) if scored else None
     gold_known = bool(q.evidence) or not q.answerable
     if refused or not citations or not gold_known:
         m["citation_precision"] = None
@@ -116,6 +142,7 @@ def summarise(results: list[dict[str, Any]], settings_description: dict[str, Any
         s[k] = _mean(bool(m[k]) for m in scored)
     s["mrr"] = _mean(m["rr"] or 0.0 for m in scored)
     s["recall@5"] = _mean(m["recall@5"] or 0.0 for m in scored)
+    s["source_recall"] = _mean(m["source_recall"] for m in ms if m.get("source_recall") is not None)
     answered = [m for m in ms if m["citation_precision"] is not None]
     cited = sum(m["n_citations"] for m in answered)
     s["citation_precision"] = (

@@ -28,7 +28,8 @@ import yaml
 from assistant.errors import InputError, NotFoundError
 from assistant.ingest.cleaning import safe_text
 
-FIELDS = ("id", "question", "answerable", "evidence", "answer")
+FIELDS = ("id", "question", "answerable", "evidence", "answer", "mode")
+MODES = ("viewpoints", "timeline")  # a question may ask to be answered in one of these modes
 MAX_LISTED = 10
 _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n"}
@@ -51,6 +52,7 @@ class Question:
     answerable: bool = True
     evidence: tuple[Gold, ...] = ()
     answer: tuple[str, ...] = ()  # acceptable reference answers; empty if none
+    mode: str | None = None  # "viewpoints" or "timeline": asked in that mode (viewpoints.py)
     # fields the format does not define, kept as given (they go on into results.jsonl)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -196,12 +198,15 @@ def _question(
     if not answerable and evidence:
         problems.append(f'{where}: "evidence" given but "answerable" is false')
     answers = _texts(record.get("answer"), where, "answer", from_csv, problems)
+    mode = record.get("mode") or None
+    if mode is not None and mode not in MODES:
+        problems.append(f'{where}: "mode" must be one of {", ".join(MODES)}, got {mode!r}')
 
     if len(problems) > before:
         return None
     assert isinstance(text, str)
     text = safe_text(text).strip()  # lone surrogates (JSON "\\udcff") and control characters
-    return Question(qid, text, answerable, tuple(evidence), tuple(answers), extra)
+    return Question(qid, text, answerable, tuple(evidence), tuple(answers), mode, extra)
 
 
 def _boolean(value: Any, where: str, problems: list[str]) -> bool:

@@ -17,6 +17,7 @@ METRICS = [
     ("hit@5", "… in the first 5 citations"),
     ("mrr", "mean of 1 / rank of the first citation that finds gold"),
     ("recall@5", "share of a question's gold items found in the first 5 citations"),
+    ("source_recall", "questions with gold in 2+ articles: share of those articles cited"),
     ("citation_precision", "share of citations, over answered questions, that find gold"),
     ("refusal_accuracy", "share of unanswerable questions refused"),
     ("false_refusals", "share of answerable questions refused (lower is better)"),

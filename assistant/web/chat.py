@@ -52,14 +52,15 @@ def _history(value: Any) -> list[dict[str, Any]]:
 
 def ask(
     ctx: WebContext, question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any,
-    k: Any, generate: Any = False,
+    k: Any, generate: Any = False, mode: Any = None, by: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The answer object, or the error toast."""
     try:
         ctx.assistant.ensure_index()  # files edited or deleted by hand: the CLI's cheap check
         filters, kk = parse_form(outlet, author, since, until, k)
         return ctx.assistant.ask(question, history=_history(history), filters=filters, k=kk,
-                                 generate=bool(generate)).to_dict()  # fmt: skip
+                                 generate=bool(generate), mode=mode or None,
+                                 by=by or None).to_dict()  # fmt: skip
     except AssistantError as e:
         raise fail(e) from None
     except (TypeError, ValueError) as e:
@@ -76,10 +77,13 @@ def api_ask(
     until: str | None = None,
     k: int | None = None,
     generate: bool = False,
+    mode: str | None = None,
+    by: str | None = None,
 ) -> dict[str, Any]:
     """The answer object for ``question`` (history: earlier answer objects, oldest first;
-    generate: a configured language model writes it, checked against the sources)."""
-    return ask(ctx, question, history, outlet, author, since, until, k, generate)
+    generate: a configured language model writes it, checked against the sources; mode:
+    "viewpoints", "timeline" or "answer", by: "article", "author" or "outlet")."""
+    return ask(ctx, question, history, outlet, author, since, until, k, generate, mode, by)
 
 
 def chat(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.corpus import blocks
+from assistant.web.viewpoints_view import chat_markdown, table_html
 
 if TYPE_CHECKING:
     from assistant.index.catalog import ArticleRow
@@ -81,6 +82,8 @@ def sources_html(answer: dict[str, Any] | None) -> str:
         further = [c for c in cites if c.get("n") not in used]
         head = f"{len(cited)} source{'s' if len(cited) != 1 else ''} cited in the answer"
         body = "".join(citation_card(c) for c in cited)
+        if answer.get("viewpoints"):  # who says what: the table first, the cards below it
+            body = table_html(answer) + body
         if further:
             body += (
                 '<div class="ca-sources-head ca-further-head">'
@@ -156,6 +159,8 @@ def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     for a in answers:
         out.append({"role": "user", "content": plain_markdown(a["question"])})
         text = plain_markdown(a["answer"])
+        if a.get("viewpoints") and not a.get("refused"):
+            text = chat_markdown(a)
         if a.get("refused"):
             text = f"**No answer in the corpus.** {text}"
         if a.get("generated"):

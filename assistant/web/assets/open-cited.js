@@ -1,4 +1,4 @@
 element.addEventListener('click', (e) => {
-  const b = e.target.closest('button.ca-open');
+  const b = e.target.closest('button.ca-open, [data-open]');
   if (b) trigger('click', {n: Number(b.dataset.n)});
 });

@@ -1,0 +1,292 @@
+"""Who says what, and since when: one entry per article, grouped by author or outlet, or in time.
+
+A question about several sources ("What do commentators say about sanctions?", "How do CNN and
+USA Today columnists differ on the midterms?") gets a **viewpoints** answer: for each article
+that speaks to it, its author, outlet and date with the one or two sentences that do, quoted and
+cited as in any answer. A question about change ("How has the view on a ceasefire changed since
+June?") gets a **timeline**: the same entries, oldest first, undated ones last.
+
+>>> recognise("What do commentators say about sanctions on Russia?")
+'viewpoints'
+>>> recognise("How has the view on a Ukraine ceasefire changed since June?")
+'timeline'
+>>> recognise("Which commentator warns that a degree no longer assures a middle-class life?")
+
+Recognition asks for the plural, a comparison or a change over time, so a question about one
+source ("the columnist", "compared to a year ago", "since the invasion began, how much ...")
+stays an ordinary question. Each entry must pass the refusal rule on its own: its best sentence's
+support (support.py) is at least ``refuse_below``, so a listed source always speaks to the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answer import evidence
+from assistant.answer.compose import REFUSAL, _citation, _with_marker
+from assistant.answer.evidence import Evidence
+from assistant.answer.retrieval import retrieve
+from assistant.errors import InputError
+from assistant.types import Answer, Citation, Filters, Passage, Viewpoint
+
+if TYPE_CHECKING:
+    from assistant.answer.conversation import Resolved
+    from assistant.api import Assistant
+
+MODES = ("viewpoints", "timeline", "answer")  # "answer": an ordinary answer, whatever the wording
+GROUPINGS = ("article", "author", "outlet")
+MAX_ENTRIES = 8  # articles listed at most
+MAX_ARTICLES = 12  # articles whose sentences are scored
+PER_ARTICLE = 3  # best passages of each article that are scored
+RETRIEVE = 200  # passages retrieved to find that many articles
+JUDGED = 2  # best sentences of each article embedded on their own and judged
+SECOND_WITHIN = 0.9  # a second sentence of an article only when nearly as good as its first
+
+_SOURCES = (
+    r"(?:commentators|columnists|opinion writers|writers|authors|analysts|experts|pundits|critics|"
+    r"outlets|newspapers|publications|sources|articles|pieces|columns|contributions|contributors|"
+    r"op-eds|editorials|observers|sides)"
+)
+_SOURCE = r"(?:commentator|columnist|writer|author|analyst|expert|outlet|newspaper|article|piece|column|side)"
+_VIEWPOINTS = re.compile(
+    r"\b(?:commentators|columnists|opinion writers|analysts|experts|pundits)\b"
+    r"|\b(?:views|viewpoints|perspectives)\b"
+    rf"|\b(?:different|various|several|both|each)\s+(?:[\w'-]+\s+)?{_SOURCES}\b"
+    rf"|\bthe two\s+(?:[\w'-]+\s+){{0,3}}{_SOURCES}\b|\beach\s+(?:[\w'-]+\s+)?{_SOURCE}\b"
+    r"|\bdiffer\b|\bdisagree\b|\bcompare\s*\??$|\bcompare\s+(?:what|how|the views|views|the "
+    r"coverage|coverage|the arguments|arguments|positions|accounts)\b"
+    r"|\beach of (?:them|the)\b|\bwho says\b|\baccording to whom\b",
+    re.IGNORECASE,
+)
+_CHANGE = r"(?:chang|develop|evolv|shift|unfold|escalat|progress|mov)(?:e|ed|es|ing)?"
+_TIMELINE = re.compile(
+    rf"\bhow\s+(?:has|have|did|do|does)\b.{{0,160}}?\b{_CHANGE}\b"
+    rf"|\b{_CHANGE}\s+since\b|\bsince when\b|\bover time\b|\btime ?line\b|\bchronolog",
+    re.IGNORECASE,
+)
+
+
+# what asks for the mode rather than for the topic: the entries must speak to the topic (the
+# ordering shows the change, the rows show who says what), so these words are not searched for
+_MODE_WORDS = re.compile(
+    rf"\bhow\s+(?:has|have|did|do|does)\b|\b{_CHANGE}\b|\bover time\b|\btime ?line\b|"
+    r"\b(?:commentators|columnists|opinion writers|analysts|experts|pundits|views|viewpoints|"
+    r"perspectives|different|various|compare|differ|who says|according to whom)\b",
+    re.IGNORECASE,
+)
+
+
+def topic(question: str) -> str:
+    """The question without the words that ask for the mode.
+
+    >>> topic("How has the view on a Ukraine ceasefire changed since June?")
+    'the view on a Ukraine ceasefire since June?'
+    """
+    out = " ".join(_MODE_WORDS.sub(" ", question).split())
+    return out if len(re.findall(r"\w+", out)) >= 2 else question
+
+
+def recognise(question: str) -> str | None:
+    """ "timeline", "viewpoints" or None (an ordinary question), from the wording alone."""
+    if _TIMELINE.search(question):
+        return "timeline"
+    if _VIEWPOINTS.search(question):
+        return "viewpoints"
+    return None
+
+
+def mode_for(question: str, mode: str | None, by: str | None) -> str | None:
+    """The mode to answer in: the one asked for, else the one the wording asks for.
+
+    ``mode``: "viewpoints", "timeline", "answer" (ordinary, whatever the wording) or None;
+    ``by`` ("article", "author", "outlet") on its own asks for viewpoints.
+    """
+    if mode is not None and mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)} (got {mode!r}).")
+    if by is not None and by not in GROUPINGS:
+        raise InputError(f"--by must be one of {', '.join(GROUPINGS)} (got {by!r}).")
+    if mode == "answer":
+        return None
+    if mode is not None:
+        return mode
+    return recognise(question) or ("viewpoints" if by is not None else None)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article's say: its best sentence (and maybe a second), judged."""
+
+    quotes: tuple[Evidence, ...]
+    rank: int  # by relevance, 0 = best
+
+    @property
+    def passage(self) -> Passage:
+        return self.quotes[0].passage
+
+
+def by_article(passages: Sequence[Passage], articles: int, per_article: int) -> list[Passage]:
+    """The best ``per_article`` passages of each of the first ``articles`` articles, best first."""
+    taken: dict[str, list[Passage]] = {}
+    for p in passages:
+        own = taken.get(p.article_id)
+        if own is None:
+            if len(taken) >= articles:
+                continue
+            own = taken[p.article_id] = []
+        if len(own) < per_article:
+            own.append(p)
+    return [p for own in taken.values() for p in own]
+
+
+def _judged(
+    scored: Sequence[Evidence],
+    embed: Callable[[Sequence[str]], np.ndarray],
+    query_vector: np.ndarray,
+    judge: Callable[[Evidence], float],
+) -> dict[str, list[Evidence]]:
+    """Each article's ``JUDGED`` best sentences, embedded on their own and judged, best first.
+
+    score_sentences embeds only the best few sentences overall on their own; the others carry
+    similarities from their passage's context, which the support model was not fitted on.
+    """
+    best: dict[str, list[Evidence]] = {}
+    for ev in scored:
+        own = best.setdefault(ev.passage.article_id, [])
+        if len(own) < JUDGED:
+            own.append(evidence.with_context(ev))
+    flat = [ev for own in best.values() for ev in own]
+    if not flat:
+        return {}
+    sims = embed([ev.quote for ev in flat]) @ query_vector
+    out: dict[str, list[Evidence]] = {}
+    for ev, sim in zip(flat, sims, strict=True):
+        ev = replace(ev, dense=float(sim), score=ev.score + 0.5 * (float(sim) - ev.dense))
+        out.setdefault(ev.passage.article_id, []).append(replace(ev, support=judge(ev)))
+    for own in out.values():
+        own.sort(key=lambda e: -e.score)
+    return out
+
+
+def entries(judged: dict[str, list[Evidence]], refuse_below: float, limit: int) -> list[Entry]:
+    """The articles whose best sentence has support, best first, each with one or two quotes.
+
+    An article that says what an earlier entry already said (a syndicated copy, a live blog
+    repeating a story) is left out: a reader comparing sources wants different sources.
+    """
+    found: list[tuple[Evidence, ...]] = []
+    for own in sorted(judged.values(), key=lambda own: -own[0].score):
+        first = own[0]
+        if first.support < refuse_below:
+            continue
+        if any(evidence._same(first.quote, ev.quote) for qs in found for ev in qs):
+            continue
+        quotes = [first]
+        for ev in own[1:]:
+            if (
+                ev.support >= refuse_below
+                and ev.score >= first.score * SECOND_WITHIN
+                and ev.passage.chunk_id != first.passage.chunk_id
+                and not evidence._same(ev.quote, first.quote)
+            ):
+                quotes.append(ev)
+                break
+        found.append(tuple(quotes))
+        if len(found) >= limit:
+            break
+    return [Entry(qs, i) for i, qs in enumerate(found)]
+
+
+def order(found: Sequence[Entry], timeline: bool, by: str) -> list[Entry]:
+    """Entries in display order: by relevance or by date (oldest first, undated last), with the
+    entries of one author or outlet together (groups in the order of their first entry)."""
+
+    def when(e: Entry) -> tuple[int, str, int]:
+        published = e.passage.published
+        return (0, published, e.rank) if published else (1, "", e.rank)
+
+    ranked = sorted(found, key=when) if timeline else sorted(found, key=lambda e: e.rank)
+    if by == "article":
+        return ranked
+    groups: dict[str, list[Entry]] = {}
+    for e in ranked:
+        key = getattr(e.passage, by) or ""
+        groups.setdefault(key.casefold(), []).append(e)
+    known = [g for k, g in groups.items() if k]
+    return [e for g in [*known, groups.get("", [])] for e in g]
+
+
+def label(e: Entry | Passage, timeline: bool, by: str) -> str:
+    """Who and when, for the line of an entry: ``Stefan Wolff (CNA, 2025-03-01)``."""
+    p = e.passage if isinstance(e, Entry) else e
+    who = p.author or "Unknown author"
+    outlet = p.outlet or "unknown outlet"
+    date = p.published or "date unknown"
+    if timeline:
+        return f"{p.published or 'Date unknown'} — {who}, {outlet}"
+    if by == "outlet":
+        return f"{outlet} — {who}, {date}"
+    return f"{who} ({outlet}, {date})"
+
+
+def compose(
+    question: str, shown: Sequence[Entry], timeline: bool, by: str, around: Callable[[Passage], str]
+) -> Answer:
+    """The Answer: a lead line, then one line per entry with its quotes and markers."""
+    if not shown:
+        return Answer(question, REFUSAL, True, [], support=0.0, viewpoints=[])
+    citations: list[Citation] = []
+    lines: list[str] = []
+    views: list[Viewpoint] = []
+    for e in shown:
+        ns = []
+        said = []
+        for ev in e.quotes:
+            n = len(citations) + 1
+            citations.append(
+                _citation(n, ev.passage, ev.start, ev.end, ev.support, around(ev.passage))
+            )
+            ns.append(n)
+            said.append(_with_marker(ev.quote, n))
+        lines.append(f"- {label(e, timeline, by)}: {' '.join(said)}")
+        p = e.passage
+        views.append(Viewpoint(p.article_id, p.title, p.author, p.outlet, p.published, tuple(ns)))
+    how = "oldest first" if timeline else "most relevant first"
+    if by != "article":
+        how = f"by {by}, {how}"
+    n = len(shown)
+    lead = f"What {n} article{'s' if n != 1 else ''} say{'s' if n == 1 else ''} ({how}):"
+    support = max(ev.support for e in shown for ev in e.quotes)
+    return Answer(question, "\n".join([lead, *lines]), False, citations, support=support,
+                  viewpoints=views)  # fmt: skip
+
+
+def answer(
+    assistant: Assistant,
+    question: str,
+    resolved: Resolved,
+    filters: Filters | None,
+    mode: str,
+    by: str | None,
+) -> Answer:
+    """The viewpoints or timeline answer to ``question`` (its follow-up resolution given)."""
+    lib = assistant.library
+    query, focus = topic(resolved.query), topic(resolved.focus)
+    found = retrieve(lib.stores, query, filters, n=RETRIEVE, boost_articles=resolved.boost_articles)
+    chosen = by_article(found.passages, MAX_ARTICLES, PER_ARTICLE)
+    qv = found.query_vector
+    if qv is None:
+        qv = lib.embed([focus])[0]
+    stored = lib.catalog.sentence_vectors([p.chunk_id for p in chosen], lib.embedder.dim)
+    scored = evidence.score_sentences(
+        focus, qv, chosen, lib.embed, max_passages=len(chosen),
+        idf=lib.lexical.idf, stored=stored,
+    )  # fmt: skip
+    judged = _judged(scored, lib.embed, qv, assistant._judge(focus))
+    s = assistant.settings.answer
+    shown = order(entries(judged, s.refuse_below, MAX_ENTRIES), mode == "timeline", by or "article")
+    return compose(question, shown, mode == "timeline", by or "article", assistant._around)

@@ -1,0 +1,293 @@
+"""Viewpoints and timeline answers, on three short commentaries about one city's congestion charge
+(different authors, outlets and dates, tests/data/viewpoints/) beside the seed article.
+
+Set VIEWPOINTS_SCREENSHOT=docs/web-viewpoints.png to keep a screenshot of the answer in the chat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.answer import viewpoints
+from assistant.answer.evidence import Evidence
+from assistant.api import Assistant
+from assistant.cli import main
+from assistant.evaluation.metrics import run_eval
+from assistant.evaluation.questions import Question, load_questions
+from assistant.settings import Settings
+from assistant.types import Passage
+from assistant.web import viewpoints_view
+from tests.conftest import DATA, SEED, build_library
+
+ARTICLES = {
+    "congestion_hartley": ("Nadia Hartley", "The Milbrook Herald", "2024-03-04"),
+    "congestion_okafor": ("Daniel Okafor", "Northern Ledger", "2024-05-20"),
+    "congestion_brandt": ("Lena Brandt", "City Desk Weekly", "2025-06-02"),
+}
+VIEWS_Q = "What do columnists say about Milbrook's congestion charge?"
+TIMELINE_Q = "How has the view of Milbrook's congestion charge changed over time?"
+SEED_QUESTION = "What has Russia offered in return?"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Settings:
+    root = tmp_path_factory.mktemp("viewpoints")
+    sources = [DATA / "viewpoints" / f"{name}.md" for name in ARTICLES]
+    return build_library(root, model_cache, [SEED, *sources])
+
+
+@pytest.fixture(scope="module")
+def vp(library: Settings) -> Iterator[Assistant]:
+    a = Assistant(library)
+    yield a
+    a.close()
+
+
+def _check_citations(d: dict[str, Any]) -> None:
+    """Markers in order of first use, every marker a citation, every quote inside its passage."""
+    used = [int(n) for n in re.findall(r"\[(\d+)\]", d["answer"])]
+    assert used == sorted(set(used)) == [c["n"] for c in d["citations"]]
+    for c in d["citations"]:
+        assert c["quote"] and c["quote"] in c["passage"]
+
+
+# --- recognising the question -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "mode"),
+    [
+        ("What do commentators say about sanctions on Russia?", "viewpoints"),
+        ("How do CNN and USA Today columnists differ on the midterms?", "viewpoints"),
+        ("What views are there on Ukraine's bid to join the EU?", "viewpoints"),
+        ("Who says the peace plan favours Russia?", "viewpoints"),
+        ("What does each author argue about the charge?", "viewpoints"),
+        ("How has the view on a Ukraine ceasefire changed since June?", "timeline"),
+        ("Give me a timeline of the convoy protest", "timeline"),
+        # one source, a comparison of facts, "since" bounding a fact: ordinary questions
+        ("Which commentator warns that a degree no longer assures a middle-class life?", None),
+        ("Which US city saw the biggest rise in rents compared to a year ago?", None),
+        ("How much aid has the US approved since the beginning of the invasion?", None),
+        ("What has Russia offered in return?", None),
+    ],
+)
+def test_the_wording_decides_the_mode(question: str, mode: str | None) -> None:
+    assert viewpoints.recognise(question) == mode
+
+
+def test_an_explicit_mode_wins_and_bad_values_are_named() -> None:
+    assert viewpoints.mode_for(SEED_QUESTION, None, "author") == "viewpoints"
+    assert viewpoints.mode_for(SEED_QUESTION, "timeline", None) == "timeline"
+    assert viewpoints.mode_for(VIEWS_Q, "answer", None) is None
+    with pytest.raises(Exception, match="mode must be one of"):
+        viewpoints.mode_for(SEED_QUESTION, "table", None)
+    with pytest.raises(Exception, match="--by must be one of"):
+        viewpoints.mode_for(SEED_QUESTION, None, "colour")
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def test_a_viewpoints_question_cites_each_commentary_once(vp: Assistant) -> None:
+    d = vp.ask(VIEWS_Q).to_dict()
+    assert not d["refused"]
+    rows = d["viewpoints"]
+    assert sorted(r["article_id"] for r in rows) == sorted(ARTICLES)  # one row each, no seed
+    for r in rows:
+        assert set(r) == {"article_id", "title", "author", "outlet", "published", "citations"}
+        assert (r["author"], r["outlet"], r["published"]) == ARTICLES[r["article_id"]]
+        assert 1 <= len(r["citations"]) <= 2
+        for n in r["citations"]:
+            cite = d["citations"][n - 1]
+            assert cite["article_id"] == r["article_id"]
+            assert cite["score"] >= vp.settings.answer.refuse_below  # each entry has support
+    assert [n for r in rows for n in r["citations"]] == [c["n"] for c in d["citations"]]
+    _check_citations(d)
+    json.dumps(d)  # the answer object stays plain JSON
+
+
+def test_a_timeline_is_in_date_order(vp: Assistant) -> None:
+    d = vp.ask(TIMELINE_Q).to_dict()
+    dates = [r["published"] for r in d["viewpoints"]]
+    assert len(dates) == 3 and dates == sorted(dates)
+    assert "oldest first" in d["answer"].splitlines()[0]
+    assert d["answer"].splitlines()[1].startswith("- 2024-03-04 — Nadia Hartley")
+    _check_citations(d)
+
+
+def test_grouped_by_outlet_or_author(vp: Assistant) -> None:
+    d = vp.ask("the congestion charge in Milbrook", by="outlet")
+    assert d.viewpoints is not None
+    assert "by outlet" in d.answer.splitlines()[0]
+    for line, v in zip(d.answer.splitlines()[1:], d.viewpoints, strict=True):
+        assert line.startswith(f"- {v.outlet} — ")
+
+
+def test_an_ordinary_question_gets_an_ordinary_answer(vp: Assistant) -> None:
+    d = vp.ask(SEED_QUESTION).to_dict()
+    assert "viewpoints" not in d
+    assert set(d) == {"question", "answer", "refused", "citations", "latency_ms", "support"}
+    assert not d["refused"] and d["citations"][0]["author"] == "Stefan Wolff"
+
+
+def test_entries_without_support_are_left_out_and_none_is_a_refusal(vp: Assistant) -> None:
+    d = vp.ask("What do commentators say about the rings of Saturn?").to_dict()
+    assert d["refused"] and d["viewpoints"] == [] and d["citations"] == []
+
+
+def _entry(aid: str, published: str | None, author: str, rank: int) -> viewpoints.Entry:
+    p = Passage(f"{aid}:0", aid, 1, 0, 20, "A sentence of words.", None, aid, author, "Out",
+                published, None)  # fmt: skip
+    return viewpoints.Entry((Evidence(p, 0, 0, 20, 1.0, 0.8, 0.5, 0.9),), rank)
+
+
+def test_undated_entries_go_last_and_say_so() -> None:
+    es = [_entry("a", None, "Ann", 0), _entry("b", "2024-05-01", "Bo", 1),
+          _entry("c", "2023-01-01", "Ann", 2)]  # fmt: skip
+    assert [e.passage.article_id for e in viewpoints.order(es, True, "article")] == ["c", "b", "a"]
+    by_author = viewpoints.order(es, False, "author")
+    assert [e.passage.article_id for e in by_author] == ["a", "c", "b"]  # Ann's two together
+    ans = viewpoints.compose(
+        "q", viewpoints.order(es, True, "article"), True, "article", lambda p: p.text
+    )
+    assert ans.answer.splitlines()[-1].startswith("- Date unknown — Ann")
+
+
+# --- the command line, the web table -----------------------------------------------------------
+
+
+def test_cli_by_author_and_timeline(library: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    where = ["--corpus", str(library.corpus_dir), "--index", str(library.index_dir)]
+    assert main([*where, "ask", "What about Milbrook's congestion charge?", "--by", "author",
+                 "--json"]) == 0  # fmt: skip
+    d = json.loads(capsys.readouterr().out)
+    assert "by author" in d["answer"] and len(d["viewpoints"]) >= 2
+    assert main([*where, "ask", "Milbrook's congestion charge", "--timeline"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("What ") and "oldest first" in out.splitlines()[0]
+    assert out.index("2024-03-04") < out.index("2025-06-02")
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main([*where, "ask", "Milbrook", "--by", "colour"])
+    assert "invalid choice: 'colour'" in capsys.readouterr().err
+
+
+def test_the_table_escapes_and_links_each_row() -> None:
+    d = {
+        "answer": "What 1 article says (most relevant first):\n- x",
+        "citations": [{"n": 1, "quote": "<b>Tolls</b> | work", "article_id": "a"}],
+        "viewpoints": [{"article_id": "a", "title": "T", "author": "<i>Ann</i>", "outlet": None,
+                        "published": None, "citations": [1]}],
+    }  # fmt: skip
+    h = viewpoints_view.table_html(d)
+    assert "<b>" not in h and "&lt;b&gt;Tolls&lt;/b&gt;" in h and "&lt;i&gt;Ann" in h
+    assert 'class="ca-vp-row" data-open="1" data-n="1"' in h and "date unknown" in h
+    md = viewpoints_view.chat_markdown(d)
+    assert "| who · where · when | what they say |" in md and "\\|" in md and "<b>" not in md
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+def test_eval_asks_in_the_mode_and_reports_source_recall(vp: Assistant, tmp_path: Path) -> None:
+    gold = [{"article": aid} for aid in ARTICLES]
+    lines = [
+        {"id": "v1", "question": "Milbrook congestion charge", "mode": "viewpoints",
+         "evidence": gold},
+        {"id": "o1", "question": SEED_QUESTION},
+    ]  # fmt: skip
+    path = tmp_path / "qs.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    qs = load_questions(path)
+    assert [q.mode for q in qs] == ["viewpoints", None]
+    summary = run_eval(
+        lambda q: vp.ask(q.question, mode=q.mode).to_dict(), qs, tmp_path / "run", {}
+    )
+    assert summary["source_recall"] == 1.0
+    results = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert "viewpoints" in results[0] and "viewpoints" not in results[1]
+    assert results[1]["metrics"]["source_recall"] is None
+    assert "source_recall" in (tmp_path / "run" / "report.html").read_text()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"question": "q", "mode": "table"}) + "\n")
+    with pytest.raises(Exception, match='"mode" must be one of'):
+        load_questions(bad)
+    assert Question("x", "y").mode is None
+
+
+# --- in a browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_url(library: Settings) -> Iterator[str]:
+    from assistant.web import launch as web
+    from tests.test_web import _free_port
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("ASSISTANT_AUTH", "ASSISTANT_ALLOW_PRIVATE_URLS", "ASSISTANT_PORT"):
+            mp.delenv(key, raising=False)
+        port = _free_port()
+        demo = web.serve(library, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def test_api_ask_takes_mode_and_by(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    ans: Any = client.predict("Milbrook congestion charge", mode="timeline", by="author",
+                              api_name="/ask")  # fmt: skip
+    ans = json.loads(ans) if isinstance(ans, str) else ans
+    assert "viewpoints" in ans and "by author" in ans["answer"]
+    plain: Any = client.predict(SEED_QUESTION, api_name="/ask")
+    plain = json.loads(plain) if isinstance(plain, str) else plain
+    assert "viewpoints" not in plain
+
+
+@pytest.mark.browser
+def test_the_chat_shows_a_viewpoints_table_whose_rows_open_the_passage(app_url: str) -> None:
+    from tests.test_web import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        page.goto(app_url, wait_until="load")
+        page.get_by_text("Commentary Assistant").first.wait_for()
+        page.locator("#ca-examples").get_by_text(SEED_QUESTION).wait_for()
+        box = page.locator("#ca-question textarea")
+        box.fill(VIEWS_Q)
+        box.press("Enter")
+        bot = page.locator('#ca-chat [data-testid="bot"]').first
+        bot.locator("table").wait_for()
+        chat_text = bot.inner_text()
+        for author, outlet, _ in ARTICLES.values():
+            assert author in chat_text and outlet in chat_text
+        rows = page.locator("#ca-sources .ca-vp-row")
+        rows.first.wait_for()
+        assert rows.count() == 3
+        assert "Nadia Hartley" in page.locator("#ca-sources .ca-vp-table").inner_text()
+        if shot := os.environ.get("VIEWPOINTS_SCREENSHOT"):
+            page.wait_for_timeout(300)
+            page.screenshot(path=shot)
+        okafor = rows.filter(has_text="Daniel Okafor")
+        okafor.locator("td").first.click()
+        cited = page.locator("#ca-chat-article .ca-cited")
+        cited.wait_for()
+        assert "Daniel Okafor" in page.locator("#ca-chat-article .ca-meta").inner_text()
+        browser.close()

@@ -11,7 +11,6 @@ import contextlib
 import http.server
 import json
 import os
-import shutil
 import socket
 import threading
 import time
@@ -441,8 +440,9 @@ CHROMIUM = "/usr/bin/chromium"
 def test_the_corpus_tab_names_unreadable_files_and_hides_server_paths(
     served: tuple[str, Settings],
 ) -> None:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
+    from tests.test_web import require_chromium
+
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     from tests.test_web import CHROMIUM_ARGS

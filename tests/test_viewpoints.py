@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -257,10 +256,9 @@ def test_api_ask_takes_mode_and_by(app_url: str) -> None:
 
 @pytest.mark.browser
 def test_the_chat_shows_a_viewpoints_table_whose_rows_open_the_passage(app_url: str) -> None:
-    from tests.test_web import CHROMIUM, CHROMIUM_ARGS
+    from tests.test_web import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

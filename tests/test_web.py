@@ -220,13 +220,19 @@ def test_api_empty_question_is_an_error(app_url: str) -> None:
 # --- in a browser ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def require_chromium() -> None:
+    """Skip a browser test when Chromium is missing, except under CI, where it fails the run
+    (a CI that passed without its browser tests would prove nothing about the web app)."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         missing = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
             pytest.fail(f"{missing}; under CI a missing browser fails the run", pytrace=False)
         pytest.skip(missing)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

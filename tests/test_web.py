@@ -396,3 +396,10 @@ def test_upload_several_files(page: Any, tmp_path: Path) -> None:
     assert lines[0].endswith(" added") and lines[1].endswith(" added")
     assert lines[2].startswith("empty.txt error:")  # the name uploaded, not a temp path
     assert lines[-1] == "2 added, 0 duplicates, 1 failed"
+
+
+def test_the_header_counts_in_the_right_number() -> None:
+    from assistant.web.render import header_html
+
+    assert "Answers from 1 article (1 passage);" in header_html(1, 1)
+    assert "Answers from 2 articles (30 passages);" in header_html(2, 30)

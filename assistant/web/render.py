@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.corpus import blocks
+from assistant.text import count
 from assistant.web.viewpoints_view import chat_markdown, table_html
 
 if TYPE_CHECKING:
@@ -226,13 +227,13 @@ def table_rows(rows: Sequence[ArticleRow], search: str = "") -> list[list[Any]]:
 
 
 def header_html(n_articles: int | None, n_passages: int | None) -> str:
-    count = (
-        f"Answers from {n_articles:,} articles ({n_passages:,} passages); every sentence is quoted "
-        "from an article and cited."
+    line = (
+        f"Answers from {count(n_articles, 'article')} ({count(n_passages, 'passage')}); every "
+        "sentence is quoted from an article and cited."
         if n_articles is not None and n_passages is not None
         else "Answers quoted from a library of news commentary, each with its source."
     )
-    return f'<div class="ca-header"><h1>Commentary Assistant</h1><p>{esc(count)}</p></div>'
+    return f'<div class="ca-header"><h1>Commentary Assistant</h1><p>{esc(line)}</p></div>'
 
 
 def article_placeholder(where: str = "chat") -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
 from assistant.text import count
+from assistant.types import generated_notes
 
 EPILOG = """\
 examples:
@@ -352,15 +353,15 @@ def format_answer(ans: dict[str, Any]) -> str:
 
 def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:
     """What the verifier did to a generated answer, for people."""
-    flagged = [s for s in ans.get("statements") or [] if not s["verified"]]
+    found = generated_notes(ans)
     notes = []
-    if ans.get("fallback") == "extractive":
+    if found.fallback == "extractive":
         notes.append("(The generated answer could not be verified against the passages; "
                      "this is the quoted answer instead.)")  # fmt: skip
-    elif ans.get("fallback") == "refusal":
+    elif found.fallback == "refusal":
         notes.append("(No passage supports an answer, so no language model was asked.)")
-    if flagged and not ans["answer"].count("⚠"):
-        notes.append(f"({len(flagged)} generated statement{'s' if len(flagged) != 1 else ''} "
+    if n := len(found.removed):
+        notes.append(f"({n} generated statement{'s' if n != 1 else ''} "
                      "removed: not supported by the passages they cite. --show-flagged shows them.)")  # fmt: skip
     return [""] + [textwrap.fill(n, width) for n in notes] if notes else []
 

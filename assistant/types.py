@@ -203,3 +203,19 @@ class Answer:
                 {**asdict(v), "citations": list(v.citations)} for v in self.viewpoints
             ]
         return d
+
+
+@dataclass(frozen=True)
+class GeneratedNotes:
+    """What the verifier did to a generated answer: the facts each face words its notes from."""
+
+    fallback: str | None  # None, "extractive" (nothing verified) or "refusal" (no model asked)
+    removed: tuple[dict[str, Any], ...]  # unverified statements left out of the answer's text
+
+
+def generated_notes(answer: dict[str, Any]) -> GeneratedNotes:
+    """The notes under a generated answer (its JSON form); unverified statements shown in the
+    text (``--show-flagged`` marks them with ⚠) count as not removed."""
+    flagged = tuple(s for s in answer.get("statements") or [] if not s.get("verified"))
+    shown = "⚠" in (answer.get("answer") or "")
+    return GeneratedNotes(fallback=answer.get("fallback"), removed=() if shown else flagged)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.corpus import blocks
 from assistant.text import count
+from assistant.types import generated_notes
 from assistant.web.viewpoints_view import chat_markdown, table_html
 
 if TYPE_CHECKING:
@@ -172,20 +173,20 @@ def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
 
 def generated_note(a: dict[str, Any]) -> str:
     """Markdown under a generated answer: how it was checked, and what was removed (escaped)."""
-    if a.get("fallback") == "refusal":
+    found = generated_notes(a)
+    if found.fallback == "refusal":
         return ""
-    if a.get("fallback") == "extractive":
+    if found.fallback == "extractive":
         lines = ["*The language model's answer could not be checked against the passages: "
                  "this is the quoted answer instead.*"]  # fmt: skip
     else:
         lines = ["*Written by a language model; each sentence was checked against the passage "
                  "it cites.*"]  # fmt: skip
-    flagged = [s for s in a.get("statements") or [] if not s.get("verified")]
-    if flagged and "⚠" not in a.get("answer", ""):
-        lines.append(f"⚠ Removed {len(flagged)} generated statement{'s' if len(flagged) != 1 else ''} "
+    if n := len(found.removed):
+        lines.append(f"⚠ Removed {n} generated statement{'s' if n != 1 else ''} "
                      "the cited passages do not support:")  # fmt: skip
         lines += [f"- ~~{plain_markdown(s.get('text', ''))}~~ ({plain_markdown(s.get('reason') or '')})"
-                  for s in flagged]  # fmt: skip
+                  for s in found.removed]  # fmt: skip
     return "\n\n" + "\n\n".join(lines[:1]) + ("\n\n" + "\n".join(lines[1:]) if lines[1:] else "")
 
 

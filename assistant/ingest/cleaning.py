@@ -329,22 +329,25 @@ def clean_text(raw: str) -> Cleaned:
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
-    """Return (metadata from a leading YAML ``---`` block, the rest of the text)."""
-    match = re.match(r"^---\n(.*?)\n---[ \t]*(?:\n|$)", text, flags=re.DOTALL)
-    if not match:
-        return {}, text
+    """Return (metadata from a leading YAML ``---`` block, the rest of the text); a block that
+    is not fields (a list, a bare line) gives no metadata and is dropped all the same."""
     import yaml
 
+    from assistant.ingest.corpus import front_matter
+
     try:
-        data = yaml.safe_load(match[1]) or {}
+        found = front_matter(text)
     except yaml.YAMLError as exc:
         raise InputError(f"The Markdown front matter is not valid YAML: {exc}") from exc
+    if found is None:
+        return {}, text
+    data, text = found
     if not isinstance(data, dict):
         data = {}
     meta = {k: str(data[k]).strip() for k in ("title", "author", "outlet", "url") if data.get(k)}
     if data.get("published") and (published := parse_date(data["published"])):
         meta["published"] = published
-    return meta, text[match.end() :]
+    return meta, text
 
 
 def clean_markdown(raw: str) -> Cleaned:

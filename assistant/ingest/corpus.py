@@ -91,25 +91,33 @@ def render(article: Article) -> str:
     return f"---\n{head}---\n\n{article.body.strip()}\n"
 
 
+def front_matter(text: str) -> tuple[object, str] | None:
+    """(the YAML value of the ``---`` block opening ``text``, the text after the block), or None
+    when there is no such block; yaml.YAMLError when it is not valid YAML. The value may be
+    anything YAML holds (None for an empty block): each caller decides what a non-mapping means."""
+    m = FRONT_MATTER.match(text)
+    return (yaml.safe_load(m.group(1)), text[m.end() :]) if m else None
+
+
 def parse(text: str, fallback_id: str) -> Article:
     """An Article from file text; the id falls back to the file name when the front matter has none."""
-    m = FRONT_MATTER.match(text)
+    try:
+        found = front_matter(text)
+    except yaml.YAMLError as e:
+        raise InputError(
+            f"{fallback_id}.md: the front matter is not valid YAML ({yaml_problem(e, first_line=2)}). "
+            f"Fix that line, or run: assistant remove {fallback_id}"
+        ) from None
     meta: dict[str, object] = {}
     body = text
-    if m:
-        try:
-            loaded = yaml.safe_load(m.group(1)) or {}
-        except yaml.YAMLError as e:
-            raise InputError(
-                f"{fallback_id}.md: the front matter is not valid YAML ({yaml_problem(e, first_line=2)}). "
-                f"Fix that line, or run: assistant remove {fallback_id}"
-            ) from None
+    if found is not None:
+        loaded, body = found
+        loaded = loaded or {}
         if not isinstance(loaded, dict):
             raise InputError(
                 f"{fallback_id}.md: the front matter must be fields (title: ...), one a line."
             )
         meta = loaded
-        body = text[m.end() :]
     fields = {k: _str_or_none(meta.get(k)) for k in Article.__dataclass_fields__ if k != "body"}
     fields["id"] = fields["id"] or fallback_id
     return Article(body=body.strip(), **fields)  # type: ignore[arg-type]

@@ -6,9 +6,9 @@ answer and evaluation all read text the same way through these functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -238,12 +238,43 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
+_MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
+MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"  # a month name in lower-case text, as a regex group
+_DATES = [  # the date forms read, with (year, month, day) from each match
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})"), lambda m: (m[1], m[2], m[3])),
+    (re.compile(rf"\b(\d{{1,2}}) {MONTH},? (\d{{4}})\b"), lambda m: (m[3], _MONTHS[m[2]], m[1])),
+    (re.compile(rf"\b{MONTH} (\d{{1,2}}),? (\d{{4}})\b"), lambda m: (m[3], _MONTHS[m[1]], m[2])),
+]
+# A date a person types: YYYY-MM-DD (or YYYYMMDD) at the start, perhaps a time after it.
+_TYPED_DATE = re.compile(r"(\d{4})(-?)(\d{2})\2(\d{2})", re.ASCII)
+
+
+def parse_date(value: object) -> str | None:
+    """Return ``value`` (a date, datetime or date string) as YYYY-MM-DD, or None if unclear.
+
+    The one date reader, lenient: the first date found in text such as a byline
+    (``2025-3-3``, ``3 March 2025``, ``Sept. 9, 2024``); ``iso_date`` is its strict use.
+    """
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    text = str(value or "").strip().lower()
+    for pattern, parts in _DATES:
+        if match := pattern.search(text):
+            try:
+                return dt.date(*(int(p) for p in parts(match))).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
 def iso_date(value: str) -> str:
     """``YYYY-MM-DD`` from a date given by the user, or InputError naming the expected form."""
-    try:
-        return datetime.fromisoformat(str(value).strip()[:10]).date().isoformat()
-    except ValueError:
-        raise InputError(f"Invalid date {value!r}: use YYYY-MM-DD, e.g. 2025-04-24.") from None
+    if (m := _TYPED_DATE.match(str(value).strip())) and (
+        date := parse_date(f"{m[1]}-{m[3]}-{m[4]}")
+    ):
+        return date
+    raise InputError(f"Invalid date {value!r}: use YYYY-MM-DD, e.g. 2025-04-24.")
 
 
 def count(n: int, word: str, plural: str | None = None) -> str:

@@ -19,12 +19,13 @@ Article text (curly quotes, dashes, literal ``<script>`` text) is kept verbatim.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from assistant.errors import InputError
+from assistant.text import MONTH as _MONTH
+from assistant.text import parse_date
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,6 @@ _SPACES = re.compile("[ \t\u00a0\u2007\u202f\u2000-\u200a\u3000]+")
 _STRUCTURAL = re.compile(r"^(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s)")  # headings, list items, quotes
 _LIST_ITEM = re.compile(r"^(?:[-*+]\s|\d+[.)]\s)")
 _TERMINAL = re.compile(r"[.!?…:;。！？：；؟۔][\"'”’)\]」』）》]*$")
-_MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
-_MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
-_MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"
 _CREDIT = re.compile(
     r"(\((?:[a-z ]{0,20}\b)?(?:photo|image|picture|photograph|credit|reuters|afp|getty|epa)"
     r"s?\b[^)]*\)\s*\.?"
@@ -131,25 +129,6 @@ def _words(text: str) -> int:
     Japanese character (those scripts put no spaces between words)."""
     unspaced = len(_UNSPACED.findall(text))
     return len((_UNSPACED.sub(" ", text) if unspaced else text).split()) + unspaced
-
-
-def parse_date(value: object) -> str | None:
-    """Return ``value`` (a date, datetime or date string) as YYYY-MM-DD, or None if unclear."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()[:10]
-    text = str(value or "").strip().lower()
-    patterns = [
-        (r"\b(\d{4})-(\d{1,2})-(\d{1,2})", lambda m: (m[1], m[2], m[3])),
-        (rf"\b(\d{{1,2}}) {_MONTH},? (\d{{4}})\b", lambda m: (m[3], _MONTHS[m[2]], m[1])),
-        (rf"\b{_MONTH} (\d{{1,2}}),? (\d{{4}})\b", lambda m: (m[3], _MONTHS[m[1]], m[2])),
-    ]
-    for pattern, parts in patterns:
-        if match := re.search(pattern, text):
-            try:
-                return dt.date(*(int(p) for p in parts(match))).isoformat()
-            except ValueError:
-                return None
-    return None
 
 
 def _is_caption(par: str) -> bool:

@@ -439,3 +439,17 @@ def test_page_date_comes_from_markup_never_from_the_prose() -> None:
     assert stated_date(page.format(head="", extra=time_el)) == "2025-04-21"
     ld = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2025-04-19"}</script>'
     assert stated_date(page.format(head=ld, extra="")) == "2025-04-19"
+
+
+def test_a_one_line_snippet_is_kept_as_its_own_text() -> None:
+    """Search snippets (JSONL records) are one short paragraph: neither a title over nothing
+    nor a promo because they name a film called "Return to ..." (RGB lost 18 records so)."""
+    crew = "Who's making Assassin's Creed: Crew List ; Director. Justin Kurzel ; Screenwriters. Bill Collage"
+    assert clean_text(crew).body == crew
+    film = (
+        "Feb 15, 2023 ... Officially announced late last year, Silent Hill movie director "
+        "Christophe Gans is returning to the franchise with Return to Silent Hill, ..."
+    )
+    assert "Return to Silent Hill" in clean_text(film).body
+    with pytest.raises(InputError):
+        clean_text("Sign up for our daily newsletter. GET THE NEWSLETTER.")

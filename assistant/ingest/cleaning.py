@@ -85,7 +85,7 @@ _PROMO_BROAD = re.compile(
 _PROMO_STRICT = re.compile(
     r"\b(click here|tap here|sign up (?:for|to|here|now)|subscribe (?:here|now|today)"
     r"|follow us|share this (?:article|story)|read more|also read|download (?:here|the|our)"
-    r"|join (?:here|our channel)|give it a try|return to)\b",
+    r"|join (?:here|our channel)|give it a try|return to (?:top|home|homepage|the (?:top|homepage)))\b",
     re.IGNORECASE,
 )
 _PROMPT_VERB = re.compile(
@@ -241,6 +241,8 @@ def _strip_boilerplate(pars: list[str], meta: dict[str, str]) -> list[str]:
         elif not (_is_caption(par) or _is_promo(par) or (not kept and par.lower() in _KICKERS)):
             kept.append(par)
     while kept and _words(kept[-1]) <= 20 and not _TERMINAL.search(kept[-1]):
+        if len(kept) == 1 and _words(kept[0]) >= 8:
+            break  # a lone line of substance is the text itself (a search snippet), not a promo
         kept.pop()  # trailing promo block: short lines without a full stop after the article
     return kept
 
@@ -252,7 +254,8 @@ def _title_and_headings(pars: list[str], meta: dict[str, str]) -> list[str]:
         known = meta.get("title")
         if known and (pars[0].startswith("# ") or first.casefold() == known.casefold()):
             pars = pars[1:]  # a level-1 heading is the page title, never a section
-        elif not known and (pars[0].startswith("# ") or _is_headline(first)):
+        elif not known and (pars[0].startswith("# ") or (_is_headline(first) and len(pars) > 1)):
+            # (a lone short line is the text itself, not a title over nothing)
             meta["title"], pars = first, pars[1:]
     out = []
     for par in pars:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +83,23 @@ def seeded(seeded_template: Path, tmp_path: Path) -> Iterator[Assistant]:
     a = Assistant(Settings.from_env())
     yield a
     a.close()
+
+
+@contextlib.contextmanager
+def served_app(settings: Settings) -> Iterator[str]:
+    """The real web app over ``settings``' library on a free local port: its URL, closed after.
+    Login, private-URL and port variables of the environment are ignored, as in a test."""
+    from assistant.web.launch import serve
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("ASSISTANT_AUTH", "ASSISTANT_ALLOW_PRIVATE_URLS", "ASSISTANT_PORT"):
+            mp.delenv(key, raising=False)
+        demo = serve(settings, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

@@ -11,7 +11,6 @@ import contextlib
 import http.server
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from assistant.ingest.sources import fetch, fetch_url
 from assistant.settings import IngestSettings, Settings
 from assistant.text import sentence_spans
 from assistant.web import render as web
-from tests.conftest import SEED_ID
+from tests.conftest import SEED_ID, served_app
 
 FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 SEED_QUESTION = "What has Russia offered in return?"
@@ -381,24 +380,12 @@ def test_an_eval_question_with_bad_text_is_written_whole(
 # --- 6. the web app notices hand edits and never shows server paths ----------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(seeded: Assistant) -> Iterator[tuple[str, Settings]]:
     seeded.close()
     settings = Settings.from_env()
-    port = _free_port()
-    from assistant.web.launch import serve
-
-    demo = serve(settings, host="127.0.0.1", port=port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/", settings
-    finally:
-        demo.close()
+    with served_app(settings) as url:
+        yield url, settings
 
 
 def test_the_web_app_answers_from_the_corpus_as_it_is_now(served: tuple[str, Settings]) -> None:

@@ -226,19 +226,10 @@ def test_eval_asks_in_the_mode_and_reports_source_recall(vp: Assistant, tmp_path
 
 @pytest.fixture(scope="module")
 def app_url(library: Settings) -> Iterator[str]:
-    from assistant.web import launch as web
-    from tests.test_web import _free_port
+    from tests.conftest import served_app
 
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    with pytest.MonkeyPatch.context() as mp:
-        for key in ("ASSISTANT_AUTH", "ASSISTANT_ALLOW_PRIVATE_URLS", "ASSISTANT_PORT"):
-            mp.delenv(key, raising=False)
-        port = _free_port()
-        demo = web.serve(library, host="127.0.0.1", port=port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with served_app(library) as url:
+        yield url
 
 
 def test_api_ask_takes_mode_and_by(app_url: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from assistant.errors import InputError
 from assistant.settings import Settings
 from assistant.web import launch, render
-from tests.conftest import DATA, SEED, SEED_ID, build_library
+from tests.conftest import DATA, SEED, SEED_ID, build_library, served_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -159,26 +158,13 @@ def test_auth_and_loopback() -> None:
 # --- the running app ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[str]:
     """The app over a library of the seed + the hostile article, served until the module ends."""
     root = tmp_path_factory.mktemp("web")
     settings = build_library(root, model_cache, [SEED, DATA / "hostile_script.md"])
-    with pytest.MonkeyPatch.context() as mp:
-        for key in ("ASSISTANT_AUTH", "ASSISTANT_ALLOW_PRIVATE_URLS", "ASSISTANT_PORT"):
-            mp.delenv(key, raising=False)
-        port = _free_port()
-        demo = launch.serve(settings, host="127.0.0.1", port=port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with served_app(settings) as url:
+        yield url
 
 
 def test_api_ask_with_the_question_alone(app_url: str) -> None:

@@ -304,48 +304,37 @@ class OnnxEmbedder:
         return self._counter.count_tokens(texts)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, None)[0]
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._embed(texts, spans)
+
+    def _embed(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors and, when ``spans`` are given, each span's (``embed_passages``)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        parts: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
         if not texts:
-            return out
+            return out, parts
         # Tokenize once, then batch texts of similar length so padding stays small.
-        ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = [e.ids for e in encodings]
         lengths = [len(x) for x in ids]
         order = sorted(range(len(ids)), key=lambda i: lengths[i])
         batches = list(_batches(order, lengths, self.batch_size, BATCH_TOKENS))
         workers = min(self.workers, len(order))
         if len(batches) < workers:  # e.g. a question's sentences: one small batch per core
             batches = [order[k::workers] for k in range(workers)]
-        if workers == 1:
-            for rows in batches:
-                out[rows] = self._run(self._sessions[0], rows, ids)
-            return out
-
-        def work(k: int) -> None:
-            for rows in batches[k::workers]:
-                out[rows] = self._run(self._sessions[k], rows, ids)
-
-        list(self._executor().map(work, range(workers)))  # list() re-raises a worker's error
-        return out
-
-    def embed_passages(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        parts: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
-        if not texts:
-            return out, parts
-        encodings = self._tokenizer.encode_batch(list(texts))
-        ids = [e.ids for e in encodings]
-        lengths = [len(x) for x in ids]
-        order = sorted(range(len(ids)), key=lambda i: lengths[i])
-        batches = list(_batches(order, lengths, self.batch_size, BATCH_TOKENS))
-        workers = min(self.workers, len(batches))
 
         def run(session: Any, rows: list[int]) -> None:
             hidden, mask = self._forward(session, rows, ids)
             out[rows] = _mean_pool_normalise(hidden, mask)
-            for r, i in enumerate(rows):
-                parts[i] = _span_vectors(hidden[r], encodings[i].offsets, spans[i], out[i])
+            if spans is not None:
+                for r, i in enumerate(rows):
+                    parts[i] = _span_vectors(hidden[r], encodings[i].offsets, spans[i], out[i])
 
         if workers <= 1:
             for rows in batches:
@@ -356,7 +345,7 @@ class OnnxEmbedder:
             for rows in batches[k::workers]:
                 run(self._sessions[k], rows)
 
-        list(self._executor().map(work, range(workers)))
+        list(self._executor().map(work, range(workers)))  # list() re-raises a worker's error
         return out, parts
 
     def _executor(self) -> Any:
@@ -366,10 +355,6 @@ class OnnxEmbedder:
 
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
             return self._pool
-
-    def _run(self, session: Any, rows: list[int], ids: list[list[int]]) -> np.ndarray:
-        """Embeddings of the texts ``rows`` (their word-piece ids), padded to the longest."""
-        return _mean_pool_normalise(*self._forward(session, rows, ids))
 
     def _forward(
         self, session: Any, rows: list[int], ids: list[list[int]]

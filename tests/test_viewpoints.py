@@ -247,7 +247,7 @@ def test_api_ask_takes_mode_and_by(app_url: str) -> None:
 
 @pytest.mark.browser
 def test_the_chat_shows_a_viewpoints_table_whose_rows_open_the_passage(app_url: str) -> None:
-    from tests.test_web import CHROMIUM, CHROMIUM_ARGS, require_chromium
+    from tests.test_web import CHROMIUM, CHROMIUM_ARGS, _ask, require_chromium
 
     require_chromium()
     from playwright.sync_api import sync_playwright
@@ -259,10 +259,7 @@ def test_the_chat_shows_a_viewpoints_table_whose_rows_open_the_passage(app_url: 
         page.goto(app_url, wait_until="load")
         page.get_by_text("Commentary Assistant").first.wait_for()
         page.locator("#ca-examples").get_by_text(SEED_QUESTION).wait_for()
-        box = page.locator("#ca-question textarea")
-        box.fill(VIEWS_Q)
-        box.press("Enter")
-        bot = page.locator('#ca-chat [data-testid="bot"]').first
+        bot = _ask(page, VIEWS_Q, 0)
         bot.locator("table").wait_for()
         chat_text = bot.inner_text()
         for author, outlet, _ in ARTICLES.values():

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from assistant.answer import asked, conversation, evidence, support, viewpoints
 from assistant.answer import compose as answering
-from assistant.answer import conversation, evidence, support, viewpoints
 from assistant.answer.metadata import Articles, metadata_kind
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
+from assistant.index.stores import to_passage
 from assistant.index.sync import AddResult, Library, ProgressFactory
 from assistant.ingest.cleaning import safe_text
 from assistant.ingest.sources import Failure, RawDoc
@@ -119,14 +120,22 @@ class Assistant:
                 meta_passage = self._articles.passage_naming_author(aid) or (
                     found.passages[0] if found.passages else None
                 )
-        top = [p.chunk_id for p in found.passages[: evidence.MAX_PASSAGES]]
+        candidates = self._candidates(found.passages, whole_first=meta_passage is None)
         scored = evidence.score_sentences(
-            resolved.focus, found.query_vector, found.passages, lib.embed, idf=lib.lexical.idf,
-            stored=lib.catalog.sentence_vectors(top, lib.embedder.dim),
+            resolved.focus, found.query_vector, candidates, lib.embed, idf=lib.lexical.idf,
+            stored=lib.catalog.sentence_vectors([p.chunk_id for p in candidates], lib.embedder.dim),
+            max_passages=len(candidates),
         )  # fmt: skip
         if resolved.is_follow_up and turns:
             said = {q for t in turns for q in t.quotes}  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in said] or scored
+        need = asked.asked_for(resolved.focus)
+        if need is not None:  # "how many tons ...": a sentence with the tonnage, if one is close
+            scored = evidence.prefer(
+                scored,
+                lambda ev: asked.gives(need, ev.quote, resolved.focus),
+                evidence.PREFER_WITHIN,
+            )
         chosen = evidence.choose(scored)
         result = answering.compose(
             question,
@@ -142,6 +151,18 @@ class Assistant:
         result.resolved_question = resolved.query
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _candidates(self, passages: Sequence[Passage], whole_first: bool) -> list[Passage]:
+        """The passages whose sentences may answer: the best few retrieved, and (``whole_first``)
+        every passage of the first article. Retrieval finds the right article far more often
+        than the right paragraph of a long one: an opinion piece's argument is seldom in the
+        paragraph that shares the question's words (docs/quality.md)."""
+        out = list(passages[: evidence.MAX_PASSAGES])
+        if whole_first and out:
+            have = {p.chunk_id for p in out}
+            ids = [i for i in self.library.catalog.chunk_ids_of(out[0].article_id) if i not in have]
+            out += [to_passage(row, meta) for row, meta in self.library.stores.passage_rows(ids)]
+        return out
 
     def _around(self, p: Passage) -> str:
         """The passage with its neighbouring paragraphs, as the article has them (a reader of
@@ -173,7 +194,15 @@ class Assistant:
     def _judge(self, question: str) -> Callable[[evidence.Evidence], float]:
         """How strongly a piece of evidence answers ``question`` (support.py's model)."""
         model = support.load_model()
-        return lambda ev: model.support(support.features(question, ev.quote, ev.dense, ev.coverage))
+        need = asked.asked_for(question)
+
+        def judge(ev: evidence.Evidence) -> float:
+            if not asked.gives(need, ev.quote, question):
+                return 0.0  # about the subject, without the asked-for thing: never an answer
+            signals = support.features(question, ev.quote, ev.dense, ev.coverage, ev.in_context)
+            return model.support(signals)
+
+        return judge
 
     # -- generated answers (opt-in) ------------------------------------------------------------
     @property

@@ -29,7 +29,7 @@ from benchmarks.common import load_set
 from benchmarks.quality import build_ours
 
 SETS = ("news", "commentary", "seed-news", "hotpotqa", "rgb")
-MODEL = Path(__file__).resolve().parent.parent / "assistant" / "support_model.json"
+MODEL = Path(__file__).resolve().parent.parent / "assistant" / "answer" / "support_model.json"
 
 
 def collect(work: Path, sets: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -52,8 +52,8 @@ def collect(work: Path, sets: tuple[str, ...]) -> list[dict[str, Any]]:
                     continue  # answered from the article's metadata, not judged by the model
                 seen.clear()
                 answer = a.ask(q.question, k=5)
-                if not seen:
-                    continue  # nothing retrieved at all: refused whatever the model says
+                if not seen or answer.support == 0.0:
+                    continue  # nothing retrieved, or refused by the key-term rule (asked.py)
                 rows.append(
                     {"set": name, "id": q.id, "answerable": q.answerable, "signals": seen[0],
                      "support": answer.support}

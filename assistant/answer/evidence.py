@@ -1,19 +1,19 @@
 """Evidence at sentence level: which sentences of the retrieved passages answer the question.
 
-Each sentence of the top passages is scored by its embedding similarity to the question (same
-model as retrieval) and by how many of the question's content words it contains:
+Each sentence of the candidate passages (the best few retrieved and every passage of the first
+article: retrieval finds the right article far more often than the right paragraph of a long
+one) is scored by its embedding similarity to the question and by how many of the question's
+content words it contains:
 
     score = 0.50 · cos(question, sentence) + 0.20 · coverage + 0.05 · article prior
 
-(the article prior is 1 / (1 + the rank of the sentence's article in retrieval): retrieval ranks
-articles better than one sentence's similarity can, on real news)
-
-in two steps, because embedding every sentence at question time was 80% of answering: first
-with the sentence vectors stored at indexing time (pooled from the passage's own forward pass,
-so they read each sentence in its context), then the best ``RERANK`` are embedded on their own
-and judged with those vectors, the ones the refusal threshold was calibrated on. Measured on the
-public sets (docs/quality.md) the two steps keep the quality of embedding everything, at a
-third of the time.
+(the article prior is 1 / (1 + the rank of the sentence's article in retrieval)). The
+similarity is that of the sentence vectors stored at indexing time, pooled from the passage's
+own forward pass, so they read each sentence in its context: within a long opinion piece they
+find the sentence that makes the argument better than the sentence read alone (docs/quality.md),
+and nothing is embedded for ranking at question time. The best ``RERANK`` are then embedded on
+their own: that similarity (``Evidence.dense``) is what the support model judges, the one its
+threshold was calibrated on.
 
 A sentence that leans on the one before it ("This has made sure...", "But such a deal...") takes
 that sentence along. Near-identical evidence is dropped, and a second article that speaks to the
@@ -34,6 +34,7 @@ from assistant.types import Passage
 MAX_PASSAGES = 6  # sentences are scored in this many of the best passages
 RERANK = 6  # sentences embedded at question time to judge the contenders
 ARTICLE_PRIOR = 0.05  # news gains up to 0.20, but RGB's twin snippets lose hit@1 above 0.05
+PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one down to 70%
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
 
 DEPENDENT_START = re.compile(
@@ -55,6 +56,7 @@ class Evidence:
     dense: float
     coverage: float
     support: float = 0.0  # how strongly it answers the question (0..1), set by support.py
+    in_context: float = 0.0  # cosine of the question and the sentence read in its passage
 
     @property
     def quote(self) -> str:
@@ -123,14 +125,15 @@ def score_sentences(
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])
         return 0.50 * float(sims[k]) + 0.20 * covs[k] + ARTICLE_PRIOR * prior
 
-    # Stored vectors read a sentence in its passage's context: good enough to find the
-    # contenders, not to judge them. The best few are embedded on their own and judged as such.
+    # Stored vectors read a sentence in its passage's context: they rank. The best few are
+    # embedded on their own for the judge (support.py), which was calibrated on such vectors.
     contenders = sorted((k for k, r in enumerate(rows) if r is not None), key=score, reverse=True)
     contenders = contenders[:RERANK]
+    judged = sims.copy()
     if contenders:
-        sims[contenders] = embed([texts[k] for k in contenders]) @ query_vector
+        judged[contenders] = embed([texts[k] for k in contenders]) @ query_vector
     out = [
-        Evidence(passages[i], i, a, b, score(k), float(sims[k]), covs[k])
+        Evidence(passages[i], i, a, b, score(k), float(judged[k]), covs[k], 0.0, float(sims[k]))
         for k, (i, a, b) in enumerate(spans)
         if len(texts[k].split()) >= MIN_WORDS
     ]
@@ -180,3 +183,19 @@ def choose(scored: Sequence[Evidence], limit: int = 3, within: float = 0.85) -> 
             continue
         chosen.append(ev)
     return chosen
+
+
+def prefer(
+    scored: Sequence[Evidence], fits: Callable[[Evidence], bool], within: float
+) -> list[Evidence]:
+    """``scored`` with its best evidence that ``fits`` first, if its score is ``within`` of the
+    best (a sentence that gives what is asked beats a closer one that does not)."""
+    if not scored or fits(scored[0]):
+        return list(scored)
+    floor = scored[0].score * within
+    for i, ev in enumerate(scored):
+        if ev.score < floor:
+            break
+        if fits(ev):
+            return [ev, *scored[:i], *scored[i + 1 :]]
+    return list(scored)

@@ -3,6 +3,8 @@
 The signals of the sentence an answer would rest on:
 
 - ``dense``: cosine of the question and the sentence (embedded alone);
+- ``in_context``: the same with the sentence's stored vector, which read it in its passage
+  (an argument's sentence often says "this" or "such a deal": alone it is vaguer than it is);
 - ``coverage``: the IDF-weighted share of the question's words in the sentence (and its heading);
 - ``type_missing``: 1 when the question asks for a number ("how many", "what year") or a name
   ("who", "the name of", "which team") and the sentence holds none beyond the question's own.
@@ -11,13 +13,16 @@ The weights are fitted by ``benchmarks/fit_support.py`` on the development quest
 news, opinion pieces, the seed, HotpotQA, RGB, and unanswerable questions of each kind) and
 shipped as data in ``support_model.json``; the decision threshold is folded into the bias so
 that ``support >= 0.5`` means "answer". None of the signals depends on the library's size.
+Before the model, asked.py's rule: evidence that lacks what the question asks for (a number of
+tons, a name, a year) is not support at all (its support is 0), however similar.
 Fitted, the sentence's similarity carries most of the weight: in a library of 1,200 news
 articles a question on a topic the library lacks ("What is the capital of Australia?") finds
 sentences of similarity 0.2-0.45, where answerable ones reach 0.45-0.9; the old score added
 0.4 x coverage to it, which lifted such questions over the threshold. Signals tried and left
 out (they did not improve the cross-validated trade-off; docs/quality.md): the share of the
-question's words around the sentence, its names and numbers missing there, the IDF of the
-rarest missing word, the similarity of the article's title and lede.
+question's words around the sentence, its names and numbers missing there (tried twice: it
+traded false refusals between sets without refusing more), the IDF of the rarest missing word,
+the similarity of the article's title and lede.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-FEATURES = ("dense", "coverage", "type_missing")
+FEATURES = ("dense", "in_context", "coverage", "type_missing")
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w'’.-]*|\d[\d,.]*)")
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|old|long|far|tall|high|big|large|often|fast)\b|\bin what year\b|"
@@ -76,10 +81,13 @@ def offers(asks: str | None, sentence: str, question: str) -> bool:
     )
 
 
-def features(question: str, sentence: str, dense: float, coverage: float) -> dict[str, float]:
+def features(
+    question: str, sentence: str, dense: float, coverage: float, in_context: float
+) -> dict[str, float]:
     """The judge's signals for one evidence sentence (see the module docstring)."""
     return {
         "dense": dense,
+        "in_context": in_context,
         "coverage": coverage,
         "type_missing": 0.0 if offers(asks_for(question), sentence, question) else 1.0,
     }
@@ -103,4 +111,6 @@ def load_model() -> SupportModel:
     data = json.loads(
         resources.files("assistant.answer").joinpath("support_model.json").read_text()
     )
-    return SupportModel({f: float(data["weights"][f]) for f in FEATURES}, float(data["bias"]))
+    return SupportModel(
+        {f: float(data["weights"].get(f, 0.0)) for f in FEATURES}, float(data["bias"])
+    )

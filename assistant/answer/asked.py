@@ -1,0 +1,237 @@
+"""What a question asks for, and whether a sentence gives it: the refusal rule's key terms.
+
+An embedding says a sentence is *about* the question; it cannot say the sentence *answers* it.
+"What was the production budget of 'Top Gun: Maverick'?" finds a review of the film (cosine
+0.6), "How old is Joe Kennedy?" a sentence about his prayers. In a large library every
+question finds such a sentence, so similarity alone cannot refuse them. This module reads the
+asked-for thing from the question's wording and checks the sentence for it:
+
+- a **count** ("how many tons ..."): a number followed by the counted thing ("3,000 tons");
+  "how many people were arrested": a number and the arrests;
+- an **age** ("how old"), a **year** ("what year"), a **date** ("when", "the release date"),
+  an **amount of money** ("how much did it cost", "the budget": the money and the budget);
+- a **name** ("what is the name of the judge ..."): a capitalised word the question lacks,
+  near the named thing ("Judge Anna Sotnikova", not "a Russian judge sentenced Griner");
+- an **attribute** ("what is the win-loss record of ...", "the capital of Australia"): more
+  than half of its words, and the thing it belongs to close by ("Australia's capital", not
+  "the capital" of another country in a sentence that also says "Australia").
+
+Questions of other shapes ("why", "how does", "which team") and categories answered by an
+instance ("what was her profession?": "aviator") ask for nothing checkable here and pass. Evidence that does not give what is asked is never stated as an answer (answer/api: the
+best sentence that does is preferred, and without one the question is refused), whatever its
+similarity. No signal depends on the library's size.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FUNCTION = (
+    r"(?:who|whom|whose|that|which|where|when|in|at|on|of|for|to|by|with|as|from|does|did|do|"
+    r"is|was|are|were|has|have|had|will|would|can|could|should)"
+)
+_NAME_OF = re.compile(
+    rf"\bname of (?:the |a |an |his |her |their |its )?(.+?)\s*(?:\b{_FUNCTION}\b|,|\?|$)"
+)
+_WHAT_IS_THE = re.compile(
+    rf"^(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|a\s+|an\s+)?(.+?)\s*"
+    rf"(?:\b{_FUNCTION}\b|,|\?|$)"
+)
+_NOT_ASKED = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "its", "his", "her", "their", "name",
+    "meant", "called", "known", "main", "best", "first", "last", "new", "other", "same"
+})  # fmt: skip
+# a category is answered by an instance ("aviator"), not by its own word ("profession")
+_CATEGORIES = frozenset({
+    "profession", "occupation", "job", "career", "nationality", "citizenship", "ethnicity",
+    "genre", "sport", "language", "religion", "colour", "color", "type", "kind", "sort", "form",
+    "style", "abbreviation", "acronym", "nickname", "title", "role", "position", "species",
+    "breed", "instrument", "party", "ideology", "brand", "model", "make", "cause", "reason",
+    "purpose", "relationship", "connection", "difference", "similarity"
+})  # fmt: skip
+_DATE_WORDS = frozenset({"date", "day", "month", "year", "time"})
+_MONEY_WORDS = frozenset({
+    "revenue", "budget", "cost", "price", "prize", "money", "salary", "fee", "fine", "worth",
+    "value", "income", "profit", "sales", "wage", "wages", "pay"
+})  # fmt: skip
+NAME_WINDOW = 6  # words between a named thing and its name ("the judge, Anna Sotnikova")
+_GENERIC_COUNTS = frozenset({"people", "times", "more", "fewer", "of", "other", "different"})
+
+_MONEY = re.compile(
+    r"[$£€¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn|m)?\s*(?:dollars|pounds|euros|yen|"
+    r"yuan|rupees)\b|\b(?:dollars|pounds|euros)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
+_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?=\W|$)|"
+    r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:yesterday|today|tomorrow|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)\b|\b(?:last|this|next) (?:week|month|year)\b",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|, \d{1,3},|\(\d{1,3}\)|\bin (?:his|her) "
+    r"(?:\w+ies|teens)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a dozen|"
+    r"dozens|hundreds|thousands|millions|billions|several|few|no)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The kind of answer a question asks for: ``count``, ``age``, ``year``, ``date``,
+    ``money``, ``name`` or ``attribute``; ``words`` is the counted thing or the attribute's
+    words; ``of`` the thing an attribute belongs to ("the capital of *Australia*"), if named."""
+
+    kind: str
+    words: tuple[str, ...] = ()
+    of: str = ""
+
+
+def _plain(text: str) -> str:
+    return text.lower().replace("’", "'")
+
+
+def _bare(word: str) -> str:
+    """ "Thompson's" -> "thompson", "Rep." -> "rep"."""
+    return re.sub(r"'s$", "", _plain(word)).strip(".,'")
+
+
+def _stem(word: str) -> str:
+    """A prefix that matches the word's inflections ("tons" -> "ton", "records" -> "recor")."""
+    return word[: max(4, len(word) - 2)] if len(word) > 4 else word.rstrip("s") or word
+
+
+def _has_word(stem: str, text: str) -> bool:
+    return re.search(rf"\b{re.escape(stem)}", text) is not None
+
+
+def _of(question: str, words: tuple[str, ...]) -> str:
+    """The first word of what the attribute belongs to: "the capital of Australia" -> "australia"."""
+    if not words:
+        return ""
+    m = re.search(
+        rf"\b{re.escape(words[-1])}\s+of\s+(?:the\s+|a\s+|an\s+)?([a-z][\w-]*)", _plain(question)
+    )
+    return m.group(1) if m and m.group(1) not in _NOT_ASKED else ""
+
+
+def _attribute_words(question: str) -> tuple[str, ...]:
+    """The words of "the X" in "what is the X of ..." / "the name of the X who ...", if any."""
+    q = _plain(question).strip()
+    m = _NAME_OF.search(q) or _WHAT_IS_THE.match(q)
+    if not m:
+        return ()
+    phrase = m.group(1)
+    if (
+        m.re is _WHAT_IS_THE
+        and re.match(r"\w+ing\b", phrase)
+        and not re.match(r"(?:what|which)\s+\w+\s+(?:the|a|an)\b", q)
+    ):
+        return ()  # "what is undermining ...": a verb, not a thing
+    if "'s " in phrase:  # "Fouad Zaban's win-loss record": the thing is what follows
+        phrase = phrase.rsplit("'s ", 1)[1]
+    return tuple(w for w in re.findall(r"[a-z][a-z-]+", phrase) if w not in _NOT_ASKED)
+
+
+def asked_for(question: str) -> Asked | None:
+    """What ``question`` asks for, when its wording says so clearly; None otherwise.
+
+    >>> asked_for("How many tons of spent fuel does France store?")
+    Asked(kind='count', words=('tons',), of='')
+    >>> asked_for("What is the capital of Australia?")
+    Asked(kind='attribute', words=('capital',), of='australia')
+    >>> asked_for("Why does the author oppose the plan?") is None
+    True
+    """
+    q = _plain(question).strip()
+    if re.search(r"\bhow old\b|\bwhat age\b|\bat what age\b", q):
+        return Asked("age")
+    if re.search(r"\b(?:in )?what year\b", q):
+        return Asked("year")
+    if re.match(r"when\b", q):
+        return Asked("date")
+    m = re.search(r"\bhow many ([a-z][a-z-]*)", q)
+    if m:
+        word = m.group(1)
+        if word not in _GENERIC_COUNTS:
+            return Asked("count", (word,))
+        # "how many people were arrested": the number must come with the arrests
+        done = re.search(r"\b(?:were|was|are|is|have been|had been|will be|got) (\w+ed)\b", q)
+        return Asked("count", ("", done.group(1)) if done else ())
+    if re.search(
+        r"\bhow much\b.*\b(?:cost|pay|paid|spend|spent|raise|raised|earn|worth|charge)", q
+    ):
+        return Asked("money")
+    words = _attribute_words(question)
+    if not words or _CATEGORIES & set(words):
+        return None
+    if _DATE_WORDS & set(words):
+        return Asked("date", words)
+    if _MONEY_WORDS & set(words):
+        return Asked("money", words)
+    if _NAME_OF.search(q):
+        return Asked("name", words)
+    return Asked("attribute", words, _of(question, words))
+
+
+def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
+    """True when ``sentence`` holds an answer of the kind ``asked`` (always, for None)."""
+    if asked is None:
+        return True
+    kind, s = asked.kind, sentence
+    if kind == "age":
+        return _AGE.search(s) is not None
+    if kind == "year":
+        return _YEAR.search(s) is not None
+    if kind == "date":
+        return _DATE.search(s) is not None
+    if kind == "money":  # and "the budget" when a budget is asked for, not the takings
+        head = asked.words[-1:] if asked.words else ()
+        return _MONEY.search(s) is not None and all(_has_word(_stem(w), _plain(s)) for w in head)
+    if kind == "count":
+        if not asked.words:
+            return _NUMBER.search(s) is not None
+        if not asked.words[0]:  # a number, and the event counted
+            return _NUMBER.search(s) is not None and _has_word(_stem(asked.words[1]), _plain(s))
+        stem = _stem(asked.words[0])
+        return any(_has_word(stem, _plain(s[n.end() : n.end() + 40])) for n in _NUMBER.finditer(s))
+    text = _plain(s)
+    present = sum(_has_word(_stem(w), text) for w in asked.words)
+    if kind == "name":
+        return present > 0 and _name_near(asked.words[-1], s, question)
+    if asked.of and not _near(_stem(asked.words[-1]), {_stem(asked.of)}, s):
+        return False  # "the capital" of somewhere else
+    return present * 2 > len(asked.words)
+
+
+def _near(stem: str, others: set[str], sentence: str) -> bool:
+    """A word starting with ``stem`` within ``NAME_WINDOW`` words of one starting with any of
+    ``others``."""
+    tokens = [_bare(t) for t in re.findall(r"[\w'’.-]+", sentence)]
+    for i, t in enumerate(tokens):
+        if t.startswith(stem):
+            near = tokens[max(0, i - NAME_WINDOW) : i + NAME_WINDOW + 1]
+            if any(u.startswith(o) for u in near for o in others):
+                return True
+    return False
+
+
+def _name_near(word: str, sentence: str, question: str) -> bool:
+    """A capitalised word the question lacks within a few words of ``word`` ("the judge,
+    Anna Sotnikova"; not "A Russian judge sentenced Brittney Griner")."""
+    own = {_bare(w) for w in re.findall(r"[\w'’.-]+", question)}
+    tokens = re.findall(r"[\w'’.-]+", sentence)
+    stem = _stem(word)
+    for i, t in enumerate(tokens):
+        if _plain(t).startswith(stem):
+            near = tokens[max(1, i - NAME_WINDOW) : i + NAME_WINDOW + 1]  # not the first word
+            if any(u[:1].isupper() and _bare(u) not in own for u in near):
+                return True
+    return False

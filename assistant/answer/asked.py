@@ -8,6 +8,7 @@ asked-for thing from the question's wording and checks the sentence for it:
 
 - a **count** ("how many tons ..."): a number followed by the counted thing ("3,000 tons");
   "how many people were arrested": a number and the arrests;
+- a **share** ("what percentage", "what share"): a percentage or a fraction;
 - an **age** ("how old"), a **year** ("what year"), a **date** ("when", "the release date"),
   an **amount of money** ("how much did it cost", "the budget": the money and the budget);
 - a **name** ("what is the name of the judge ..."): a capitalised word the question lacks,
@@ -75,6 +76,11 @@ _AGE = re.compile(
     r"(?:\w+ies|teens)\b",
     re.IGNORECASE,
 )
+_SHARE = re.compile(
+    r"\d\s?%|\bper ?cent\b|\bpercentage\b|\b(?:half|third|quarter|fifth|tenth)s?\b|"
+    r"\bmajority\b|\bminority\b|\bmost\b|\b\d+ (?:in|out of) \d+\b",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(
     r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"fourteen|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a dozen|"
@@ -85,8 +91,8 @@ _NUMBER = re.compile(
 
 @dataclass(frozen=True)
 class Asked:
-    """The kind of answer a question asks for: ``count``, ``age``, ``year``, ``date``,
-    ``money``, ``name`` or ``attribute``; ``words`` is the counted thing or the attribute's
+    """The kind of answer a question asks for: ``count``, ``share``, ``age``, ``year``,
+    ``date``, ``money``, ``name`` or ``attribute``; ``words`` is the counted thing or the attribute's
     words; ``of`` the thing an attribute belongs to ("the capital of *Australia*"), if named."""
 
     kind: str
@@ -155,6 +161,8 @@ def asked_for(question: str) -> Asked | None:
         return Asked("age")
     if re.search(r"\b(?:in )?what year\b", q):
         return Asked("year")
+    if re.search(r"\bwhat (?:share|percentage|percent|proportion|fraction|part)\b", q):
+        return Asked("share")
     if re.match(r"when\b", q):
         return Asked("date")
     m = re.search(r"\bhow many ([a-z][a-z-]*)", q)
@@ -192,6 +200,8 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
         return _YEAR.search(s) is not None
     if kind == "date":
         return _DATE.search(s) is not None
+    if kind == "share":
+        return _SHARE.search(s) is not None
     if kind == "money":  # and "the budget" when a budget is asked for, not the takings
         head = asked.words[-1:] if asked.words else ()
         return _MONEY.search(s) is not None and all(_has_word(_stem(w), _plain(s)) for w in head)
@@ -235,3 +245,4 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
             if any(u[:1].isupper() and _bare(u) not in own for u in near):
                 return True
     return False
+

@@ -245,4 +245,3 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
             if any(u[:1].isupper() and _bare(u) not in own for u in near):
                 return True
     return False
-

@@ -11,15 +11,18 @@ asked-for thing from the question's wording and checks the sentence for it:
 - a **share** ("what percentage", "what share"): a percentage or a fraction;
 - an **age** ("how old"), a **year** ("what year"), a **date** ("when", "the release date"),
   an **amount of money** ("how much did it cost", "the budget": the money and the budget);
-- a **name** ("what is the name of the judge ..."): a capitalised word the question lacks,
-  near the named thing ("Judge Anna Sotnikova", not "a Russian judge sentenced Griner");
+- a **name** ("what is the name of the judge ..."): a capitalised word the question lacks, at
+  most two words from the named thing ("Judge Anna Sotnikova", "the island of Olkiluoto"; not
+  "a Russian judge sentenced Griner", "an island in the Baltic Sea");
 - an **attribute** ("what is the win-loss record of ...", "the capital of Australia"): more
-  than half of its words, and the thing it belongs to close by ("Australia's capital", not
-  "the capital" of another country in a sentence that also says "Australia").
+  than half of its words, and the thing it belongs to within three words ("Australia's
+  capital", "the capital city of Australia"; not "the capital" of another country in a sentence
+  that also says "Australia").
 
 Questions of other shapes ("why", "how does", "which team") and categories answered by an
-instance ("what was her profession?": "aviator") ask for nothing checkable here and pass. Evidence that does not give what is asked is never stated as an answer (answer/api: the
-best sentence that does is preferred, and without one the question is refused), whatever its
+instance ("what was her profession?": "aviator") ask for nothing checkable here and pass.
+Evidence that does not give what is asked is never stated as an answer (api.py: the best
+sentence that does is preferred, and without one the question is refused), whatever its
 similarity. No signal depends on the library's size.
 """
 
@@ -56,7 +59,8 @@ _MONEY_WORDS = frozenset({
     "revenue", "budget", "cost", "price", "prize", "money", "salary", "fee", "fine", "worth",
     "value", "income", "profit", "sales", "wage", "wages", "pay"
 })  # fmt: skip
-NAME_WINDOW = 6  # words between a named thing and its name ("the judge, Anna Sotnikova")
+NAME_WINDOW = 2  # words between a named thing and its name ("the island of Olkiluoto")
+OF_WINDOW = 3  # words between an attribute and its owner ("the capital city of Australia")
 _GENERIC_COUNTS = frozenset({"people", "times", "more", "fewer", "of", "other", "different"})
 
 _MONEY = re.compile(
@@ -216,21 +220,30 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
     present = sum(_has_word(_stem(w), text) for w in asked.words)
     if kind == "name":
         return present > 0 and _name_near(asked.words[-1], s, question)
-    if asked.of and not _near(_stem(asked.words[-1]), {_stem(asked.of)}, s):
+    if asked.of and not _near(_stem(asked.words[-1]), _stem(asked.of), s):
         return False  # "the capital" of somewhere else
     return present * 2 > len(asked.words)
 
 
-def _near(stem: str, others: set[str], sentence: str) -> bool:
-    """A word starting with ``stem`` within ``NAME_WINDOW`` words of one starting with any of
-    ``others``."""
+def _near(stem: str, other: str, sentence: str) -> bool:
+    """A word starting with ``stem`` within ``OF_WINDOW`` words of one starting with ``other``."""
     tokens = [_bare(t) for t in re.findall(r"[\w'’.-]+", sentence)]
     for i, t in enumerate(tokens):
         if t.startswith(stem):
-            near = tokens[max(0, i - NAME_WINDOW) : i + NAME_WINDOW + 1]
-            if any(u.startswith(o) for u in near for o in others):
+            near = tokens[max(0, i - OF_WINDOW) : i + OF_WINDOW + 1]
+            if any(u.startswith(other) for u in near):
                 return True
     return False
+
+
+def _is_name(token: str) -> bool:
+    """A capitalised word that can be (part of) a name: not "R-Pa." (a party and state), "Rep."."""
+    t = token.rstrip(".,")
+    return (
+        t[:1].isupper()
+        and re.fullmatch(r"[A-Z]-[A-Z][a-z]*", t) is None
+        and not (token.endswith(".") and len(t) <= 3)
+    )
 
 
 def _name_near(word: str, sentence: str, question: str) -> bool:
@@ -242,6 +255,6 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
     for i, t in enumerate(tokens):
         if _plain(t).startswith(stem):
             near = tokens[max(1, i - NAME_WINDOW) : i + NAME_WINDOW + 1]  # not the first word
-            if any(u[:1].isupper() and _bare(u) not in own for u in near):
+            if any(_is_name(u) and _bare(u) not in own for u in near):
                 return True
     return False

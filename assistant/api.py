@@ -199,8 +199,7 @@ class Assistant:
         def judge(ev: evidence.Evidence) -> float:
             if not asked.gives(need, ev.quote, question):
                 return 0.0  # about the subject, without the asked-for thing: never an answer
-            signals = support.features(question, ev.quote, ev.dense, ev.coverage, ev.in_context)
-            return model.support(signals)
+            return model.support(support.features(ev.dense, ev.coverage, ev.in_context))
 
         return judge
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from assistant.answer import viewpoints
+from assistant.answer import asked, viewpoints
 from assistant.answer.evidence import Evidence
 from assistant.api import Assistant
 from assistant.cli import main
@@ -80,6 +80,31 @@ def _check_citations(d: dict[str, Any]) -> None:
 )
 def test_the_wording_decides_the_mode(question: str, mode: str | None) -> None:
     assert viewpoints.recognise(question) == mode
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("What views are there on Ukraine's bid to join the EU?", "Ukraine's bid to join the EU?"),
+        ("What are the different perspectives on nuclear power?", "nuclear power?"),
+        ("What do the two columnists say about whether the charge works?",
+         "whether the charge works?"),
+        ("How do different outlets report Serena Williams' reasons for stepping away?",
+         "Serena Williams' reasons for stepping away?"),
+        ("What are experts saying about inflation?", "inflation?"),
+        ("How did US inflation develop from autumn 2021 to spring 2022?",
+         "US inflation from autumn 2021 to spring 2022?"),
+        ("Who says the peace plan favours Russia?", "peace plan favours Russia?"),
+        ("What do a critic and the box-office reports say about 'Top Gun: Maverick'?",
+         "'Top Gun: Maverick'?"),
+        ("Milbrook congestion charge", "Milbrook congestion charge"),
+        ("Give me a timeline", "Give me a timeline"),  # nothing left: the question itself
+    ],
+)  # fmt: skip
+def test_the_topic_is_what_the_sources_are_asked_about(question: str, subject: str) -> None:
+    assert viewpoints.topic(question) == subject
+    # "What are there on ..." once read as a question for an attribute "there": all refused
+    assert asked.asked_for(viewpoints.topic(question)) is None
 
 
 def test_an_explicit_mode_wins_and_bad_values_are_named() -> None:

@@ -79,16 +79,41 @@ _MODE_WORDS = re.compile(
     r"perspectives|different|various|compare|differ|who says|according to whom)\b",
     re.IGNORECASE,
 )
+# how a question about sources opens ("What do the two columnists say about", "How do different
+# outlets report", "Who says that"): it asks who, not what
+_AUX = r"(?:do|does|did|is|are|was|were|has|have|had)"
+_FRAME = re.compile(
+    rf"^\s*(?:(?:what|how|who|which|in what ways?)\s+(?:{_AUX}\s+)?"
+    r"|(?:compare|describe|summari[sz]e|list|give me|show me)\s+)"
+    r"(?:(?:[\w'-]+\s+){0,6}?(?:(?:say|says|said|saying|write|writes|wrote|think|argue|argues|"
+    r"report|reports|reported|cover|covers|covered|describe|characteri[sz]e|portray|see)\b\s*)+)?"
+    r"(?:(?:the|a|an|about|on|of|that)\s+)*",
+    re.IGNORECASE,
+)
+# what is left at the head once the mode's words are out: "What views are there on" -> "are there on"
+_LEAD = re.compile(
+    rf"^\s*(?:(?:what|how|who|which)\s+)?(?:{_AUX}\s+)?(?:(?:there|the|a|an|about|on|of|that)\s+)*",
+    re.IGNORECASE,
+)
 
 
 def topic(question: str) -> str:
-    """The question without the words that ask for the mode.
+    """The question without the words that ask for the mode or for sources: what it is about.
 
     >>> topic("How has the view on a Ukraine ceasefire changed since June?")
-    'the view on a Ukraine ceasefire since June?'
+    'view on a Ukraine ceasefire since June?'
+    >>> topic("What views are there on Ukraine's bid to join the EU?")
+    "Ukraine's bid to join the EU?"
+    >>> topic("How do different outlets report Serena Williams' reasons for stepping away?")
+    "Serena Williams' reasons for stepping away?"
+
+    The rest of the question is what retrieval searches for and what each entry's sentence is
+    judged against: "What are there on ..." would read to asked.py as a question for an
+    attribute called "there", which no sentence has, and every entry would be refused.
     """
-    out = " ".join(_MODE_WORDS.sub(" ", question).split())
-    return out if len(re.findall(r"\w+", out)) >= 2 else question
+    out = _FRAME.sub("", question, count=1)
+    out = _LEAD.sub("", " ".join(_MODE_WORDS.sub(" ", out).split()), count=1)
+    return out if re.search(r"\w", out) else question
 
 
 def recognise(question: str) -> str | None:

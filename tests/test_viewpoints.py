@@ -173,6 +173,42 @@ def _entry(aid: str, published: str | None, author: str, rank: int) -> viewpoint
     return viewpoints.Entry((Evidence(p, 0, 0, 20, 1.0, 0.8, 0.5, 0.9),), rank)
 
 
+def test_entries_keep_the_articles_order_and_skip_repeats_and_unsupported() -> None:
+    def ev(aid: str, text: str, support: float, score: float = 1.0) -> Evidence:
+        p = Passage(f"{aid}:0", aid, 1, 0, len(text), text, None, aid, "A", "O", None, None)
+        return Evidence(p, 0, 0, len(text), score, 0.8, 0.5, support)
+
+    judged = {  # in the articles' ranking, not by score
+        "a": [ev("a", "Tolls cut traffic in the centre by a fifth.", 0.9, score=0.5)],
+        "b": [ev("b", "The charge hurts small shops on the ring road.", 0.4, score=0.9)],
+        "c": [ev("c", "Tolls cut traffic in the centre by a fifth!", 0.9)],  # a syndicated copy
+        "d": [ev("d", "However, the column said: tolls cut traffic.", 0.8)],  # other words
+    }
+    listed = viewpoints.entries(judged, 0.5, 8)
+    assert [e.passage.article_id for e in listed] == ["a", "d"]
+    assert [e.rank for e in listed] == [0, 1]
+    assert viewpoints.entries(judged, 0.5, 1)[0].passage.article_id == "a"
+
+
+def test_articles_are_ranked_by_how_much_they_are_about_the_topic(vp: Assistant) -> None:
+    from assistant.answer.retrieval import retrieve
+
+    lib = vp.library
+    lib.ensure_lexical()
+    query = viewpoints.topic(VIEWS_Q)
+    found = retrieve(lib.stores, query, n=viewpoints.RETRIEVE)
+    ranked = viewpoints.rank_articles(lib.stores, query, found.query_vector, found.passages, 30,
+                                      20)  # fmt: skip
+    assert sorted(ranked[:3]) == sorted(ARTICLES) and len(ranked) == 4  # the seed last
+    first_two = list(dict.fromkeys(p.article_id for p in found.passages))[:2]  # the pool
+    assert sorted(viewpoints.rank_articles(lib.stores, query, None, found.passages, 2, 20)) == (
+        sorted(first_two)
+    )
+    passages = viewpoints.whole_articles(lib.stores, ranked[:1])
+    assert {p.article_id for p in passages} == {ranked[0]}
+    assert len(passages) == len(lib.catalog.chunk_ids_of(ranked[0]))
+
+
 def test_undated_entries_go_last_and_say_so() -> None:
     es = [_entry("a", None, "Ann", 0), _entry("b", "2024-05-01", "Bo", 1),
           _entry("c", "2023-01-01", "Ann", 2)]  # fmt: skip

@@ -16,6 +16,12 @@ Recognition asks for the plural, a comparison or a change over time, so a questi
 source ("the columnist", "compared to a year ago", "since the invasion began, how much ...")
 stays an ordinary question. Each entry must pass the refusal rule on its own: its best sentence's
 support (support.py) is at least ``refuse_below``, so a listed source always speaks to the question.
+
+Which articles, and what of each: retrieval searches for the question's topic (``topic``: without
+the words that ask for sources or for change); the articles it finds are ranked by how much they
+are *about* the topic (``rank_articles``), and, in that order, each article's best sentences over
+all its passages are judged until ``MAX_ENTRIES`` pass. Choosing the articles by their best
+sentence instead listed round-ups that mention the topic once (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -32,17 +38,19 @@ from assistant.answer.compose import REFUSAL, _citation, _with_marker
 from assistant.answer.evidence import Evidence
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
+from assistant.index.stores import to_passage
 from assistant.types import Answer, Citation, Filters, Passage, Viewpoint
 
 if TYPE_CHECKING:
     from assistant.answer.conversation import Resolved
     from assistant.api import Assistant
+    from assistant.index.stores import Stores
 
 MODES = ("viewpoints", "timeline", "answer")  # "answer": an ordinary answer, whatever the wording
 GROUPINGS = ("article", "author", "outlet")
 MAX_ENTRIES = 8  # articles listed at most
-MAX_ARTICLES = 12  # articles whose sentences are scored
-PER_ARTICLE = 3  # best passages of each article that are scored
+POOL = 30  # articles of the retrieved passages that may be listed, most about the topic first
+BATCH = 8  # articles whose sentences are scored and judged at a time, until MAX_ENTRIES pass
 RETRIEVE = 200  # passages retrieved to find that many articles
 JUDGED = 2  # best sentences of each article embedded on their own and judged
 SECOND_WITHIN = 0.9  # a second sentence of an article only when nearly as good as its first
@@ -154,18 +162,33 @@ class Entry:
         return self.quotes[0].passage
 
 
-def by_article(passages: Sequence[Passage], articles: int, per_article: int) -> list[Passage]:
-    """The best ``per_article`` passages of each of the first ``articles`` articles, best first."""
-    taken: dict[str, list[Passage]] = {}
-    for p in passages:
-        own = taken.get(p.article_id)
-        if own is None:
-            if len(taken) >= articles:
-                continue
-            own = taken[p.article_id] = []
-        if len(own) < per_article:
-            own.append(p)
-    return [p for own in taken.values() for p in own]
+def rank_articles(
+    stores: Stores, query: str, query_vector: np.ndarray | None, passages: Sequence[Passage],
+    pool: int, rrf_k: int,
+) -> list[str]:  # fmt: skip
+    """The first ``pool`` articles of the retrieved passages, those most about the topic first.
+
+    Three rankings of the articles, fused by reciprocal rank as retrieval fuses its own: the
+    order in which retrieval found their passages, the similarity of their title and lede to
+    the topic, and BM25 over their whole text. Ranking them by their best sentence instead
+    listed round-ups that mention the topic once ("5 things to know", "News from around our 50
+    states") before the articles about it, and more candidates made it worse (docs/quality.md).
+    """
+    found = list(dict.fromkeys(p.article_id for p in passages))[:pool]
+    lede, by_text = stores.article_rankings(query, query_vector, found)
+    by_lede = sorted(found, key=lambda a: -lede.get(a, -1.0))
+    fused = dict.fromkeys(found, 0.0)
+    for ranking in (found, by_lede, by_text):
+        for r, aid in enumerate(ranking):
+            fused[aid] += 1 / (rrf_k + r + 1)
+    return sorted(found, key=lambda a: -fused[a])
+
+
+def whole_articles(stores: Stores, article_ids: Sequence[str]) -> list[Passage]:
+    """Every passage of each of these articles, article by article: an article's say is often
+    not in the passage that shares the question's words (an opinion piece's argument)."""
+    ids = [cid for aid in article_ids for cid in stores.catalog.chunk_ids_of(aid)]
+    return [to_passage(row, meta) for row, meta in stores.passage_rows(ids)]
 
 
 def _judged(
@@ -198,13 +221,14 @@ def _judged(
 
 
 def entries(judged: dict[str, list[Evidence]], refuse_below: float, limit: int) -> list[Entry]:
-    """The articles whose best sentence has support, best first, each with one or two quotes.
+    """The articles whose best sentence has support, in the order of ``judged`` (the articles'
+    ranking), each with one or two quotes.
 
     An article that says what an earlier entry already said (a syndicated copy, a live blog
     repeating a story) is left out: a reader comparing sources wants different sources.
     """
     found: list[tuple[Evidence, ...]] = []
-    for own in sorted(judged.values(), key=lambda own: -own[0].score):
+    for own in judged.values():
         first = own[0]
         if first.support < refuse_below:
             continue
@@ -300,18 +324,28 @@ def answer(
 ) -> Answer:
     """The viewpoints or timeline answer to ``question`` (its follow-up resolution given)."""
     lib = assistant.library
+    s = assistant.settings.answer
     query, focus = topic(resolved.query), topic(resolved.focus)
     found = retrieve(lib.stores, query, filters, n=RETRIEVE, boost_articles=resolved.boost_articles)
-    chosen = by_article(found.passages, MAX_ARTICLES, PER_ARTICLE)
     qv = found.query_vector
     if qv is None:
-        qv = lib.embed([focus])[0]
-    stored = lib.catalog.sentence_vectors([p.chunk_id for p in chosen], lib.embedder.dim)
-    scored = evidence.score_sentences(
-        focus, qv, chosen, lib.embed, max_passages=len(chosen),
-        idf=lib.lexical.idf, stored=stored,
-    )  # fmt: skip
-    judged = _judged(scored, lib.embed, qv, assistant._judge(focus))
-    s = assistant.settings.answer
-    shown = order(entries(judged, s.refuse_below, MAX_ENTRIES), mode == "timeline", by or "article")
+        qv = lib.embed([query])[0]
+    ranked = rank_articles(lib.stores, query, qv, found.passages, POOL, s.rrf_k)
+    judge = assistant._judge(focus)
+    judged: dict[str, list[Evidence]] = {}
+    listed: list[Entry] = []
+    for start in range(0, len(ranked), BATCH):  # the next articles, until enough have support
+        batch = ranked[start : start + BATCH]
+        passages = whole_articles(lib.stores, batch)
+        stored = lib.catalog.sentence_vectors([p.chunk_id for p in passages], lib.embedder.dim)
+        scored = evidence.score_sentences(
+            focus, qv, passages, lib.embed, max_passages=len(passages), idf=lib.lexical.idf,
+            stored=stored,
+        )  # fmt: skip
+        new = _judged(scored, lib.embed, qv, judge)
+        judged.update((aid, new[aid]) for aid in batch if aid in new)
+        listed = entries(judged, s.refuse_below, MAX_ENTRIES)
+        if len(listed) >= MAX_ENTRIES:
+            break
+    shown = order(listed, mode == "timeline", by or "article")
     return compose(question, shown, mode == "timeline", by or "article", assistant._around)

@@ -182,12 +182,16 @@ def test_entries_keep_the_articles_order_and_skip_repeats_and_unsupported() -> N
         "a": [ev("a", "Tolls cut traffic in the centre by a fifth.", 0.9, score=0.5)],
         "b": [ev("b", "The charge hurts small shops on the ring road.", 0.4, score=0.9)],
         "c": [ev("c", "Tolls cut traffic in the centre by a fifth!", 0.9)],  # a syndicated copy
-        "d": [ev("d", "However, the column said: tolls cut traffic.", 0.8)],  # other words
+        "d": [ev("d", "However, the column said: tolls cut traffic.", 0.8)],  # its own words
     }
     listed = viewpoints.entries(judged, 0.5, 8)
     assert [e.passage.article_id for e in listed] == ["a", "d"]
     assert [e.rank for e in listed] == [0, 1]
     assert viewpoints.entries(judged, 0.5, 1)[0].passage.article_id == "a"
+    # a fragment cut at "Roe v." shares its few words with longer sentences: not a repeat
+    assert not viewpoints.repeats("Wade ruling, as indicated by a leaked draft opinion",
+                                  "Wade ruling polls after the leaked draft opinion showed "
+                                  "public approval of the court tumbling sharply")  # fmt: skip
 
 
 def test_articles_are_ranked_by_how_much_they_are_about_the_topic(vp: Assistant) -> None:

@@ -39,6 +39,7 @@ from assistant.answer.evidence import Evidence
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
 from assistant.index.stores import to_passage
+from assistant.text import terms
 from assistant.types import Answer, Citation, Filters, Passage, Viewpoint
 
 if TYPE_CHECKING:
@@ -220,6 +221,18 @@ def _judged(
     return out
 
 
+def repeats(a: str, b: str) -> bool:
+    """True when two quotes say the same (80% of the words of the longer one in common): a
+    syndicated copy or a live blog repeating a story.
+
+    Measured on the longer quote, not the shorter as evidence._same does: a fragment ("Wade
+    ruling, as indicated by a leaked draft opinion", cut at "Roe v.") shares its few words with
+    many sentences, and two outlets quoting the same remark in their own words are two sources.
+    """
+    wa, wb = set(terms(a)), set(terms(b))
+    return bool(wa and wb) and len(wa & wb) / max(len(wa), len(wb)) >= 0.8
+
+
 def entries(judged: dict[str, list[Evidence]], refuse_below: float, limit: int) -> list[Entry]:
     """The articles whose best sentence has support, in the order of ``judged`` (the articles'
     ranking), each with one or two quotes.
@@ -232,7 +245,7 @@ def entries(judged: dict[str, list[Evidence]], refuse_below: float, limit: int) 
         first = own[0]
         if first.support < refuse_below:
             continue
-        if any(evidence._same(first.quote, ev.quote) for qs in found for ev in qs):
+        if any(repeats(first.quote, ev.quote) for qs in found for ev in qs):
             continue
         quotes = [first]
         for ev in own[1:]:

@@ -342,3 +342,53 @@ def test_the_chat_shows_a_viewpoints_table_whose_rows_open_the_passage(app_url: 
         cited.wait_for()
         assert "Daniel Okafor" in page.locator("#ca-chat-article .ca-meta").inner_text()
         browser.close()
+
+
+def test_answer_as_labels_name_the_modes() -> None:
+    from assistant.web import chat
+
+    assert chat.answer_as(chat.AUTOMATIC) == (None, None) == chat.answer_as(None)
+    assert chat.answer_as("Viewpoints, by outlet") == ("viewpoints", "outlet")
+    assert chat.answer_as("Timeline") == ("timeline", None)
+    for mode, by in chat.ANSWER_AS.values():  # every label is a mode Assistant.ask takes
+        assert viewpoints.mode_for(SEED_QUESTION, mode, by) == (mode or None)
+    with pytest.raises(Exception, match="Answer as: expected one of"):
+        chat.answer_as("Table")
+
+
+@pytest.mark.browser
+def test_the_chat_asks_for_a_timeline_or_viewpoints_by_outlet_from_its_menu(app_url: str) -> None:
+    from tests.test_web import CHROMIUM, CHROMIUM_ARGS, _ask, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    def answer_as(page: Any, label: str) -> None:
+        page.locator("#ca-answer-as input").click()
+        page.get_by_role("option", name=label, exact=True).click()
+        assert page.locator("#ca-answer-as input").input_value() == label
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        page.goto(app_url, wait_until="load")
+        page.locator("#ca-examples").get_by_text(SEED_QUESTION).wait_for()
+        assert page.locator("#ca-answer-as input").input_value() == "Automatic"
+        # wording that asks for one answer: the menu decides
+        answer_as(page, "Timeline")
+        bot = _ask(page, "Milbrook's congestion charge", 0)
+        bot.locator("table").wait_for()
+        assert "oldest first" in bot.inner_text()
+        text = bot.inner_text()
+        assert text.index("2024-03-04") < text.index("2024-05-20") < text.index("2025-06-02")
+        answer_as(page, "Viewpoints, by outlet")
+        bot = _ask(page, "Milbrook's congestion charge", 1)
+        bot.locator("table").wait_for()
+        assert "by outlet" in bot.inner_text()
+        assert page.locator("#ca-sources .ca-vp-row").count() == 3
+        answer_as(page, "Automatic")  # back to the wording: an ordinary answer
+        bot = _ask(page, SEED_QUESTION, 2)
+        bot.get_by_text("[1]").first.wait_for()
+        assert bot.locator("table").count() == 0 and "Russia has offered" in bot.inner_text()
+        browser.close()

@@ -208,9 +208,15 @@ def test_articles_are_ranked_by_how_much_they_are_about_the_topic(vp: Assistant)
     assert sorted(viewpoints.rank_articles(lib.stores, query, None, found.passages, 2, 20)) == (
         sorted(first_two)
     )
-    passages = viewpoints.whole_articles(lib.stores, ranked[:1])
-    assert {p.article_id for p in passages} == {ranked[0]}
-    assert len(passages) == len(lib.catalog.chunk_ids_of(ranked[0]))
+    qv = found.query_vector
+    assert qv is not None
+    passages, stored = viewpoints.best_passages(lib.stores, ranked[:2], qv, 2)
+    assert [p.article_id for p in passages] == [ranked[0]] * 2 + [ranked[1]] * 2
+    assert set(stored) == {p.chunk_id for p in passages}
+    closest = [float((stored[p.chunk_id] @ qv).max()) for p in passages]
+    every = lib.catalog.sentence_vectors(lib.catalog.chunk_ids_of(ranked[0]), len(qv))
+    assert closest[0] == max(float((v @ qv).max()) for v in every.values())  # from any passage
+    assert closest[0] >= closest[1]
 
 
 def test_undated_entries_go_last_and_say_so() -> None:

@@ -19,9 +19,10 @@ support (support.py) is at least ``refuse_below``, so a listed source always spe
 
 Which articles, and what of each: retrieval searches for the question's topic (``topic``: without
 the words that ask for sources or for change); the articles it finds are ranked by how much they
-are *about* the topic (``rank_articles``), and, in that order, each article's best sentences over
-all its passages are judged until ``MAX_ENTRIES`` pass. Choosing the articles by their best
-sentence instead listed round-ups that mention the topic once (docs/quality.md).
+are *about* the topic (``rank_articles``), and, in that order, each article's best sentences,
+from whichever of its passages hold them (``best_passages``), are judged until ``MAX_ENTRIES``
+pass. Choosing the articles by their best sentence instead listed round-ups that mention the
+topic once (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ MODES = ("viewpoints", "timeline", "answer")  # "answer": an ordinary answer, wh
 GROUPINGS = ("article", "author", "outlet")
 MAX_ENTRIES = 8  # articles listed at most
 POOL = 30  # articles of the retrieved passages that may be listed, most about the topic first
+PER_ARTICLE = 4  # passages of each article whose sentences are scored (the closest ones)
 BATCH = 8  # articles whose sentences are scored and judged at a time, until MAX_ENTRIES pass
 RETRIEVE = 200  # passages retrieved to find that many articles
 JUDGED = 2  # best sentences of each article embedded on their own and judged
@@ -185,11 +187,28 @@ def rank_articles(
     return sorted(found, key=lambda a: -fused[a])
 
 
-def whole_articles(stores: Stores, article_ids: Sequence[str]) -> list[Passage]:
-    """Every passage of each of these articles, article by article: an article's say is often
-    not in the passage that shares the question's words (an opinion piece's argument)."""
+def best_passages(
+    stores: Stores, article_ids: Sequence[str], query_vector: np.ndarray, per_article: int
+) -> tuple[list[Passage], dict[str, np.ndarray]]:
+    """Of each article, the ``per_article`` passages holding its sentences closest to the
+    question (by the stored sentence vectors, which read each sentence in its passage), article
+    by article; and those vectors. All of an article's passages are looked at: its say is often
+    not in the passage retrieval found (an opinion piece's argument); scoring every sentence of
+    a long live blog (a thousand and more) only made the slowest answers twice as slow."""
     ids = [cid for aid in article_ids for cid in stores.catalog.chunk_ids_of(aid)]
-    return [to_passage(row, meta) for row, meta in stores.passage_rows(ids)]
+    stored = stores.catalog.sentence_vectors(ids, len(query_vector))
+    best: dict[str, list[tuple[float, str]]] = {}
+    for cid in ids:
+        v = stored.get(cid)
+        sim = float((v @ query_vector).max()) if v is not None and len(v) else -1.0
+        best.setdefault(cid.rsplit(":", 1)[0], []).append((sim, cid))
+    keep = [
+        cid
+        for aid in article_ids
+        for _, cid in sorted(best.get(aid, []), key=lambda x: -x[0])[:per_article]
+    ]
+    passages = [to_passage(row, meta) for row, meta in stores.passage_rows(keep)]
+    return passages, {cid: stored[cid] for cid in keep if cid in stored}
 
 
 def _judged(
@@ -349,8 +368,7 @@ def answer(
     listed: list[Entry] = []
     for start in range(0, len(ranked), BATCH):  # the next articles, until enough have support
         batch = ranked[start : start + BATCH]
-        passages = whole_articles(lib.stores, batch)
-        stored = lib.catalog.sentence_vectors([p.chunk_id for p in passages], lib.embedder.dim)
+        passages, stored = best_passages(lib.stores, batch, qv, PER_ARTICLE)
         scored = evidence.score_sentences(
             focus, qv, passages, lib.embed, max_passages=len(passages), idf=lib.lexical.idf,
             stored=stored,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from assistant.answer import viewpoints
+from assistant.answer import asked, viewpoints
 from assistant.answer.evidence import Evidence
 from assistant.api import Assistant
 from assistant.cli import main
@@ -82,6 +82,31 @@ def test_the_wording_decides_the_mode(question: str, mode: str | None) -> None:
     assert viewpoints.recognise(question) == mode
 
 
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("What views are there on Ukraine's bid to join the EU?", "Ukraine's bid to join the EU?"),
+        ("What are the different perspectives on nuclear power?", "nuclear power?"),
+        ("What do the two columnists say about whether the charge works?",
+         "whether the charge works?"),
+        ("How do different outlets report Serena Williams' reasons for stepping away?",
+         "Serena Williams' reasons for stepping away?"),
+        ("What are experts saying about inflation?", "inflation?"),
+        ("How did US inflation develop from autumn 2021 to spring 2022?",
+         "US inflation from autumn 2021 to spring 2022?"),
+        ("Who says the peace plan favours Russia?", "peace plan favours Russia?"),
+        ("What do a critic and the box-office reports say about 'Top Gun: Maverick'?",
+         "'Top Gun: Maverick'?"),
+        ("Milbrook congestion charge", "Milbrook congestion charge"),
+        ("Give me a timeline", "Give me a timeline"),  # nothing left: the question itself
+    ],
+)  # fmt: skip
+def test_the_topic_is_what_the_sources_are_asked_about(question: str, subject: str) -> None:
+    assert viewpoints.topic(question) == subject
+    # "What are there on ..." once read as a question for an attribute "there": all refused
+    assert asked.asked_for(viewpoints.topic(question)) is None
+
+
 def test_an_explicit_mode_wins_and_bad_values_are_named() -> None:
     assert viewpoints.mode_for(SEED_QUESTION, None, "author") == "viewpoints"
     assert viewpoints.mode_for(SEED_QUESTION, "timeline", None) == "timeline"
@@ -146,6 +171,52 @@ def _entry(aid: str, published: str | None, author: str, rank: int) -> viewpoint
     p = Passage(f"{aid}:0", aid, 1, 0, 20, "A sentence of words.", None, aid, author, "Out",
                 published, None)  # fmt: skip
     return viewpoints.Entry((Evidence(p, 0, 0, 20, 1.0, 0.8, 0.5, 0.9),), rank)
+
+
+def test_entries_keep_the_articles_order_and_skip_repeats_and_unsupported() -> None:
+    def ev(aid: str, text: str, support: float, score: float = 1.0) -> Evidence:
+        p = Passage(f"{aid}:0", aid, 1, 0, len(text), text, None, aid, "A", "O", None, None)
+        return Evidence(p, 0, 0, len(text), score, 0.8, 0.5, support)
+
+    judged = {  # in the articles' ranking, not by score
+        "a": [ev("a", "Tolls cut traffic in the centre by a fifth.", 0.9, score=0.5)],
+        "b": [ev("b", "The charge hurts small shops on the ring road.", 0.4, score=0.9)],
+        "c": [ev("c", "Tolls cut traffic in the centre by a fifth!", 0.9)],  # a syndicated copy
+        "d": [ev("d", "However, the column said: tolls cut traffic.", 0.8)],  # its own words
+    }
+    listed = viewpoints.entries(judged, 0.5, 8)
+    assert [e.passage.article_id for e in listed] == ["a", "d"]
+    assert [e.rank for e in listed] == [0, 1]
+    assert viewpoints.entries(judged, 0.5, 1)[0].passage.article_id == "a"
+    # a fragment cut at "Roe v." shares its few words with longer sentences: not a repeat
+    assert not viewpoints.repeats("Wade ruling, as indicated by a leaked draft opinion",
+                                  "Wade ruling polls after the leaked draft opinion showed "
+                                  "public approval of the court tumbling sharply")  # fmt: skip
+
+
+def test_articles_are_ranked_by_how_much_they_are_about_the_topic(vp: Assistant) -> None:
+    from assistant.answer.retrieval import retrieve
+
+    lib = vp.library
+    lib.ensure_lexical()
+    query = viewpoints.topic(VIEWS_Q)
+    found = retrieve(lib.stores, query, n=viewpoints.RETRIEVE)
+    ranked = viewpoints.rank_articles(lib.stores, query, found.query_vector, found.passages, 30,
+                                      20)  # fmt: skip
+    assert sorted(ranked[:3]) == sorted(ARTICLES) and len(ranked) == 4  # the seed last
+    first_two = list(dict.fromkeys(p.article_id for p in found.passages))[:2]  # the pool
+    assert sorted(viewpoints.rank_articles(lib.stores, query, None, found.passages, 2, 20)) == (
+        sorted(first_two)
+    )
+    qv = found.query_vector
+    assert qv is not None
+    passages, stored = viewpoints.best_passages(lib.stores, ranked[:2], qv, 2)
+    assert [p.article_id for p in passages] == [ranked[0]] * 2 + [ranked[1]] * 2
+    assert set(stored) == {p.chunk_id for p in passages}
+    closest = [float((stored[p.chunk_id] @ qv).max()) for p in passages]
+    every = lib.catalog.sentence_vectors(lib.catalog.chunk_ids_of(ranked[0]), len(qv))
+    assert closest[0] == max(float((v @ qv).max()) for v in every.values())  # from any passage
+    assert closest[0] >= closest[1]
 
 
 def test_undated_entries_go_last_and_say_so() -> None:
@@ -276,4 +347,54 @@ def test_the_chat_shows_a_viewpoints_table_whose_rows_open_the_passage(app_url: 
         cited = page.locator("#ca-chat-article .ca-cited")
         cited.wait_for()
         assert "Daniel Okafor" in page.locator("#ca-chat-article .ca-meta").inner_text()
+        browser.close()
+
+
+def test_answer_as_labels_name_the_modes() -> None:
+    from assistant.web import chat
+
+    assert chat.answer_as(chat.AUTOMATIC) == (None, None) == chat.answer_as(None)
+    assert chat.answer_as("Viewpoints, by outlet") == ("viewpoints", "outlet")
+    assert chat.answer_as("Timeline") == ("timeline", None)
+    for mode, by in chat.ANSWER_AS.values():  # every label is a mode Assistant.ask takes
+        assert viewpoints.mode_for(SEED_QUESTION, mode, by) == (mode or None)
+    with pytest.raises(Exception, match="Answer as: expected one of"):
+        chat.answer_as("Table")
+
+
+@pytest.mark.browser
+def test_the_chat_asks_for_a_timeline_or_viewpoints_by_outlet_from_its_menu(app_url: str) -> None:
+    from tests.test_web import CHROMIUM, CHROMIUM_ARGS, _ask, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    def answer_as(page: Any, label: str) -> None:
+        page.locator("#ca-answer-as input").click()
+        page.get_by_role("option", name=label, exact=True).click()
+        assert page.locator("#ca-answer-as input").input_value() == label
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        page.goto(app_url, wait_until="load")
+        page.locator("#ca-examples").get_by_text(SEED_QUESTION).wait_for()
+        assert page.locator("#ca-answer-as input").input_value() == "Automatic"
+        # wording that asks for one answer: the menu decides
+        answer_as(page, "Timeline")
+        bot = _ask(page, "Milbrook's congestion charge", 0)
+        bot.locator("table").wait_for()
+        assert "oldest first" in bot.inner_text()
+        text = bot.inner_text()
+        assert text.index("2024-03-04") < text.index("2024-05-20") < text.index("2025-06-02")
+        answer_as(page, "Viewpoints, by outlet")
+        bot = _ask(page, "Milbrook's congestion charge", 1)
+        bot.locator("table").wait_for()
+        assert "by outlet" in bot.inner_text()
+        assert page.locator("#ca-sources .ca-vp-row").count() == 3
+        answer_as(page, "Automatic")  # back to the wording: an ordinary answer
+        bot = _ask(page, SEED_QUESTION, 2)
+        bot.get_by_text("[1]").first.wait_for()
+        assert bot.locator("table").count() == 0 and "Russia has offered" in bot.inner_text()
         browser.close()

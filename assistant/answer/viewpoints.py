@@ -16,6 +16,13 @@ Recognition asks for the plural, a comparison or a change over time, so a questi
 source ("the columnist", "compared to a year ago", "since the invasion began, how much ...")
 stays an ordinary question. Each entry must pass the refusal rule on its own: its best sentence's
 support (support.py) is at least ``refuse_below``, so a listed source always speaks to the question.
+
+Which articles, and what of each: retrieval searches for the question's topic (``topic``: without
+the words that ask for sources or for change); the articles it finds are ranked by how much they
+are *about* the topic (``rank_articles``), and, in that order, each article's best sentences,
+from whichever of its passages hold them (``best_passages``), are judged until ``MAX_ENTRIES``
+pass. Choosing the articles by their best sentence instead listed round-ups that mention the
+topic once (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -32,17 +39,21 @@ from assistant.answer.compose import REFUSAL, _citation, _with_marker
 from assistant.answer.evidence import Evidence
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
+from assistant.index.stores import to_passage
+from assistant.text import terms
 from assistant.types import Answer, Citation, Filters, Passage, Viewpoint
 
 if TYPE_CHECKING:
     from assistant.answer.conversation import Resolved
     from assistant.api import Assistant
+    from assistant.index.stores import Stores
 
 MODES = ("viewpoints", "timeline", "answer")  # "answer": an ordinary answer, whatever the wording
 GROUPINGS = ("article", "author", "outlet")
 MAX_ENTRIES = 8  # articles listed at most
-MAX_ARTICLES = 12  # articles whose sentences are scored
-PER_ARTICLE = 3  # best passages of each article that are scored
+POOL = 30  # articles of the retrieved passages that may be listed, most about the topic first
+PER_ARTICLE = 4  # passages of each article whose sentences are scored (the closest ones)
+BATCH = 8  # articles whose sentences are scored and judged at a time, until MAX_ENTRIES pass
 RETRIEVE = 200  # passages retrieved to find that many articles
 JUDGED = 2  # best sentences of each article embedded on their own and judged
 SECOND_WITHIN = 0.9  # a second sentence of an article only when nearly as good as its first
@@ -79,16 +90,41 @@ _MODE_WORDS = re.compile(
     r"perspectives|different|various|compare|differ|who says|according to whom)\b",
     re.IGNORECASE,
 )
+# how a question about sources opens ("What do the two columnists say about", "How do different
+# outlets report", "Who says that"): it asks who, not what
+_AUX = r"(?:do|does|did|is|are|was|were|has|have|had)"
+_FRAME = re.compile(
+    rf"^\s*(?:(?:what|how|who|which|in what ways?)\s+(?:{_AUX}\s+)?"
+    r"|(?:compare|describe|summari[sz]e|list|give me|show me)\s+)"
+    r"(?:(?:[\w'-]+\s+){0,6}?(?:(?:say|says|said|saying|write|writes|wrote|think|argue|argues|"
+    r"report|reports|reported|cover|covers|covered|describe|characteri[sz]e|portray|see)\b\s*)+)?"
+    r"(?:(?:the|a|an|about|on|of|that)\s+)*",
+    re.IGNORECASE,
+)
+# what is left at the head once the mode's words are out: "What views are there on" -> "are there on"
+_LEAD = re.compile(
+    rf"^\s*(?:(?:what|how|who|which)\s+)?(?:{_AUX}\s+)?(?:(?:there|the|a|an|about|on|of|that)\s+)*",
+    re.IGNORECASE,
+)
 
 
 def topic(question: str) -> str:
-    """The question without the words that ask for the mode.
+    """The question without the words that ask for the mode or for sources: what it is about.
 
     >>> topic("How has the view on a Ukraine ceasefire changed since June?")
-    'the view on a Ukraine ceasefire since June?'
+    'view on a Ukraine ceasefire since June?'
+    >>> topic("What views are there on Ukraine's bid to join the EU?")
+    "Ukraine's bid to join the EU?"
+    >>> topic("How do different outlets report Serena Williams' reasons for stepping away?")
+    "Serena Williams' reasons for stepping away?"
+
+    The rest of the question is what retrieval searches for and what each entry's sentence is
+    judged against: "What are there on ..." would read to asked.py as a question for an
+    attribute called "there", which no sentence has, and every entry would be refused.
     """
-    out = " ".join(_MODE_WORDS.sub(" ", question).split())
-    return out if len(re.findall(r"\w+", out)) >= 2 else question
+    out = _FRAME.sub("", question, count=1)
+    out = _LEAD.sub("", " ".join(_MODE_WORDS.sub(" ", out).split()), count=1)
+    return out if re.search(r"\w", out) else question
 
 
 def recognise(question: str) -> str | None:
@@ -129,18 +165,50 @@ class Entry:
         return self.quotes[0].passage
 
 
-def by_article(passages: Sequence[Passage], articles: int, per_article: int) -> list[Passage]:
-    """The best ``per_article`` passages of each of the first ``articles`` articles, best first."""
-    taken: dict[str, list[Passage]] = {}
-    for p in passages:
-        own = taken.get(p.article_id)
-        if own is None:
-            if len(taken) >= articles:
-                continue
-            own = taken[p.article_id] = []
-        if len(own) < per_article:
-            own.append(p)
-    return [p for own in taken.values() for p in own]
+def rank_articles(
+    stores: Stores, query: str, query_vector: np.ndarray | None, passages: Sequence[Passage],
+    pool: int, rrf_k: int,
+) -> list[str]:  # fmt: skip
+    """The first ``pool`` articles of the retrieved passages, those most about the topic first.
+
+    Three rankings of the articles, fused by reciprocal rank as retrieval fuses its own: the
+    order in which retrieval found their passages, the similarity of their title and lede to
+    the topic, and BM25 over their whole text. Ranking them by their best sentence instead
+    listed round-ups that mention the topic once ("5 things to know", "News from around our 50
+    states") before the articles about it, and more candidates made it worse (docs/quality.md).
+    """
+    found = list(dict.fromkeys(p.article_id for p in passages))[:pool]
+    lede, by_text = stores.article_rankings(query, query_vector, found)
+    by_lede = sorted(found, key=lambda a: -lede.get(a, -1.0))
+    fused = dict.fromkeys(found, 0.0)
+    for ranking in (found, by_lede, by_text):
+        for r, aid in enumerate(ranking):
+            fused[aid] += 1 / (rrf_k + r + 1)
+    return sorted(found, key=lambda a: -fused[a])
+
+
+def best_passages(
+    stores: Stores, article_ids: Sequence[str], query_vector: np.ndarray, per_article: int
+) -> tuple[list[Passage], dict[str, np.ndarray]]:
+    """Of each article, the ``per_article`` passages holding its sentences closest to the
+    question (by the stored sentence vectors, which read each sentence in its passage), article
+    by article; and those vectors. All of an article's passages are looked at: its say is often
+    not in the passage retrieval found (an opinion piece's argument); scoring every sentence of
+    a long live blog (a thousand and more) only made the slowest answers twice as slow."""
+    ids = [cid for aid in article_ids for cid in stores.catalog.chunk_ids_of(aid)]
+    stored = stores.catalog.sentence_vectors(ids, len(query_vector))
+    best: dict[str, list[tuple[float, str]]] = {}
+    for cid in ids:
+        v = stored.get(cid)
+        sim = float((v @ query_vector).max()) if v is not None and len(v) else -1.0
+        best.setdefault(cid.rsplit(":", 1)[0], []).append((sim, cid))
+    keep = [
+        cid
+        for aid in article_ids
+        for _, cid in sorted(best.get(aid, []), key=lambda x: -x[0])[:per_article]
+    ]
+    passages = [to_passage(row, meta) for row, meta in stores.passage_rows(keep)]
+    return passages, {cid: stored[cid] for cid in keep if cid in stored}
 
 
 def _judged(
@@ -172,18 +240,31 @@ def _judged(
     return out
 
 
+def repeats(a: str, b: str) -> bool:
+    """True when two quotes say the same (80% of the words of the longer one in common): a
+    syndicated copy or a live blog repeating a story.
+
+    Measured on the longer quote, not the shorter as evidence._same does: a fragment ("Wade
+    ruling, as indicated by a leaked draft opinion", cut at "Roe v.") shares its few words with
+    many sentences, and two outlets quoting the same remark in their own words are two sources.
+    """
+    wa, wb = set(terms(a)), set(terms(b))
+    return bool(wa and wb) and len(wa & wb) / max(len(wa), len(wb)) >= 0.8
+
+
 def entries(judged: dict[str, list[Evidence]], refuse_below: float, limit: int) -> list[Entry]:
-    """The articles whose best sentence has support, best first, each with one or two quotes.
+    """The articles whose best sentence has support, in the order of ``judged`` (the articles'
+    ranking), each with one or two quotes.
 
     An article that says what an earlier entry already said (a syndicated copy, a live blog
     repeating a story) is left out: a reader comparing sources wants different sources.
     """
     found: list[tuple[Evidence, ...]] = []
-    for own in sorted(judged.values(), key=lambda own: -own[0].score):
+    for own in judged.values():
         first = own[0]
         if first.support < refuse_below:
             continue
-        if any(evidence._same(first.quote, ev.quote) for qs in found for ev in qs):
+        if any(repeats(first.quote, ev.quote) for qs in found for ev in qs):
             continue
         quotes = [first]
         for ev in own[1:]:
@@ -275,18 +356,27 @@ def answer(
 ) -> Answer:
     """The viewpoints or timeline answer to ``question`` (its follow-up resolution given)."""
     lib = assistant.library
+    s = assistant.settings.answer
     query, focus = topic(resolved.query), topic(resolved.focus)
     found = retrieve(lib.stores, query, filters, n=RETRIEVE, boost_articles=resolved.boost_articles)
-    chosen = by_article(found.passages, MAX_ARTICLES, PER_ARTICLE)
     qv = found.query_vector
     if qv is None:
-        qv = lib.embed([focus])[0]
-    stored = lib.catalog.sentence_vectors([p.chunk_id for p in chosen], lib.embedder.dim)
-    scored = evidence.score_sentences(
-        focus, qv, chosen, lib.embed, max_passages=len(chosen),
-        idf=lib.lexical.idf, stored=stored,
-    )  # fmt: skip
-    judged = _judged(scored, lib.embed, qv, assistant._judge(focus))
-    s = assistant.settings.answer
-    shown = order(entries(judged, s.refuse_below, MAX_ENTRIES), mode == "timeline", by or "article")
+        qv = lib.embed([query])[0]
+    ranked = rank_articles(lib.stores, query, qv, found.passages, POOL, s.rrf_k)
+    judge = assistant._judge(focus)
+    judged: dict[str, list[Evidence]] = {}
+    listed: list[Entry] = []
+    for start in range(0, len(ranked), BATCH):  # the next articles, until enough have support
+        batch = ranked[start : start + BATCH]
+        passages, stored = best_passages(lib.stores, batch, qv, PER_ARTICLE)
+        scored = evidence.score_sentences(
+            focus, qv, passages, lib.embed, max_passages=len(passages), idf=lib.lexical.idf,
+            stored=stored,
+        )  # fmt: skip
+        new = _judged(scored, lib.embed, qv, judge)
+        judged.update((aid, new[aid]) for aid in batch if aid in new)
+        listed = entries(judged, s.refuse_below, MAX_ENTRIES)
+        if len(listed) >= MAX_ENTRIES:
+            break
+    shown = order(listed, mode == "timeline", by or "article")
     return compose(question, shown, mode == "timeline", by or "article", assistant._around)

@@ -23,8 +23,27 @@ from assistant.web.render import (
     sources_html,
 )
 
+# "Answer as": the chat's way to ask for what the CLI's --by and --timeline ask for
+AUTOMATIC = "Automatic"
+ANSWER_AS: dict[str, tuple[str | None, str | None]] = {  # label -> (mode, by) of Assistant.ask
+    AUTOMATIC: (None, None),  # the question's wording decides
+    "Viewpoints, by article": ("viewpoints", "article"),
+    "Viewpoints, by author": ("viewpoints", "author"),
+    "Viewpoints, by outlet": ("viewpoints", "outlet"),
+    "Timeline": ("timeline", None),
+}
+
 
 # -- handlers ------------------------------------------------------------------------------------
+def answer_as(label: Any) -> tuple[str | None, str | None]:
+    """The (mode, by) a label of the "Answer as" menu asks for (blank: automatic)."""
+    if label in (None, ""):
+        return None, None
+    if label not in ANSWER_AS:
+        raise InputError(f"Answer as: expected one of {', '.join(ANSWER_AS)} (got {label!r}).")
+    return ANSWER_AS[label]
+
+
 def parse_form(
     outlet: Any, author: Any, since: Any, until: Any, k: Any
 ) -> tuple[Filters, int | None]:
@@ -88,12 +107,16 @@ def api_ask(
 
 def chat(
     ctx: WebContext, question: str, answers: list[dict[str, Any]], outlet: str, author: str,
-    since: str, until: str, k: float, generate: bool = False,
+    since: str, until: str, k: float, generate: bool = False, as_label: Any = AUTOMATIC,
 ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
-    if generate and ctx.assistant.can_generate:
+    try:
+        mode, by = answer_as(as_label)
+    except InputError as e:
+        raise fail(e) from None
+    if generate and ctx.assistant.can_generate and mode is None:
         ans = yield from drafts(ctx, question, answers, outlet, author, since, until, k)
-    else:
-        ans = ask(ctx, question, answers, outlet, author, since, until, k)
+    else:  # a viewpoints answer is its quotes: there is nothing for a model to write
+        ans = ask(ctx, question, answers, outlet, author, since, until, k, False, mode, by)
     answers = [*answers, ans]
     yield (
         "",
@@ -169,6 +192,7 @@ class ChatTab:
     ask_btn: Any
     clear_btn: Any
     gen_box: Any
+    answer_as: Any
     examples: Any
     outlet: Any
     author: Any
@@ -197,11 +221,19 @@ def layout(ctx: WebContext) -> ChatTab:
                 )  # fmt: skip
                 ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
                 clear_btn = gr.Button("Clear", scale=1, min_width=80)
-            # shown only when a language model is configured (ASSISTANT_LLM_*, OLLAMA_*)
-            gen_box = gr.Checkbox(
-                value=False, visible=ctx.assistant.can_generate, elem_id="ca-generate",
-                label="Generate with LLM (each sentence is checked against its source)",
-            )  # fmt: skip
+            with gr.Row(equal_height=True):
+                with gr.Column(scale=0, min_width=230):
+                    # viewpoints and timelines on request, as the CLI's --by and --timeline
+                    as_menu = gr.Dropdown(
+                        list(ANSWER_AS), value=AUTOMATIC, label="Answer as",
+                        elem_id="ca-answer-as", filterable=False,
+                    )  # fmt: skip
+                with gr.Column(scale=1):
+                    # shown only when a language model is configured (ASSISTANT_LLM_*, OLLAMA_*)
+                    gen_box = gr.Checkbox(
+                        value=False, visible=ctx.assistant.can_generate, elem_id="ca-generate",
+                        label="Generate with LLM (each sentence is checked against its source)",
+                    )  # fmt: skip
             examples = gr.Dataset(
                 components=[gr.Textbox(visible=False)], samples=[],
                 label="Example questions", elem_id="ca-examples",
@@ -223,15 +255,16 @@ def layout(ctx: WebContext) -> ChatTab:
                 )
             with gr.Tab("Article", id="article"):
                 article = gr.HTML(article_placeholder(), js_on_load=None, elem_id="ca-chat-article")
-    return ChatTab(answers, shown, chatbot, question, ask_btn, clear_btn, gen_box, examples,
-                   outlet, author, since, until, k, side, sources, article)  # fmt: skip
+    return ChatTab(answers, shown, chatbot, question, ask_btn, clear_btn, gen_box, as_menu,
+                   examples, outlet, author, since, until, k, side, sources, article)  # fmt: skip
 
 
 def wire(ctx: WebContext, t: ChatTab) -> None:
     """The Chat tab's events, and the ``/ask`` API endpoint."""
     gr.api(bind(ctx, api_ask), api_name="ask", **READ)
     outputs = [t.question, t.chatbot, t.answers, t.shown, t.sources, t.side]
-    inputs = [t.question, t.answers, t.outlet, t.author, t.since, t.until, t.k, t.gen_box]
+    inputs = [t.question, t.answers, t.outlet, t.author, t.since, t.until, t.k, t.gen_box,
+              t.answer_as]  # fmt: skip
     on_chat = bind(ctx, chat)
     t.question.submit(on_chat, inputs, outputs, **READ, **PRIVATE)
     t.ask_btn.click(on_chat, inputs, outputs, **READ, **PRIVATE)

@@ -78,7 +78,7 @@ class Assistant:
         """
         vp = viewpoints.mode_for(question if isinstance(question, str) else "", mode, by)
         if generate and vp is None:
-            *_, last = self.ask_stream(question, history, filters, k, show_flagged)
+            *_, last = self.ask_stream(question, history, filters, k, show_flagged, mode)
             assert isinstance(last, Answer)
             return last
         started = time.perf_counter()
@@ -224,17 +224,19 @@ class Assistant:
         filters: Filters | None = None,
         k: int | None = None,
         show_flagged: bool = False,
+        mode: str | None = None,
     ) -> Iterator[str | Answer]:
         """A generated answer: the model's raw text as it arrives, then the verified Answer.
 
         The raw text is unchecked (show it as a draft); the Answer at the end holds only the
         statements the cited passages support, or the extractive answer as its fallback.
+        ``mode="answer"`` keeps an ordinary answer whatever the wording (see ``ask``).
         """
         from assistant.answer.generation import generate
 
         started = time.perf_counter()
         model = self.chat_model()  # fails before retrieval when nothing is configured
-        base = self.ask(question, history, filters, k)
+        base = self.ask(question, history, filters, k, mode=mode)
         if base.viewpoints is not None:  # a viewpoints answer is its quotes: nothing to write
             yield base
             return

@@ -513,3 +513,15 @@ def test_web_generates_streams_and_escapes(
             browser.close()
     finally:
         demo.close()
+
+
+def test_generating_with_mode_answer_keeps_an_ordinary_answer(seeded: Assistant) -> None:
+    """A viewpoint-style wording with mode="answer" is written as an ordinary answer."""
+    question = "What do commentators say about Russia's offer in return?"
+    assert seeded.ask(question).viewpoints is not None  # the wording alone asks for viewpoints
+    base = seeded.ask(question, mode="answer")
+    assert base.viewpoints is None and not base.refused
+    said = re.split(r"(?<=[.!?])\s", base.citations[0].passage)[0]
+    seeded._chat_model = fake(f"{said} [1]")
+    ans = seeded.ask(question, generate=True, mode="answer").to_dict()
+    assert ans.get("viewpoints") is None and ans["generated"]

@@ -29,6 +29,7 @@ similarity. No signal depends on the library's size.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _FUNCTION = (
@@ -220,20 +221,22 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
     present = sum(_has_word(_stem(w), text) for w in asked.words)
     if kind == "name":
         return present > 0 and _name_near(asked.words[-1], s, question)
-    if asked.of and not _near(_stem(asked.words[-1]), _stem(asked.of), s):
+    owner = _stem(asked.of)
+    if asked.of and not _within(
+        s, _stem(asked.words[-1]), OF_WINDOW, lambda u: _bare(u).startswith(owner)
+    ):
         return False  # "the capital" of somewhere else
     return present * 2 > len(asked.words)
 
 
-def _near(stem: str, other: str, sentence: str) -> bool:
-    """A word starting with ``stem`` within ``OF_WINDOW`` words of one starting with ``other``."""
-    tokens = [_bare(t) for t in re.findall(r"[\w'’.-]+", sentence)]
-    for i, t in enumerate(tokens):
-        if t.startswith(stem):
-            near = tokens[max(0, i - OF_WINDOW) : i + OF_WINDOW + 1]
-            if any(u.startswith(other) for u in near):
-                return True
-    return False
+def _within(sentence: str, stem: str, window: int, fits: Callable[[str], bool]) -> bool:
+    """A word starting with ``stem`` with a word that ``fits`` at most ``window`` words away
+    (the sentence's first word, capitalised whatever it is, never fits)."""
+    tokens = re.findall(r"[\w'’.-]+", sentence)
+    return any(
+        _bare(t).startswith(stem) and any(map(fits, tokens[max(1, i - window) : i + window + 1]))
+        for i, t in enumerate(tokens)
+    )
 
 
 def _is_name(token: str) -> bool:
@@ -250,11 +253,6 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
     """A capitalised word the question lacks within a few words of ``word`` ("the judge,
     Anna Sotnikova"; not "A Russian judge sentenced Brittney Griner")."""
     own = {_bare(w) for w in re.findall(r"[\w'’.-]+", question)}
-    tokens = re.findall(r"[\w'’.-]+", sentence)
-    stem = _stem(word)
-    for i, t in enumerate(tokens):
-        if _plain(t).startswith(stem):
-            near = tokens[max(1, i - NAME_WINDOW) : i + NAME_WINDOW + 1]  # not the first word
-            if any(_is_name(u) and _bare(u) not in own for u in near):
-                return True
-    return False
+    return _within(
+        sentence, _stem(word), NAME_WINDOW, lambda u: _is_name(u) and _bare(u) not in own
+    )

@@ -322,6 +322,11 @@ def test_subscribe_mentions_are_not_over_deleted() -> None:
         "Ministers at the talks, Mar 1, 2025. Sputnik/Pool via REUTERS",
         "Photo: AFP",
         "A shipyard in Busan. File photo",
+        # a news site's video widget and photo gallery, caught with the text
+        "JUST WATCHED Marvel Studios releases 'Thor' teaser Replay More Videos ... MUST WATCH "
+        "Marvel Studios releases 'Thor' teaser 01:01",
+        "Photos: Tennis legend Serena Williams Serena serves during the Australian Open in 2003. "
+        "Hide Caption 12 of 44 Photos: Tennis legend Serena Williams Williams waits.",
     ],
 )
 def test_captions_removed(caption: str) -> None:
@@ -370,6 +375,8 @@ def test_author_from_standfirst_and_bio() -> None:
     assert clean_text(f"Title here\n\n{stand}\n\nMore text.").author == "Lim Wei Ling"
     bio = "Maria Lopez is an associate professor of economics at the University of Leeds."
     assert clean_text(f"Title here\n\nText of the piece.\n\n{bio}").author == "Maria Lopez"
+    grad = "Samuel Adkisson is a 2018 graduate of Yale Law School and an attorney in Virginia."
+    assert clean_text(f"Title here\n\nText of the piece.\n\n{grad}").author == "Samuel Adkisson"
 
 
 def test_nothing_invented() -> None:

@@ -101,7 +101,13 @@ _BIO = re.compile(
     r"(?i:[\w-]+ ){0,3}?(?i:professor|(?:senior )?fellow|editor|columnist|director|lecturer"
     r"|researcher|analyst|correspondent|writer|journalist|author|founder|chair|head|economist"
     r"|scholar|associate|dean|ambassador|diplomat|commentator|contributor|reporter|partner"
-    r"|advis[eo]r|scientist|historian)\b"
+    r"|advis[eo]r|scientist|historian|graduate|attorney|lawyer|student|physician|doctor)\b"
+)
+# a news site's video widget caught with the text: "JUST WATCHED <title> Replay More Videos ...
+# MUST WATCH <title> 01:55"
+_GALLERY = re.compile(r"^Photos?:.*\bHide Caption \d+ of \d+\b", re.DOTALL)  # a photo gallery
+_VIDEO_WIDGET = re.compile(
+    r"^(?:JUST WATCHED|MUST WATCH)\b.{0,400}?(?:Replay More Videos|\d\d:\d\d$)"
 )
 
 
@@ -144,7 +150,7 @@ def _is_caption(par: str) -> bool:
 def _is_promo(par: str) -> bool:
     """Return True if ``par`` is a short share/subscribe/newsletter/read-more style prompt."""
     n = _words(par)
-    if _TAGS.match(par) and n <= 40:
+    if (_TAGS.match(par) and n <= 40) or _VIDEO_WIDGET.match(par) or _GALLERY.search(par):
         return True
     prompt_like = not _TERMINAL.search(par) or bool(_PROMPT_VERB.match(par))
     return (n <= 30 and bool(_PROMO_STRICT.search(par))) or (

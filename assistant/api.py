@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant.answer import asked, conversation, evidence, support, viewpoints
 from assistant.answer import compose as answering
-from assistant.answer.metadata import Articles, metadata_kind
+from assistant.answer.metadata import Articles, is_opinion, metadata_kind
 from assistant.answer.retrieval import retrieve
 from assistant.errors import InputError
 from assistant.index.stores import to_passage
@@ -23,6 +24,10 @@ from assistant.ingest.cleaning import safe_text
 from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import Settings
 from assistant.types import Answer, Filters, Passage, Turn
+
+PER_CITATION = 16  # passages retrieved per citation asked for: five citations, five articles
+DEPTH = 4  # a question about what a piece argues cites this many more of its passages
+OPINION_BOOST = 2.0  # "the commentary on ...": opinion pieces earn twice a first rank's share
 
 
 class Assistant:
@@ -105,10 +110,17 @@ class Assistant:
             result.resolved_question = resolved.query
             result.latency_ms = (time.perf_counter() - started) * 1000
             return result
-        n = max(4 * k, 20)  # enough passages to cite k different articles
+        n = max(PER_CITATION * k, 20)  # enough passages to cite k different articles
         found = retrieve(
             lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
         )
+        if asked.names_commentary(resolved.focus):  # "the CNN commentary on ...": opinion first
+            opinion = {p.article_id for p in found.passages if is_opinion(p)}
+            if opinion - set(resolved.boost_articles):
+                found = retrieve(
+                    lib.stores, resolved.query, filters, n=n,
+                    boost_articles=[*resolved.boost_articles, *sorted(opinion)], boost=OPINION_BOOST,
+                )  # fmt: skip
         meta_passage = None
         if metadata_kind(question):
             # "who wrote the commentary ...?": find the article first, then answer inside it
@@ -129,13 +141,14 @@ class Assistant:
         if resolved.is_follow_up and turns:
             said = {q for t in turns for q in t.quotes}  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in said] or scored
-        need = asked.asked_for(resolved.focus)
-        if need is not None:  # "how many tons ...": a sentence with the tonnage, if one is close
-            scored = evidence.prefer(
-                scored,
-                lambda ev: asked.gives(need, ev.quote, resolved.focus),
-                evidence.PREFER_WITHIN,
-            )
+        need, focus = asked.asked_for(resolved.focus), resolved.focus
+        scored = evidence.prefer(  # "how many tons ...": a sentence with the tonnage, if close
+            scored,
+            lambda ev: (
+                asked.gives(need, ev.quote, focus) and not asked.contradicts(focus, ev.quote)
+            ),
+            evidence.PREFER_WITHIN,
+        )
         chosen = evidence.choose(scored)
         result = answering.compose(
             question,
@@ -147,10 +160,20 @@ class Assistant:
             meta_passage,
             self._judge(resolved.focus),
             self._around,
+            DEPTH if self._about_views(resolved.focus, candidates) else 0,
         )
         result.resolved_question = resolved.query
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    @staticmethod
+    def _about_views(question: str, candidates: Sequence[Passage]) -> bool:
+        """True when the question asks what a piece argues, or names the first article's author
+        ("How does Andrew Cohen characterise ..."): its answer is in that one article."""
+        if asked.about_views(question):
+            return True
+        names = evidence.names_of(candidates[0].author) if candidates else []
+        return any(re.search(rf"\b{re.escape(n)}\b", question) for n in names)
 
     def _candidates(self, passages: Sequence[Passage], whole_first: bool) -> list[Passage]:
         """The passages whose sentences may answer: the best few retrieved, and (``whole_first``)
@@ -197,7 +220,7 @@ class Assistant:
         need = asked.asked_for(question)
 
         def judge(ev: evidence.Evidence) -> float:
-            if not asked.gives(need, ev.quote, question):
+            if not asked.gives(need, ev.quote, question) or asked.contradicts(question, ev.quote):
                 return 0.0  # about the subject, without the asked-for thing: never an answer
             return model.support(support.features(ev.dense, ev.coverage, ev.in_context))
 

@@ -341,6 +341,8 @@ def test_the_sentence_that_gives_what_is_asked_is_the_one_quoted(seeded: Assista
             ("win-loss", "record"),
         ),
         ("What is the name of the Russian judge who sentenced her?", "name", ("russian", "judge")),
+        ("In which Russian penal colony is she held?", "name", ("russian", "penal", "colony")),
+        ("Who won the 2022 FIFA World Cup?", "attribute", ("fifa", "world", "cup")),
     ],
 )
 def test_what_a_question_asks_for(question: str, kind: str, words: tuple[str, ...]) -> None:
@@ -356,6 +358,8 @@ def test_what_a_question_asks_for(question: str, kind: str, words: tuple[str, ..
         "What is undermining the ambitions of Moldova?",  # a verb, not a thing
         "What was the profession of Amy Johnson?",  # answered by an instance ("aviator")
         "Which team won the Stanley Cup?",
+        "Which company cut the air conditioning in its stores?",  # answered by a name anywhere
+        "Which city hosted the Olympic Games in 2008?",
         "What has Russia offered in return?",
     ],
 )
@@ -383,6 +387,16 @@ def test_questions_that_ask_for_nothing_checkable(question: str) -> None:
          "A Russian judge sentenced Brittney Griner to nine years.", False),
         ("What is the name of the Russian judge who sentenced Griner?",
          "Judge Anna Sotnikova sentenced Griner to nine years.", True),
+        ("In which Russian penal colony is Griner held?",
+         "The US protests the movement of Brittney Griner to a remote penal colony.", False),
+        ("In which Russian penal colony is Griner held?",
+         "Griner was moved to penal colony IK-2 in Mordovia.", True),
+        ("Who won the 2022 FIFA World Cup?",
+         "Since Germany won the Olympic gold medal in 2016, Euro 2022 marks a first.", False),
+        ("Who won the 2022 FIFA World Cup?", "Argentina won the World Cup in Qatar.", True),
+        ("In what year will students sit the digital SAT?",
+         "The digital SAT is no answer, any more than MOOCs were in the 2000s.", False),
+        ("In what year will students sit the digital SAT?", "It goes digital in 2024.", True),
     ],
 )  # fmt: skip
 def test_whether_a_sentence_gives_what_is_asked(question: str, sentence: str, gives: bool) -> None:
@@ -390,3 +404,68 @@ def test_whether_a_sentence_gives_what_is_asked(question: str, sentence: str, gi
     from assistant.answer.asked import gives as gives_fn
 
     assert gives_fn(asked_for(question), sentence, question) is gives
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "clash"),
+    [
+        ("Who defeated Serena Williams at the 2022 US Open?",
+         "Williams lost to Naomi Osaka in the US Open final in 2018.", True),
+        ("Who defeated Serena Williams at the 2022 US Open?",
+         "Williams lost to Ajla Tomljanovic at the 2022 US Open.", False),
+        ("Who defeated Serena Williams at the 2022 US Open?",
+         "Williams lost to Ajla Tomljanovic in the third round.", False),  # no year: no clash
+        ("Who won the 2018 Nobel Prize in Literature?",
+         "She spoke at the 2019 Nobel Prize ceremony.", True),
+        ("From 1945-1949 Dick Humbert played for which team?",
+         "Humbert played end in 1941 for the Eagles.", False),  # no event named by its year
+    ],
+)  # fmt: skip
+def test_a_sentence_putting_the_asked_event_in_another_year(
+    question: str, sentence: str, clash: bool
+) -> None:
+    from assistant.answer.asked import contradicts
+
+    assert contradicts(question, sentence) is clash
+
+
+def test_a_question_about_a_pieces_argument_cites_more_of_that_piece(seeded: Assistant) -> None:
+    ans = seeded.ask("What does the commentary argue Trump could do if Russia refuses a ceasefire?")
+    check_contract(seeded, ans)
+    assert [c.article_id for c in ans.citations] == [SEED_ID] * 5
+    for i, c in enumerate(ans.citations):  # each shows more of the piece, none repeats another
+        assert not any(c.passage in o.passage for o in ans.citations[:i])
+    # a question that names the piece's author is about that piece too
+    named = seeded.ask("How does Stefan Wolff see a shaky ceasefire?")
+    assert [c.article_id for c in named.citations] == [SEED_ID] * 5
+
+
+def test_the_authors_bio_is_not_what_the_author_says(seeded: Assistant) -> None:
+    ans = seeded.ask("What does Stefan Wolff say about a shaky ceasefire?")
+    assert not ans.refused
+    assert "Wolff" not in ans.citations[0].quote, ans.citations[0].quote
+
+
+def test_the_commentary_a_question_names_comes_before_news_on_its_topic(
+    seeded: Assistant,
+) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    news = (
+        "Tram fares to rise in Leeds\n\nBy Ann Lee\n\nLeeds will raise tram fares by ten pence "
+        "from May, the council said on Monday. The council said tram fares had not risen in six "
+        "years and that costs had grown. Riders' groups said tram fares were already high."
+    )
+    opinion = (
+        "Opinion: Cheap trams are worth every penny\n\nBy Ben Ortiz\n\nLeeds is wrong to make "
+        "its trams dearer. A city that wants cleaner air should pay people to leave the car at "
+        "home, and a fare rise does the opposite."
+    )
+    for doc_id, text, url in (
+        ("leeds-news", news, "https://example.com/news/leeds-tram-fares"),
+        ("leeds-opinion", opinion, "https://example.com/opinion/leeds-trams"),
+    ):
+        [r] = seeded.add([RawDoc(f"{doc_id}.txt", text, "text", {"url": url}, id=doc_id)])
+        assert r.status == "added", r.message
+    ans = seeded.ask("What does the opinion piece say about tram fares in Leeds?")
+    assert ans.citations[0].article_id == "leeds-opinion"

@@ -17,7 +17,14 @@ asked-for thing from the question's wording and checks the sentence for it:
 - an **attribute** ("what is the win-loss record of ...", "the capital of Australia"): more
   than half of its words, and the thing it belongs to within three words ("Australia's
   capital", "the capital city of Australia"; not "the capital" of another country in a sentence
-  that also says "Australia").
+  that also says "Australia");
+- a **winner** ("who won the 2022 FIFA World Cup?"): what was won, named ("Germany won the
+  Olympic gold medal" does not answer it);
+- the **name of a place** asked with a preposition ("in which penal colony ..."): a name next
+  to the colony ("a remote penal colony" does not answer it).
+
+A sentence that puts the event a question names by its year in another year ("the 2022 US
+Open"; "the US Open final in 2018") contradicts it (``contradicts``).
 
 Questions of other shapes ("why", "how does", "which team") and categories answered by an
 instance ("what was her profession?": "aviator") ask for nothing checkable here and pass.
@@ -55,6 +62,10 @@ _CATEGORIES = frozenset({
     "breed", "instrument", "party", "ideology", "brand", "model", "make", "cause", "reason",
     "purpose", "relationship", "connection", "difference", "similarity"
 })  # fmt: skip
+_NAMED_PLACES = (
+    r"colony|prison|jail|city|town|village|hospital|stadium|university|college|company|airport|"
+    r"island|province|county|district|court|ship|hotel|church|river|mountain"
+)
 _DATE_WORDS = frozenset({"date", "day", "month", "year", "time"})
 _MONEY_WORDS = frozenset({
     "revenue", "budget", "cost", "price", "prize", "money", "salary", "fee", "fine", "worth",
@@ -182,6 +193,14 @@ def asked_for(question: str) -> Asked | None:
         r"\bhow much\b.*\b(?:cost|pay|paid|spend|spent|raise|raised|earn|worth|charge)", q
     ):
         return Asked("money")
+    m = re.match(rf"(?:in|at|to|from|into) which ((?:[a-z-]+ ){{0,2}}?)({_NAMED_PLACES})\b", q)
+    if m:  # "in which penal colony ...": its name, next to the colony
+        return Asked("name", (*m.group(1).split(), m.group(2)))
+    m = re.match(r"who (?:won|wins|will win|has won) (?:the |a |an )?(.+?)\s*\?*$", q)
+    if m:  # "who won the 2022 FIFA World Cup": a winner of that, not of another
+        won = tuple(w for w in re.findall(r"[a-z][a-z-]+", m.group(1)) if w not in _NOT_ASKED)
+        if won:
+            return Asked("attribute", won)
     words = _attribute_words(question)
     if not words or _CATEGORIES & set(words):
         return None
@@ -201,8 +220,8 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
     kind, s = asked.kind, sentence
     if kind == "age":
         return _AGE.search(s) is not None
-    if kind == "year":
-        return _YEAR.search(s) is not None
+    if kind == "year":  # a year, not a decade ("the 2000s")
+        return re.search(r"\b(?:1[5-9]\d\d|20\d\d)\b(?!s)", s) is not None
     if kind == "date":
         return _DATE.search(s) is not None
     if kind == "share":
@@ -256,3 +275,52 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
     return _within(
         sentence, _stem(word), NAME_WINDOW, lambda u: _is_name(u) and _bare(u) not in own
     )
+
+
+_VIEWS = re.compile(
+    r"\b(?:says?|argues?|argued|argument|warns?|warned|thinks?|believes?|contends?|claims?|"
+    r"suggests?|proposes?|recommends?|concludes?|criticis\w*|criticiz\w*|accuses?|predicts?|"
+    r"commentary|opinion|column|columnist|editorial|op-ed|author|writer|critic|commentator|"
+    r"analyst|piece|view)\b",
+    re.IGNORECASE,
+)
+
+
+def about_views(question: str) -> bool:
+    """True when the question asks what a piece argues ("What does Holly Thomas say ...",
+    "Why does the commentary ..."): its answer is in one article, often not in the paragraph
+    that shares the question's words."""
+    return bool(_VIEWS.search(question))
+
+
+_EVENT_YEAR = re.compile(r"\bthe ((?:19|20)\d\d) ((?:[A-Z][\w-]*\s?){1,4})")
+
+
+def contradicts(question: str, sentence: str) -> bool:
+    """True when the question names an event by its year ("the 2022 US Open") and the sentence
+    puts that event in another year ("the US Open final in 2018") without naming the asked one."""
+    m = _EVENT_YEAR.search(question)
+    if not m:
+        return False
+    year, event = m.group(1), m.group(2).split()
+    if year in sentence:
+        return False
+    tokens = [t.strip(".,") for t in re.findall(r"[\w'’.-]+", sentence)]
+    for i, t in enumerate(tokens):
+        if t == event[0] and tokens[i : i + len(event)] == event:
+            near = tokens[max(0, i - 4) : i + len(event) + 4]
+            if any(re.fullmatch(r"(?:19|20)\d\d", u) for u in near):
+                return True
+    return False
+
+
+_COMMENTARY = re.compile(
+    r"\b(?:commentary|commentaries|opinion|column|columnist|editorial|op-ed|commentator|essay)\b",
+    re.IGNORECASE,
+)
+
+
+def names_commentary(question: str) -> bool:
+    """True when the question asks about an opinion piece ("the CNN commentary on ...", "the
+    Ottawa columnist"): opinion pieces among the candidates come first."""
+    return bool(_COMMENTARY.search(question))

@@ -50,6 +50,7 @@ def compose(
     meta_passage: Passage | None = None,
     judge: Callable[[Evidence], float] = lambda ev: ev.support,
     around: Callable[[Passage], str] = lambda p: p.text,
+    depth: int = 0,
 ) -> Answer:
     """The Answer: statements with markers, citations in order of first use, or a refusal.
 
@@ -96,7 +97,19 @@ def compose(
         if p.article_id not in seen:
             seen.add(p.article_id)
             firsts.append(p)
-    for p in [*firsts, *passages]:
+    deeper: list[Passage] = []
+    if depth and (citations or scored):
+        top = citations[0].article_id if citations else scored[0].passage.article_id
+        shown = {c.passage for c in citations}
+        for ev in scored:
+            p = ev.passage
+            if p.article_id == top and p.chunk_id not in used and p not in deeper:
+                if p.text in "".join(shown):
+                    continue  # already shown around a cited passage
+                deeper.append(p)
+                shown.add(around(p))
+        deeper = deeper[:depth]
+    for p in [*deeper, *firsts, *passages]:
         if len(citations) >= k:
             break
         if p.chunk_id in used:

@@ -37,8 +37,11 @@ COVERAGE = 0.10  # word overlap: 0.20 before the in-context vectors ranked (news
 #                  hit@1 .419 -> .465)
 ARTICLE_PRIOR = 0.05  # news gains up to 0.20, but RGB's twin snippets lose hit@1 above 0.05
 PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one down to 70%
+BYLINE = 0.2
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
 
+# a photo's caption caught in the text ("FILE - In this photo of 2016, a student looks ...")
+CAPTION = re.compile(r"^(?:FILE\s*[-–—]\s*)?In this (?:\w+ ){0,2}(?:photo|image|picture)\b", re.I)
 DEPENDENT_START = re.compile(
     r"^(?:this|that|these|those|such|it|its|he|she|they|them|his|her|their|but|however|yet|"
     r"so|thus|therefore|by contrast|in contrast|instead|both|either|neither|the latter|the former)\b",
@@ -63,6 +66,14 @@ class Evidence:
     @property
     def quote(self) -> str:
         return self.passage.text[self.start : self.end]
+
+
+def names_of(author: str | None) -> list[str]:
+    """The surnames in an article's byline ("Ivana Kottasová and Rob Picheta")."""
+    if not author:
+        return []
+    parts = re.split(r"\s*(?:,|\band\b|&)\s*", author)
+    return [p.split()[-1] for p in parts if p.split() and len(p.split()[-1]) >= 3]
 
 
 def _coverage(weights: dict[str, float], text: str) -> float:
@@ -123,9 +134,12 @@ def score_sentences(
     for p in passages:
         article_rank.setdefault(p.article_id, len(article_rank))
 
+    signed = [any(n in p.text for n in names_of(p.author)) for p in passages]
+
     def score(k: int) -> float:
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])
-        return 0.50 * float(sims[k]) + COVERAGE * covs[k] + ARTICLE_PRIOR * prior
+        own = BYLINE * signed[spans[k][0]]
+        return 0.50 * float(sims[k]) + COVERAGE * covs[k] + ARTICLE_PRIOR * prior - own
 
     # Stored vectors read a sentence in its passage's context: they rank. The best few are
     # embedded on their own for the judge (support.py), which was calibrated on such vectors.
@@ -137,7 +151,7 @@ def score_sentences(
     out = [
         Evidence(passages[i], i, a, b, score(k), float(judged[k]), covs[k], 0.0, float(sims[k]))
         for k, (i, a, b) in enumerate(spans)
-        if len(texts[k].split()) >= MIN_WORDS
+        if len(texts[k].split()) >= MIN_WORDS and not CAPTION.match(texts[k])
     ]
     out.sort(key=lambda e: -e.score)
     return out

@@ -127,3 +127,12 @@ class Articles:
             if surname in c.text:
                 return to_passage(c, row, score=1.0)
         return None
+
+
+def is_opinion(p: Passage) -> bool:
+    """True for an opinion piece, by its address or its title or byline label ("Opinion: ...")."""
+    return bool(
+        re.search(r"/(?:opinions?|commentary|op-ed|editorials?)/", p.url or "")
+        or re.match(r"opinion\b", p.title or "", re.IGNORECASE)
+        or re.match(r"opinion\b", p.author or "", re.IGNORECASE)
+    )

@@ -36,8 +36,13 @@ def retrieve(
     n: int = 10,
     boost_articles: Sequence[str] = (),
     only_articles: Sequence[str] | None = None,
+    boost: float = 0.5,
 ) -> Retrieved:
-    """The ``n`` best passages for ``query`` within the filters (and ``only_articles``, if given)."""
+    """The ``n`` best passages for ``query`` within the filters (and ``only_articles``, if given).
+
+    Passages of ``boost_articles`` (those of the conversation so far; opinion pieces when the
+    question asks about one) earn ``boost`` times a first rank's share of the fusion.
+    """
     s = stores.settings.answer
     allowed = stores.allowed_articles(filters or Filters())
     if only_articles is not None:
@@ -77,11 +82,11 @@ def retrieve(
             for cid, aid in article_of.items():
                 if aid in rank_of:
                     fused[cid] += weight / (s.rrf_k + rank_of[aid] + 1)
-    boost = set(boost_articles)
-    if boost:
-        bonus = 0.5 / (s.rrf_k + 1)
+    boosted = set(boost_articles)
+    if boosted:
+        bonus = boost / (s.rrf_k + 1)
         for cid in fused:
-            if cid.rsplit(":", 1)[0] in boost:
+            if cid.rsplit(":", 1)[0] in boosted:
                 fused[cid] += bonus
     order = sorted(fused, key=lambda c: -fused[c])[: max(n, 1) * 2]
     dense_of, lex_of = dict(dense), dict(lexical)

@@ -114,13 +114,14 @@ class Assistant:
         found = retrieve(
             lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
         )
-        if asked.names_commentary(resolved.focus):  # "the CNN commentary on ...": opinion first
-            opinion = {p.article_id for p in found.passages if is_opinion(p)}
-            if opinion - set(resolved.boost_articles):
-                found = retrieve(
-                    lib.stores, resolved.query, filters, n=n,
-                    boost_articles=[*resolved.boost_articles, *sorted(opinion)], boost=OPINION_BOOST,
-                )  # fmt: skip
+        by_author = _by_named_author(resolved.focus, found.passages)
+        if preferred := (_opinion(resolved.focus, found.passages) | by_author) - set(
+            resolved.boost_articles
+        ):  # "the CNN commentary on ...", "What does Nicole Hemmer say ...": those pieces first
+            found = retrieve(
+                lib.stores, resolved.query, filters, n=n,
+                boost_articles=[*resolved.boost_articles, *sorted(preferred)], boost=OPINION_BOOST,
+            )  # fmt: skip
         meta_passage = None
         if metadata_kind(question):
             # "who wrote the commentary ...?": find the article first, then answer inside it
@@ -132,7 +133,10 @@ class Assistant:
                 meta_passage = self._articles.passage_naming_author(aid) or (
                     found.passages[0] if found.passages else None
                 )
-        candidates = self._candidates(found.passages, whole_first=meta_passage is None)
+        candidates = self._candidates(
+            [p for p in found.passages if p.article_id in by_author] or found.passages,
+            whole_first=meta_passage is None,
+        )  # an author's own words answer "What does Nicole Hemmer say ...", not her subject's
         scored = evidence.score_sentences(
             resolved.focus, found.query_vector, candidates, lib.embed, idf=lib.lexical.idf,
             stored=lib.catalog.sentence_vectors([p.chunk_id for p in candidates], lib.embedder.dim),
@@ -285,6 +289,22 @@ class Assistant:
             filters,
             n=k,
         ).passages
+
+
+def _opinion(question: str, passages: Sequence[Passage]) -> set[str]:
+    """The opinion pieces among the candidates, when the question asks about a commentary."""
+    if not asked.names_commentary(question):
+        return set()
+    return {p.article_id for p in passages if is_opinion(p)}
+
+
+def _by_named_author(question: str, passages: Sequence[Passage]) -> set[str]:
+    """The candidate articles whose author the question names ("What does Nicole Hemmer say")."""
+    return {
+        p.article_id
+        for p in passages
+        if any(re.search(rf"\b{re.escape(n)}\b", question) for n in evidence.names_of(p.author))
+    }
 
 
 def _turn_fields(t: dict[str, Any]) -> dict[str, Any]:

@@ -469,3 +469,7 @@ def test_the_commentary_a_question_names_comes_before_news_on_its_topic(
         assert r.status == "added", r.message
     ans = seeded.ask("What does the opinion piece say about tram fares in Leeds?")
     assert ans.citations[0].article_id == "leeds-opinion"
+    # and the piece of an author the question names
+    assert seeded.library.catalog.article("leeds-news").author == "Ann Lee"  # type: ignore[union-attr]
+    ans = seeded.ask("What does Ann Lee write about Leeds trams?")
+    assert ans.citations[0].article_id == "leeds-news"

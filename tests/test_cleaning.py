@@ -379,6 +379,22 @@ def test_author_from_standfirst_and_bio() -> None:
     assert clean_text(f"Title here\n\nText of the piece.\n\n{grad}").author == "Samuel Adkisson"
 
 
+@pytest.mark.parametrize(
+    ("line", "bio"),
+    [
+        ("Tia Nelson, managing director for climate at the Outrider Foundation, is a writer.", True),
+        ("Samuel Adkisson is a 2018 graduate of Yale Law School.", True),
+        ("Editor's Note: X is an analyst. The views expressed in this commentary are his own.", True),
+        ("Joe Biden, the president, said on Monday that he would go.", False),
+        ("Donors should withhold funding from such institutions.", False),
+    ],
+)
+def test_an_authors_bio_line(line: str, bio: bool) -> None:
+    from assistant.ingest.cleaning import is_bio
+
+    assert is_bio(line) is bio
+
+
 def test_nothing_invented() -> None:
     cleaned = clean_text("Plain words without any metadata at all.\n\nAnother paragraph.")
     assert cleaned == Cleaned(

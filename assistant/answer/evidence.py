@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.ingest.cleaning import is_bio
 from assistant.text import sentence_spans, terms
 from assistant.types import Passage
 
@@ -134,7 +135,7 @@ def score_sentences(
     for p in passages:
         article_rank.setdefault(p.article_id, len(article_rank))
 
-    signed = [any(n in p.text for n in names_of(p.author)) for p in passages]
+    signed = [any(n in p.text for n in names_of(p.author)) or is_bio(p.text) for p in passages]
 
     def score(k: int) -> float:
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])

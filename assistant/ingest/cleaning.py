@@ -103,6 +103,16 @@ _BIO = re.compile(
     r"|scholar|associate|dean|ambassador|diplomat|commentator|contributor|reporter|partner"
     r"|advis[eo]r|scientist|historian|graduate|attorney|lawyer|student|physician|doctor)\b"
 )
+_BIO_COMMA = re.compile(
+    r"^[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}, (?:an? |the )?(?i:[\w-]+ ){0,3}?"
+    r"(?i:professor|(?:senior )?fellow|editor|columnist|director|lecturer|researcher|analyst"
+    r"|correspondent|writer|journalist|author|founder|chair|head|economist|scholar|dean"
+    r"|commentator|contributor|reporter|partner|advis[eo]r|scientist|historian|attorney)\b"
+)
+_DISCLAIMER = re.compile(
+    r"\bThe (?:views|opinions) expressed in this (?:commentary|article|column|piece) are "
+    r"(?:his|her|their|the author's|the authors') own\b"
+)
 # a news site's video widget caught with the text: "JUST WATCHED <title> Replay More Videos ...
 # MUST WATCH <title> 01:55"
 _GALLERY = re.compile(r"^Photos?:.*\bHide Caption \d+ of \d+\b", re.DOTALL)  # a photo gallery
@@ -274,13 +284,21 @@ def _title_and_headings(pars: list[str], meta: dict[str, str]) -> list[str]:
     return out
 
 
+def is_bio(par: str) -> bool:
+    """True for an author's bio line ("Maria Lopez is an associate professor ...", "Tia Nelson,
+    managing director for climate at ...") or a commentary's disclaimer."""
+    return bool(_BIO.match(par) or _BIO_COMMA.match(par) or _DISCLAIMER.search(par))
+
+
 def _guess_author(pars: list[str]) -> str | None:
     """Return the author named by a standfirst ("..., says expert Name.") or a closing bio line."""
     text = [p for p in pars if not p.startswith("## ")]
     for par in text[:2]:
         if match := _STANDFIRST_AUTHOR.search(par):
             return match["name"]
-    for par in reversed(text[-3:]):
+    for par in reversed(
+        text[1:][-3:]
+    ):  # a text that *is* a bio (an encyclopedia entry) has no author line
         if match := _BIO.match(par):
             return match["name"]
     return None

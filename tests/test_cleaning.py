@@ -382,9 +382,15 @@ def test_author_from_standfirst_and_bio() -> None:
 @pytest.mark.parametrize(
     ("line", "bio"),
     [
-        ("Tia Nelson, managing director for climate at the Outrider Foundation, is a writer.", True),
+        (
+            "Tia Nelson, managing director for climate at the Outrider Foundation, is a writer.",
+            True,
+        ),
         ("Samuel Adkisson is a 2018 graduate of Yale Law School.", True),
-        ("Editor's Note: X is an analyst. The views expressed in this commentary are his own.", True),
+        (
+            "Editor's Note: X is an analyst. The views expressed in this commentary are his own.",
+            True,
+        ),
         ("Joe Biden, the president, said on Monday that he would go.", False),
         ("Donors should withhold funding from such institutions.", False),
     ],

@@ -327,6 +327,7 @@ def test_subscribe_mentions_are_not_over_deleted() -> None:
         "Marvel Studios releases 'Thor' teaser 01:01",
         "Photos: Tennis legend Serena Williams Serena serves during the Australian Open in 2003. "
         "Hide Caption 12 of 44 Photos: Tennis legend Serena Williams Williams waits.",
+        "Hide Caption 12 of 44 Photos: Tennis legend Serena Williams Serena serves in 2003.",
     ],
 )
 def test_captions_removed(caption: str) -> None:

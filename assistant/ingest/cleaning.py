@@ -115,7 +115,8 @@ _DISCLAIMER = re.compile(
 )
 # a news site's video widget caught with the text: "JUST WATCHED <title> Replay More Videos ...
 # MUST WATCH <title> 01:55"
-_GALLERY = re.compile(r"^Photos?:.*\bHide Caption \d+ of \d+\b", re.DOTALL)  # a photo gallery
+# a photo gallery: "Photos: <gallery> <caption> Hide Caption 12 of 44", however it was split
+_GALLERY = re.compile(r"^(?:Photos?:.*)?\bHide Caption \d+ of \d+\b", re.DOTALL)
 _VIDEO_WIDGET = re.compile(
     r"^(?:JUST WATCHED|MUST WATCH)\b.{0,400}?(?:Replay More Videos|\d\d:\d\d$)"
 )

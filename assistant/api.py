@@ -25,7 +25,7 @@ from assistant.ingest.sources import Failure, RawDoc
 from assistant.settings import Settings
 from assistant.types import Answer, Filters, Passage, Turn
 
-PER_CITATION = 16  # passages retrieved per citation asked for: five citations, five articles
+PER_CITATION = 16  # passages per citation when the first 20 hold fewer than k articles
 DEPTH = 4  # a question about what a piece argues cites this many more of its passages
 OPINION_BOOST = 2.0  # "the commentary on ...": opinion pieces earn twice a first rank's share
 
@@ -110,10 +110,15 @@ class Assistant:
             result.resolved_question = resolved.query
             result.latency_ms = (time.perf_counter() - started) * 1000
             return result
-        n = max(PER_CITATION * k, 20)  # enough passages to cite k different articles
+        n = max(4 * k, 20)  # enough passages to cite k different articles, most of the time
         found = retrieve(
             lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
         )
+        if len({p.article_id for p in found.passages}) < k:  # a few long articles took them all
+            n = PER_CITATION * k
+            found = retrieve(
+                lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
+            )
         by_author = _by_named_author(resolved.focus, found.passages)
         if preferred := (_opinion(resolved.focus, found.passages) | by_author) - set(
             resolved.boost_articles

@@ -473,3 +473,19 @@ def test_the_commentary_a_question_names_comes_before_news_on_its_topic(
     assert seeded.library.catalog.article("leeds-news").author == "Ann Lee"  # type: ignore[union-attr]
     ans = seeded.ask("What does Ann Lee write about Leeds trams?")
     assert ans.citations[0].article_id == "leeds-news"
+
+
+@pytest.mark.parametrize(
+    ("question", "views"),
+    [
+        ("What does Nicole Hemmer say the digital SAT fails to address?", True),
+        ("Why does the CNN commentary on the SAT call it minor?", True),
+        ("What does the columnist recommend donors do?", True),
+        ("Which head of state announced his resignation this week?", False),
+        ("The GOP's most outspoken critic of Donald Trump lost her seat. Who is she?", False),
+    ],
+)
+def test_which_questions_ask_what_a_piece_argues(question: str, views: bool) -> None:
+    from assistant.answer.asked import about_views
+
+    assert about_views(question) is views

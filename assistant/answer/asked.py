@@ -277,10 +277,11 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
     )
 
 
+# (not "critic": "the GOP's most outspoken critic of Trump" is a person, not a piece)
 _VIEWS = re.compile(
     r"\b(?:says?|argues?|argued|argument|warns?|warned|thinks?|believes?|contends?|claims?|"
     r"suggests?|proposes?|recommends?|concludes?|criticis\w*|criticiz\w*|accuses?|predicts?|"
-    r"commentary|opinion|column|columnist|editorial|op-ed|author|writer|critic|commentator|"
+    r"commentary|opinion|column|columnist|editorial|op-ed|author|writer|commentator|"
     r"analyst|piece|view)\b",
     re.IGNORECASE,
 )

@@ -111,14 +111,17 @@ class Assistant:
             result.latency_ms = (time.perf_counter() - started) * 1000
             return result
         n = max(4 * k, 20)  # enough passages to cite k different articles, most of the time
+        recent = asked.asks_recent(resolved.focus)  # "this week": newer coverage first
         found = retrieve(
-            lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
-        )
+            lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles,
+            recent=recent,
+        )  # fmt: skip
         if len({p.article_id for p in found.passages}) < k:  # a few long articles took them all
             n = PER_CITATION * k
             found = retrieve(
-                lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles
-            )
+                lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles,
+                recent=recent,
+            )  # fmt: skip
         by_author = _by_named_author(resolved.focus, found.passages)
         if preferred := (_opinion(resolved.focus, found.passages) | by_author) - set(
             resolved.boost_articles

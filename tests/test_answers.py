@@ -489,3 +489,37 @@ def test_which_questions_ask_what_a_piece_argues(question: str, views: bool) -> 
     from assistant.answer.asked import about_views
 
     assert about_views(question) is views
+
+
+@pytest.mark.parametrize(
+    ("question", "recent"),
+    [
+        ("Which head of state announced his resignation this week?", True),
+        ("What is the latest on the ceasefire talks?", True),
+        ("How many monkeypox cases are there in the US as of now?", True),
+        ("Why should cities price parking?", False),
+        ("What has Russia offered in return?", False),
+    ],
+)
+def test_which_questions_ask_about_what_is_new(question: str, recent: bool) -> None:
+    from assistant.answer.asked import asks_recent
+
+    assert asks_recent(question) is recent
+
+
+def test_this_weeks_question_is_answered_from_the_newest_coverage(seeded: Assistant) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    text = (
+        "Leeds sets new tram fares\n\nLeeds council voted on tram fares on Tuesday. Tram fares "
+        "in Leeds will rise by ten pence, the council said. Riders' groups said tram fares in "
+        "Leeds were already high."
+    )  # the same report on three dates (syndicated): only the date tells them apart
+    dates = {"fares-2020": "2020-05-05", "fares-2022": "2022-07-12", "fares-2021": "2021-03-02"}
+    docs = [
+        RawDoc(f"{i}.txt", f"{text}\n\nFiled as {i}.", "text", {"published": d}, id=i)
+        for i, d in dates.items()
+    ]
+    assert {r.status for r in seeded.add(docs, force=True)} == {"added"}
+    ans = seeded.ask("What did Leeds council decide about tram fares this week?")
+    assert ans.citations[0].article_id == "fares-2022"

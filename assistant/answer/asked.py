@@ -325,3 +325,15 @@ def names_commentary(question: str) -> bool:
     """True when the question asks about an opinion piece ("the CNN commentary on ...", "the
     Ottawa columnist"): opinion pieces among the candidates come first."""
     return bool(_COMMENTARY.search(question))
+
+
+_RECENT = re.compile(
+    r"\b(?:this (?:week|month|weekend|year|summer|spring|fall|autumn|winter)|recent(?:ly)?|"
+    r"latest|newest|currently|now|so far|as of|last week|new (?:poll|report|survey|study|data))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_recent(question: str) -> bool:
+    """True when the question asks about what is new ("this week", "the latest", "currently")."""
+    return bool(_RECENT.search(question))

@@ -16,7 +16,7 @@ from typing import Any
 from assistant.answer import asked, conversation, evidence, support, viewpoints
 from assistant.answer import compose as answering
 from assistant.answer.metadata import Articles, is_opinion, metadata_kind
-from assistant.answer.retrieval import retrieve
+from assistant.answer.retrieval import Retrieved, retrieve
 from assistant.errors import InputError
 from assistant.index.stores import to_passage
 from assistant.index.sync import AddResult, Library, ProgressFactory
@@ -110,26 +110,27 @@ class Assistant:
             result.resolved_question = resolved.query
             result.latency_ms = (time.perf_counter() - started) * 1000
             return result
-        n = max(4 * k, 20)  # enough passages to cite k different articles, most of the time
         recent = asked.asks_recent(resolved.focus)  # "this week": newer coverage first
-        found = retrieve(
-            lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles,
-            recent=recent,
-        )  # fmt: skip
+
+        def fetch(
+            n: int, vector: Any = None, boost: Sequence[str] = (), weight: float = 0.5
+        ) -> Retrieved:
+            return retrieve(
+                lib.stores, resolved.query, filters, n=n,
+                boost_articles=[*resolved.boost_articles, *boost], boost=weight,
+                recent=recent, vector=vector,
+            )  # fmt: skip
+
+        n = max(4 * k, 20)  # enough passages to cite k different articles, most of the time
+        found = fetch(n)
         if len({p.article_id for p in found.passages}) < k:  # a few long articles took them all
             n = PER_CITATION * k
-            found = retrieve(
-                lib.stores, resolved.query, filters, n=n, boost_articles=resolved.boost_articles,
-                recent=recent,
-            )  # fmt: skip
+            found = fetch(n, found.query_vector)
         by_author = _by_named_author(resolved.focus, found.passages)
         if preferred := (_opinion(resolved.focus, found.passages) | by_author) - set(
             resolved.boost_articles
         ):  # "the CNN commentary on ...", "What does Nicole Hemmer say ...": those pieces first
-            found = retrieve(
-                lib.stores, resolved.query, filters, n=n,
-                boost_articles=[*resolved.boost_articles, *sorted(preferred)], boost=OPINION_BOOST,
-            )  # fmt: skip
+            found = fetch(n, found.query_vector, sorted(preferred), OPINION_BOOST)
         meta_passage = None
         if metadata_kind(question):
             # "who wrote the commentary ...?": find the article first, then answer inside it
@@ -137,7 +138,10 @@ class Assistant:
                 resolved.query, found.passages, resolved.boost_articles
             )
             if aid:
-                found = retrieve(lib.stores, resolved.query, filters, n=n, only_articles=[aid])
+                found = retrieve(
+                    lib.stores, resolved.query, filters, n=n, only_articles=[aid],
+                    vector=found.query_vector,
+                )  # fmt: skip
                 meta_passage = self._articles.passage_naming_author(aid) or (
                     found.passages[0] if found.passages else None
                 )
@@ -182,10 +186,7 @@ class Assistant:
     def _about_views(question: str, candidates: Sequence[Passage]) -> bool:
         """True when the question asks what a piece argues, or names the first article's author
         ("How does Andrew Cohen characterise ..."): its answer is in that one article."""
-        if asked.about_views(question):
-            return True
-        names = evidence.names_of(candidates[0].author) if candidates else []
-        return any(re.search(rf"\b{re.escape(n)}\b", question) for n in names)
+        return asked.about_views(question) or bool(_by_named_author(question, candidates[:1]))
 
     def _candidates(self, passages: Sequence[Passage], whole_first: bool) -> list[Passage]:
         """The passages whose sentences may answer: the best few retrieved, and (``whole_first``)

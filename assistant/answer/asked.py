@@ -278,11 +278,11 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
 
 
 # (not "critic": "the GOP's most outspoken critic of Trump" is a person, not a piece)
+_PIECES = r"commentary|opinion|column|columnist|editorial|op-ed|commentator"
 _VIEWS = re.compile(
     r"\b(?:says?|argues?|argued|argument|warns?|warned|thinks?|believes?|contends?|claims?|"
     r"suggests?|proposes?|recommends?|concludes?|criticis\w*|criticiz\w*|accuses?|predicts?|"
-    r"commentary|opinion|column|columnist|editorial|op-ed|author|writer|commentator|"
-    r"analyst|piece|view)\b",
+    rf"{_PIECES}|author|writer|analyst|piece|view)\b",
     re.IGNORECASE,
 )
 
@@ -315,10 +315,7 @@ def contradicts(question: str, sentence: str) -> bool:
     return False
 
 
-_COMMENTARY = re.compile(
-    r"\b(?:commentary|commentaries|opinion|column|columnist|editorial|op-ed|commentator|essay)\b",
-    re.IGNORECASE,
-)
+_COMMENTARY = re.compile(rf"\b(?:{_PIECES}|commentaries|essay)\b", re.IGNORECASE)
 
 
 def names_commentary(question: str) -> bool:

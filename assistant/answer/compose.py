@@ -97,18 +97,18 @@ def compose(
         if p.article_id not in seen:
             seen.add(p.article_id)
             firsts.append(p)
-    deeper: list[Passage] = []
+    deeper: list[Passage] = []  # a piece's argument: more of that piece, each showing more
     if depth and (citations or scored):
         top = citations[0].article_id if citations else scored[0].passage.article_id
-        shown = {c.passage for c in citations}
+        shown = [c.passage for c in citations]
         for ev in scored:
             p = ev.passage
-            if p.article_id == top and p.chunk_id not in used and p not in deeper:
-                if p.text in "".join(shown):
-                    continue  # already shown around a cited passage
-                deeper.append(p)
-                shown.add(around(p))
-        deeper = deeper[:depth]
+            if len(deeper) == depth:
+                break
+            if p.article_id != top or p.chunk_id in used or any(p.text in t for t in shown):
+                continue  # another article's, cited already, or shown around a cited passage
+            deeper.append(p)
+            shown.append(around(p))
     for p in [*deeper, *firsts, *passages]:
         if len(citations) >= k:
             break

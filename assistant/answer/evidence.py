@@ -38,7 +38,7 @@ COVERAGE = 0.10  # word overlap: 0.20 before the in-context vectors ranked (news
 #                  hit@1 .419 -> .465)
 ARTICLE_PRIOR = 0.05  # news gains up to 0.20, but RGB's twin snippets lose hit@1 above 0.05
 PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one down to 70%
-BYLINE = 0.2
+BYLINE = 0.2  # a passage naming its author or a bio line: a byline, not an answer
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
 
 # a photo's caption caught in the text ("FILE - In this photo of 2016, a student looks ...")

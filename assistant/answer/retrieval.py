@@ -87,12 +87,14 @@ def retrieve(
     only_articles: Sequence[str] | None = None,
     boost: float = 0.5,
     recent: bool = False,
+    vector: np.ndarray | None = None,
 ) -> Retrieved:
     """The ``n`` best passages for ``query`` within the filters (and ``only_articles``, if given).
 
     Passages of ``boost_articles`` (those of the conversation so far; opinion pieces when the
     question asks about one) earn ``boost`` times a first rank's share of the fusion. With
     ``recent`` (the question asks what is new) newer candidates earn more (``_prefer_recent``).
+    ``vector``: the query's embedding when the caller has it (asking again costs no model call).
     """
     s = stores.settings.answer
     allowed = stores.allowed_articles(filters or Filters())
@@ -102,9 +104,9 @@ def retrieve(
         return Retrieved([], None)
     allowed_set = None if allowed is None else set(allowed)
     dense: list[tuple[str, float]] = []
-    vector = None
     if s.retriever in ("hybrid", "dense"):
-        vector = stores.embed([query])[0]
+        if vector is None:
+            vector = stores.embed([query])[0]
         if allowed is not None and len(allowed) > DENSE_IN_LIMIT:
             hits = stores.vectors.query(vector, s.candidates * 5)
             dense = [(i, d) for i, d in hits if i.rsplit(":", 1)[0] in allowed_set][: s.candidates]  # type: ignore[operator]

@@ -96,27 +96,28 @@ _STANDFIRST_AUTHOR = re.compile(
     r"\b(?:says|writes|argues|explains|observes|warns)\s+(?:[a-z][\w’'-]*\s+|[A-Z]{2,}\s+)*?"
     r"(?P<name>[A-Z][a-z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})\s*\.$"
 )
-_BIO = re.compile(
-    r"^(?P<name>[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}) (?:is|was) (?i:(?:an?|the) )?"
-    r"(?i:[\w-]+ ){0,3}?(?i:professor|(?:senior )?fellow|editor|columnist|director|lecturer"
-    r"|researcher|analyst|correspondent|writer|journalist|author|founder|chair|head|economist"
-    r"|scholar|associate|dean|ambassador|diplomat|commentator|contributor|reporter|partner"
-    r"|advis[eo]r|scientist|historian|graduate|attorney|lawyer|student|physician|doctor)\b"
-)
-_BIO_COMMA = re.compile(
-    r"^[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}, (?:an? |the )?(?i:[\w-]+ ){0,3}?"
-    r"(?i:professor|(?:senior )?fellow|editor|columnist|director|lecturer|researcher|analyst"
+_ROLES = (
+    r"professor|(?:senior )?fellow|editor|columnist|director|lecturer|researcher|analyst"
     r"|correspondent|writer|journalist|author|founder|chair|head|economist|scholar|dean"
-    r"|commentator|contributor|reporter|partner|advis[eo]r|scientist|historian|attorney)\b"
+    r"|commentator|contributor|reporter|partner|advis[eo]r|scientist|historian|attorney"
+)
+_BIO = re.compile(  # "Maria Lopez is an associate professor ..."
+    r"^(?P<name>[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}) (?:is|was) (?i:(?:an?|the) )?"
+    rf"(?i:[\w-]+ ){{0,3}}?(?i:{_ROLES}|associate|ambassador|diplomat|graduate|lawyer|student"
+    r"|physician|doctor)\b"
+)
+_BIO_COMMA = re.compile(  # "Tia Nelson, managing director for climate at ..."
+    r"^[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}, (?:an? |the )?(?i:[\w-]+ ){0,3}?"
+    rf"(?i:{_ROLES})\b"
 )
 _DISCLAIMER = re.compile(
     r"\bThe (?:views|opinions) expressed in this (?:commentary|article|column|piece) are "
     r"(?:his|her|their|the author's|the authors') own\b"
 )
-# a news site's video widget caught with the text: "JUST WATCHED <title> Replay More Videos ...
-# MUST WATCH <title> 01:55"
 # a photo gallery: "Photos: <gallery> <caption> Hide Caption 12 of 44", however it was split
 _GALLERY = re.compile(r"^(?:Photos?:.*)?\bHide Caption \d+ of \d+\b", re.DOTALL)
+# a news site's video widget caught with the text: "JUST WATCHED <title> Replay More Videos ...
+# MUST WATCH <title> 01:55"
 _VIDEO_WIDGET = re.compile(
     r"^(?:JUST WATCHED|MUST WATCH)\b.{0,400}?(?:Replay More Videos|\d\d:\d\d$)"
 )
@@ -297,9 +298,8 @@ def _guess_author(pars: list[str]) -> str | None:
     for par in text[:2]:
         if match := _STANDFIRST_AUTHOR.search(par):
             return match["name"]
-    for par in reversed(
-        text[1:][-3:]
-    ):  # a text that *is* a bio (an encyclopedia entry) has no author line
+    closing = text[1:][-3:]  # not the first paragraph: a text that *is* a bio has no author line
+    for par in reversed(closing):
         if match := _BIO.match(par):
             return match["name"]
     return None

@@ -523,3 +523,52 @@ def test_this_weeks_question_is_answered_from_the_newest_coverage(seeded: Assist
     assert {r.status for r in seeded.add(docs, force=True)} == {"added"}
     ans = seeded.ask("What did Leeds council decide about tram fares this week?")
     assert ans.citations[0].article_id == "fares-2022"
+
+
+def test_an_argument_question_is_answered_from_the_piece_when_it_is_close() -> None:
+    from assistant.answer.evidence import Evidence, prefer
+    from assistant.api import PIECE_FIRST
+    from assistant.types import Passage
+
+    def ev(article: str, score: float) -> Evidence:
+        p = Passage(f"{article}:0", article, 1, 0, 9, "Some text.", None, None, None, None, None,
+                    None)  # fmt: skip
+        return Evidence(p, 0, 0, 9, score, score, 0.5)
+
+    news, piece, far = ev("news", 0.40), ev("piece", 0.36), ev("piece", 0.30)
+    in_piece = lambda e: e.passage.article_id == "piece"  # noqa: E731
+    assert prefer([news, piece], in_piece, PIECE_FIRST)[0] is piece  # within 80%: the piece's
+    assert prefer([news, far], in_piece, PIECE_FIRST)[0] is news  # far below: the closer one
+    assert prefer([piece, news], in_piece, PIECE_FIRST)[0] is piece
+
+
+def test_a_sentence_that_asks_is_not_the_answer(seeded: Assistant) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    text = (
+        "Leeds trams\n\nWhat will Leeds do about its tram fares this spring? The council voted to "
+        "raise tram fares by ten pence from May. Riders were not consulted."
+    )
+    [r] = seeded.add([RawDoc("asks.txt", text, "text", {}, id="asks")])
+    assert r.status == "added", r.message
+    ans = seeded.ask("What will Leeds do about its tram fares?")
+    assert not ans.answer.startswith("What will Leeds"), ans.answer
+    assert "raise tram fares" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quotable"),
+    [
+        ("The council voted to raise tram fares by ten pence.", True),
+        ("More from Suzette Hackney:", False),
+        ("Here is what the council said on Monday:", False),
+        ("FILE - In this photo of 2016, a tram leaves the depot.", False),
+        ("Read more", False),
+        ("Can Ukraine ever be part of the group?", False),
+        ('He asked: "Who pays for the trams?"', False),
+    ],
+)
+def test_what_states_nothing_on_its_own_is_not_quoted(sentence: str, quotable: bool) -> None:
+    from assistant.answer.evidence import quotable as is_quotable
+
+    assert is_quotable(sentence) is quotable

@@ -152,10 +152,22 @@ def score_sentences(
     out = [
         Evidence(passages[i], i, a, b, score(k), float(judged[k]), covs[k], 0.0, float(sims[k]))
         for k, (i, a, b) in enumerate(spans)
-        if len(texts[k].split()) >= MIN_WORDS and not CAPTION.match(texts[k])
+        if quotable(texts[k])
     ]
     out.sort(key=lambda e: -e.score)
     return out
+
+
+def quotable(sentence: str) -> bool:
+    """False for what states nothing on its own: a line of a few words, a photo's caption, a
+    lead-in to what follows ("More from Suzette Hackney:"), a question ("What is the location
+    and date for the Super Bowl in 2022?" echoes the reader's question, it does not answer it)."""
+    return (
+        len(sentence.split()) >= MIN_WORDS
+        and not CAPTION.match(sentence)
+        and not sentence.endswith(":")
+        and not sentence.rstrip("\"'”’)").endswith("?")
+    )
 
 
 def with_context(ev: Evidence) -> Evidence:

@@ -168,6 +168,30 @@ def test_jsonl_import_keeps_ids_and_reports_bad_lines(
     assert (a.title, a.outlet, a.published) == ("Ports", "Review", "2025-03-03")
 
 
+def test_a_scraped_bylines_section_label_and_desk_are_not_the_author(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "scraped.jsonl"
+    records = [
+        {"id": "op", "title": "Canada's truckers are not who you think", "outlet": "CNN",
+         "author": "Opinion Andrew Cohen", "text": "Ottawa has seen protests for days now."},
+        {"id": "an", "title": "Stocks fall", "outlet": "CNN",
+         "author": "Analysis Paul R. La Monica, Cnn Business", "text": "Stocks fell on Monday."},
+        {"id": "plain", "title": "Ports", "outlet": "CNN", "author": "Kate Analysis",
+         "text": "Rotterdam's port is congested by rerouted ships."},
+    ]  # fmt: skip
+    f.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    assert run("add", str(f)) == 0, capsys.readouterr().out
+    corpus = Corpus(Path("corpus"))
+    op, an, plain = (corpus.read(i) for i in ("op", "an", "plain"))
+    assert (op.author, op.title) == (
+        "Andrew Cohen",
+        "Opinion: Canada's truckers are not who you think",
+    )
+    assert (an.author, an.title) == ("Paul R. La Monica", "Stocks fall")
+    assert (plain.author, plain.title) == ("Kate Analysis", "Ports")
+
+
 def test_stdin_and_flags(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -77,6 +77,11 @@ def make_article(raw: RawDoc, flags: dict[str, str]) -> Article:
             {**raw.meta, **found, **flags} if raw.kind == "text" else {**raw.meta, **flags, **found}
         )
     meta = {k: cleaning.safe_text(v) if isinstance(v, str) else v for k, v in meta.items()}
+    if meta.get("author"):  # "Opinion Andrew Cohen": the names, and the piece marked as opinion
+        meta["author"], label = cleaning.clean_author(meta["author"], meta.get("outlet"))
+        title = meta.get("title") or ""
+        if label == "Opinion" and title and "opinion" not in title.lower():
+            meta["title"] = f"Opinion: {title}"
     if not body.strip():
         raise InputError(f"{raw.origin}: no article text left after cleaning.")
     return Article(

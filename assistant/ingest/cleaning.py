@@ -292,6 +292,31 @@ def is_bio(par: str) -> bool:
     return bool(_BIO.match(par) or _BIO_COMMA.match(par) or _DISCLAIMER.search(par))
 
 
+def clean_author(author: str, outlet: str | None = None) -> tuple[str, str | None]:
+    """The byline without a site's section label or desk, and the label.
+
+    Scraped CNN bylines read "Opinion Andrew Cohen", "Analysis Stephen Collinson" or
+    "Paul R. La Monica, Cnn Business": the reader wants the names.
+
+    >>> clean_author("Opinion Andrew Cohen")
+    ('Andrew Cohen', 'Opinion')
+    >>> clean_author("Analysis Nectar Gan, Cnn'S Beijing Bureau", "CNN")
+    ('Nectar Gan', 'Analysis')
+    >>> clean_author("Kate Analysis")
+    ('Kate Analysis', None)
+    """
+    label = None
+    first, _, rest = author.strip().partition(" ")
+    if first.rstrip(":").lower() in _KICKERS and rest.strip():
+        label = first.rstrip(":").capitalize()
+        author = re.sub(r"^by\s+", "", rest.strip(), flags=re.IGNORECASE)
+    if outlet:
+        desk = re.compile(rf"^{re.escape(outlet)}\b", re.IGNORECASE)
+        parts = [p for p in re.split(r"\s*,\s*", author) if not desk.match(p)]
+        author = ", ".join(parts) or author
+    return author.strip(), label
+
+
 def _guess_author(pars: list[str]) -> str | None:
     """Return the author named by a standfirst ("..., says expert Name.") or a closing bio line."""
     text = [p for p in pars if not p.startswith("## ")]

@@ -483,3 +483,23 @@ def test_a_one_line_snippet_is_kept_as_its_own_text() -> None:
     assert "Return to Silent Hill" in clean_text(film).body
     with pytest.raises(InputError):
         clean_text("Sign up for our daily newsletter. GET THE NEWSLETTER.")
+
+
+@pytest.mark.parametrize(
+    "line", ["CNN —", "Washington CNN —", "New York CNN Business —", "Colombo, Sri Lanka CNN —"]
+)
+def test_a_place_and_outlet_line_is_a_dateline_not_the_title(line: str) -> None:
+    cleaned = clean_text(f"{line}\n\nStocks fell on Monday as investors worried.\n\nMore followed.")
+    assert cleaned.title is None
+    assert line not in cleaned.body
+    assert cleaned.body.startswith("Stocks fell on Monday")
+    titled = clean_text(f"Stocks fall again\n\n{line}\n\nStocks fell on Monday.\n\nMore followed.")
+    assert (titled.title, titled.body.split("\n")[0]) == (
+        "Stocks fall again",
+        "Stocks fell on Monday.",
+    )
+
+
+def test_a_dash_inside_the_text_is_kept() -> None:
+    text = "Markets\n\nStocks fell.\n\nThen came the worst day of all —\n\nand it was Monday."
+    assert "Then came the worst day of all —" in clean_text(text).body

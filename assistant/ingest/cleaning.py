@@ -73,6 +73,9 @@ _DATE_ONLY = re.compile(
     re.IGNORECASE,
 )
 _DATELINE_WITHIN = 3  # a date line counts only among the first paragraphs, not in a timeline
+# A place and outlet on a line of their own before the text ("Washington CNN —", "New York CNN
+# Business —"): a dateline, not the article's title.
+_PLACE_LINE = re.compile(r"^(?:[A-Z][\w.'’()-]*,?\s+){0,6}[A-Z][\w.'’()]*\s*[—–]$")
 _TAGS = re.compile(r"^(?:topics|tags|related topics|filed under|categories)\s*:", re.IGNORECASE)
 _KICKERS = {"opinion", "commentary", "analysis", "editorial", "perspective", "column", "comment"}
 # Promo vocabulary: broad words count only on very short lines, imperative phrases on short ones.
@@ -256,6 +259,8 @@ def _strip_boilerplate(pars: list[str], meta: dict[str, str]) -> list[str]:
             meta.setdefault("published", parse_date(dateline["d"]) or "")
         elif len(kept) <= _DATELINE_WITHIN and _DATE_ONLY.match(par) and parse_date(par):
             meta.setdefault("published", parse_date(par) or "")
+        elif len(kept) <= _DATELINE_WITHIN and _PLACE_LINE.match(par):
+            continue
         elif not (_is_caption(par) or _is_promo(par) or (not kept and par.lower() in _KICKERS)):
             kept.append(par)
     while kept and _words(kept[-1]) <= 20 and not _TERMINAL.search(kept[-1]):

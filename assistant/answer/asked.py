@@ -294,6 +294,27 @@ def about_views(question: str) -> bool:
     return bool(_VIEWS.search(question))
 
 
+_SPEAKER = re.compile(
+    r"\b(?:does|do|did|is|was)\s+(?:[\w.'’-]+\s+){0,4}?(?P<name>[A-Z][\w'’-]+\s+[A-Z][\w'’-]+)\s+"
+    r"(?:say|argue|warn|think|believe|contend|claim|suggest|propose|recommend|conclude|find|see|"
+    r"write|mean|want|criticis|criticiz|accuse|predict|characteri|describe|judge)"
+)
+
+
+def speaker(question: str) -> str | None:
+    """The surname of the person whose view the question asks about ("What does USA TODAY
+    columnist Suzette Hackney find ..." -> "Hackney"), if it names one."""
+    m = _SPEAKER.search(question)
+    if not m:
+        return None
+    before = question[: m.start("name")].split()
+    if before and before[-1].lower() in {"on", "of", "in", "the", "at", "for", "from", "about"}:
+        return None  # "the commentary on Eastern Europe", "Tara Connolly of Global Witness"
+    if m["name"].split()[-1].lower() in {"board", "staff", "team", "committee", "council"}:
+        return None  # "the Editorial Board": not a person named in the text
+    return m["name"].split()[-1]
+
+
 _EVENT_YEAR = re.compile(r"\bthe ((?:19|20)\d\d) ((?:[A-Z][\w-]*\s?){1,4})")
 
 

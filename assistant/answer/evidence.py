@@ -28,6 +28,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.answer.asked import speaker
+from assistant.answer.metadata import is_opinion
 from assistant.ingest.cleaning import is_bio
 from assistant.text import sentence_spans, terms
 from assistant.types import Passage
@@ -38,7 +40,8 @@ COVERAGE = 0.10  # word overlap: 0.20 before the in-context vectors ranked (news
 #                  hit@1 .419 -> .465)
 ARTICLE_PRIOR = 0.05  # news gains up to 0.20, but RGB's twin snippets lose hit@1 above 0.05
 PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one down to 70%
-BYLINE = 0.2  # a passage naming its author or a bio line: a byline, not an answer
+BYLINE = 0.2  # a passage naming its author (or, in a piece, the person the question asks about)
+#               or a bio line: a byline or standfirst, not an answer
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
 
 # a photo's caption caught in the text ("FILE - In this photo of 2016, a student looks ...")
@@ -135,7 +138,13 @@ def score_sentences(
     for p in passages:
         article_rank.setdefault(p.article_id, len(article_rank))
 
-    signed = [any(n in p.text for n in names_of(p.author)) or is_bio(p.text) for p in passages]
+    who = speaker(question)  # in an opinion piece, a line naming her is about her, not by her
+    signed = [
+        any(n in p.text for n in names_of(p.author))
+        or is_bio(p.text)
+        or bool(who and is_opinion(p) and who in p.text)
+        for p in passages
+    ]
 
     def score(k: int) -> float:
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])

@@ -608,3 +608,19 @@ def test_a_standfirst_naming_the_columnist_is_not_what_she_says(seeded: Assistan
     )
     assert ans.citations[0].article_id == "roe"
     assert "Roe" not in ans.citations[0].quote, ans.answer
+
+
+def test_a_source_quoted_in_an_opinion_piece_is_not_the_pieces_argument(seeded: Assistant) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    text = (
+        "Opinion: Food waste needs all of us\n\nBy Tia Lund\n\n“Real progress on food waste will "
+        "come from the government,” a minister said.\n\nI disagree.\n\nIn truth, real progress "
+        "will come when people and businesses step up together."
+    )
+    url = "https://example.com/opinion/food-waste"
+    [r] = seeded.add([RawDoc("waste.txt", text, "text", {"url": url}, id="waste")])
+    assert r.status == "added", r.message
+    ans = seeded.ask("Where does the opinion piece say real progress on food waste will come from?")
+    assert ans.citations[0].article_id == "waste"
+    assert ans.citations[0].quote.startswith("In truth"), ans.answer

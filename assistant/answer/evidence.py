@@ -6,6 +6,7 @@ one) is scored by its embedding similarity to the question and by how many of th
 content words it contains:
 
     score = 0.50 · cos(question, sentence) + 0.10 · coverage + 0.05 · article prior
+            − 0.2 for a byline, bio or standfirst − 0.1 for a quoted source in an opinion piece
 
 (the article prior is 1 / (1 + the rank of the sentence's article in retrieval)). The
 similarity is that of the sentence vectors stored at indexing time, pooled from the passage's
@@ -42,6 +43,7 @@ ARTICLE_PRIOR = 0.05  # news gains up to 0.20, but RGB's twin snippets lose hit@
 PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one down to 70%
 BYLINE = 0.2  # a passage naming its author (or, in a piece, the person the question asks about)
 #               or a bio line: a byline or standfirst, not an answer
+QUOTED = 0.1  # in an opinion piece, a sentence in quotation marks is a source's, not the piece's
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
 
 # a photo's caption caught in the text ("FILE - In this photo of 2016, a student looks ...")
@@ -138,17 +140,20 @@ def score_sentences(
     for p in passages:
         article_rank.setdefault(p.article_id, len(article_rank))
 
+    opinion = [is_opinion(p) for p in passages]
     who = speaker(question)  # in an opinion piece, a line naming her is about her, not by her
     signed = [
         any(n in p.text for n in names_of(p.author))
         or is_bio(p.text)
-        or bool(who and is_opinion(p) and who in p.text)
-        for p in passages
+        or bool(who and op and who in p.text)
+        for p, op in zip(passages, opinion, strict=True)
     ]
 
     def score(k: int) -> float:
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])
         own = BYLINE * signed[spans[k][0]]
+        if opinion[spans[k][0]] and texts[k][:1] in '"“':
+            own += QUOTED
         return 0.50 * float(sims[k]) + COVERAGE * covs[k] + ARTICLE_PRIOR * prior - own
 
     # Stored vectors read a sentence in its passage's context: they rank. The best few are

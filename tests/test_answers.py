@@ -624,3 +624,24 @@ def test_a_source_quoted_in_an_opinion_piece_is_not_the_pieces_argument(seeded: 
     ans = seeded.ask("Where does the opinion piece say real progress on food waste will come from?")
     assert ans.citations[0].article_id == "waste"
     assert ans.citations[0].quote.startswith("In truth"), ans.answer
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "author", "opinion"),
+    [
+        ("Commentary: Could Trump really walk away?", None, "Stefan Wolff", True),
+        ("Opinion: Cheap trams are worth it", None, None, True),
+        ("Trams get dearer", "https://example.com/opinion/trams", None, True),
+        ("Trams get dearer", None, "Opinion Ben Ortiz", True),
+        ("Trams get dearer", "https://example.com/news/trams", "Ann Lee", False),
+        ("Columbia wins the title", None, None, False),
+    ],
+)
+def test_which_articles_are_opinion_pieces(
+    title: str, url: str | None, author: str | None, opinion: bool
+) -> None:
+    from assistant.answer.metadata import is_opinion
+    from assistant.types import Passage
+
+    p = Passage("a:0", "a", 1, 0, 1, "x", None, title, author, None, None, url)
+    assert is_opinion(p) is opinion

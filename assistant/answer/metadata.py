@@ -130,9 +130,12 @@ class Articles:
 
 
 def is_opinion(p: Passage) -> bool:
-    """True for an opinion piece, by its address or its title or byline label ("Opinion: ...")."""
+    """True for an opinion piece, by its address or its title or byline label ("Opinion: ...",
+    "Commentary: ...")."""
     return bool(
         re.search(r"/(?:opinions?|commentary|op-ed|editorials?)/", p.url or "")
-        or re.match(r"opinion\b", p.title or "", re.IGNORECASE)
+        or re.match(
+            r"(?:opinion|commentary|op-ed|column|editorial)\b", p.title or "", re.IGNORECASE
+        )
         or re.match(r"opinion\b", p.author or "", re.IGNORECASE)
     )

@@ -583,6 +583,7 @@ def test_what_states_nothing_on_its_own_is_not_quoted(sentence: str, quotable: b
         ("Why does the commentary on Eastern Europe see Hungary as a problem?", None),
         ("Why does the USA TODAY Editorial Board say Obama should act?", None),
         ("What did the court decide?", None),
+        ("What did Anthony Fauci say about masks, according to the column?", None),
     ],
 )
 def test_whose_view_a_question_asks_about(question: str, who: str | None) -> None:

@@ -295,7 +295,7 @@ def about_views(question: str) -> bool:
 
 
 _SPEAKER = re.compile(
-    r"\b(?:does|do|did|is|was)\s+(?:[\w.'’-]+\s+){0,4}?(?P<name>[A-Z][\w'’-]+\s+[A-Z][\w'’-]+)\s+"
+    r"\b(?:does|do)\s+(?:[\w.'’-]+\s+){0,4}?(?P<name>[A-Z][\w'’-]+\s+[A-Z][\w'’-]+)\s+"
     r"(?:say|argue|warn|think|believe|contend|claim|suggest|propose|recommend|conclude|find|see|"
     r"write|mean|want|criticis|criticiz|accuse|predict|characteri|describe|judge)"
 )
@@ -303,7 +303,9 @@ _SPEAKER = re.compile(
 
 def speaker(question: str) -> str | None:
     """The surname of the person whose view the question asks about ("What does USA TODAY
-    columnist Suzette Hackney find ..." -> "Hackney"), if it names one."""
+    columnist Suzette Hackney find ..." -> "Hackney"), if it names one. A view is asked in the
+    present ("does"); "What did Anthony Fauci say ..." asks what was reported of him, which a
+    piece may well quote."""
     m = _SPEAKER.search(question)
     if not m:
         return None

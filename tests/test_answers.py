@@ -646,3 +646,18 @@ def test_which_articles_are_opinion_pieces(
 
     p = Passage("a:0", "a", 1, 0, 1, "x", None, title, author, None, None, url)
     assert is_opinion(p) is opinion
+
+
+def test_a_question_about_what_was_said_may_be_answered_with_the_quote(seeded: Assistant) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    text = (
+        "Opinion: Food waste needs all of us\n\nBy Tia Lund\n\n“Real progress on food waste will "
+        "come from the government,” a minister said.\n\nI disagree.\n\nIn truth, real progress "
+        "will come when people and businesses step up together."
+    )
+    url = "https://example.com/opinion/food-waste"
+    [r] = seeded.add([RawDoc("waste.txt", text, "text", {"url": url}, id="waste")])
+    assert r.status == "added", r.message
+    ans = seeded.ask("What did the minister say real progress on food waste will come from?")
+    assert ans.citations[0].quote.startswith("“Real progress"), ans.answer

@@ -44,6 +44,9 @@ PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one do
 BYLINE = 0.2  # a passage naming its author (or, in a piece, the person the question asks about)
 #               or a bio line: a byline or standfirst, not an answer
 QUOTED = 0.1  # in an opinion piece, a sentence in quotation marks is a source's, not the piece's
+_ASKS_QUOTE = re.compile(
+    r"\b(?:did\s+(?:[\w.'’-]+\s+){0,5}?(?:say|tell)|said|told|quote[sd]?)\b", re.I
+)
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
 
 # a photo's caption caught in the text ("FILE - In this photo of 2016, a student looks ...")
@@ -141,6 +144,7 @@ def score_sentences(
         article_rank.setdefault(p.article_id, len(article_rank))
 
     opinion = [is_opinion(p) for p in passages]
+    asks_quote = bool(_ASKS_QUOTE.search(question))  # "What did the minister say ...?"
     who = speaker(question)  # in an opinion piece, a line naming her is about her, not by her
     signed = [
         any(n in p.text for n in names_of(p.author))
@@ -152,7 +156,7 @@ def score_sentences(
     def score(k: int) -> float:
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])
         own = BYLINE * signed[spans[k][0]]
-        if opinion[spans[k][0]] and texts[k][:1] in '"“':
+        if opinion[spans[k][0]] and texts[k][:1] in '"“' and not asks_quote:
             own += QUOTED
         return 0.50 * float(sims[k]) + COVERAGE * covs[k] + ARTICLE_PRIOR * prior - own
 

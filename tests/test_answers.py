@@ -61,6 +61,22 @@ def check_contract(a: Assistant, ans: Answer) -> None:
         assert 0.0 <= c["score"] <= 1.0
 
 
+def add_article(a: Assistant, doc_id: str, text: str, url: str | None = None) -> None:
+    """Add one test article (pasted text, with its address when given) and check it went in."""
+    from assistant.ingest.sources import RawDoc
+
+    meta = {"url": url} if url else {}
+    [r] = a.add([RawDoc(f"{doc_id}.txt", text, "text", meta, id=doc_id)])
+    assert r.status == "added", r.message
+
+
+FOOD_WASTE = (  # an opinion piece arguing with a minister it quotes
+    "Opinion: Food waste needs all of us\n\nBy Tia Lund\n\n“Real progress on food waste will "
+    "come from the government,” a minister said.\n\nI disagree.\n\nIn truth, real progress "
+    "will come when people and businesses step up together."
+)
+
+
 def test_the_seed_question_is_answered_by_its_sentence(seeded: Assistant) -> None:
     ans = seeded.ask(SEED_QUESTION)
     assert not ans.refused
@@ -449,7 +465,6 @@ def test_the_authors_bio_is_not_what_the_author_says(seeded: Assistant) -> None:
 def test_the_commentary_a_question_names_comes_before_news_on_its_topic(
     seeded: Assistant,
 ) -> None:
-    from assistant.ingest.sources import RawDoc
 
     news = (
         "Tram fares to rise in Leeds\n\nBy Ann Lee\n\nLeeds will raise tram fares by ten pence "
@@ -461,12 +476,8 @@ def test_the_commentary_a_question_names_comes_before_news_on_its_topic(
         "its trams dearer. A city that wants cleaner air should pay people to leave the car at "
         "home, and a fare rise does the opposite."
     )
-    for doc_id, text, url in (
-        ("leeds-news", news, "https://example.com/news/leeds-tram-fares"),
-        ("leeds-opinion", opinion, "https://example.com/opinion/leeds-trams"),
-    ):
-        [r] = seeded.add([RawDoc(f"{doc_id}.txt", text, "text", {"url": url}, id=doc_id)])
-        assert r.status == "added", r.message
+    add_article(seeded, "leeds-news", news, "https://example.com/news/leeds-tram-fares")
+    add_article(seeded, "leeds-opinion", opinion, "https://example.com/opinion/leeds-trams")
     ans = seeded.ask("What does the opinion piece say about tram fares in Leeds?")
     assert ans.citations[0].article_id == "leeds-opinion"
     # and the piece of an author the question names
@@ -543,14 +554,12 @@ def test_an_argument_question_is_answered_from_the_piece_when_it_is_close() -> N
 
 
 def test_a_sentence_that_asks_is_not_the_answer(seeded: Assistant) -> None:
-    from assistant.ingest.sources import RawDoc
 
     text = (
         "Leeds trams\n\nWhat will Leeds do about its tram fares this spring? The council voted to "
         "raise tram fares by ten pence from May. Riders were not consulted."
     )
-    [r] = seeded.add([RawDoc("asks.txt", text, "text", {}, id="asks")])
-    assert r.status == "added", r.message
+    add_article(seeded, "asks", text)
     ans = seeded.ask("What will Leeds do about its tram fares?")
     assert not ans.answer.startswith("What will Leeds"), ans.answer
     assert "raise tram fares" in ans.citations[0].quote
@@ -593,7 +602,6 @@ def test_whose_view_a_question_asks_about(question: str, who: str | None) -> Non
 
 
 def test_a_standfirst_naming_the_columnist_is_not_what_she_says(seeded: Assistant) -> None:
-    from assistant.ingest.sources import RawDoc
 
     text = (
         "Serena's goodbye, on her own terms\n\nColumnist Jane Roe and intern Max Poe discuss "
@@ -601,9 +609,7 @@ def test_a_standfirst_naming_the_columnist_is_not_what_she_says(seeded: Assistan
         "announcement is that Serena Williams still controls her own destiny.\n\nShe has "
         "changed tennis for good."
     )  # a standfirst, and no author field to recognise it by
-    url = "https://example.com/opinion/serena-goodbye"
-    [r] = seeded.add([RawDoc("roe.txt", text, "text", {"url": url}, id="roe")])
-    assert r.status == "added", r.message
+    add_article(seeded, "roe", text, "https://example.com/opinion/serena-goodbye")
     ans = seeded.ask(
         "What does columnist Jane Roe find powerful about Serena Williams' retirement?"
     )
@@ -612,16 +618,8 @@ def test_a_standfirst_naming_the_columnist_is_not_what_she_says(seeded: Assistan
 
 
 def test_a_source_quoted_in_an_opinion_piece_is_not_the_pieces_argument(seeded: Assistant) -> None:
-    from assistant.ingest.sources import RawDoc
 
-    text = (
-        "Opinion: Food waste needs all of us\n\nBy Tia Lund\n\n“Real progress on food waste will "
-        "come from the government,” a minister said.\n\nI disagree.\n\nIn truth, real progress "
-        "will come when people and businesses step up together."
-    )
-    url = "https://example.com/opinion/food-waste"
-    [r] = seeded.add([RawDoc("waste.txt", text, "text", {"url": url}, id="waste")])
-    assert r.status == "added", r.message
+    add_article(seeded, "waste", FOOD_WASTE, "https://example.com/opinion/food-waste")
     ans = seeded.ask("Where does the opinion piece say real progress on food waste will come from?")
     assert ans.citations[0].article_id == "waste"
     assert ans.citations[0].quote.startswith("In truth"), ans.answer
@@ -649,15 +647,7 @@ def test_which_articles_are_opinion_pieces(
 
 
 def test_a_question_about_what_was_said_may_be_answered_with_the_quote(seeded: Assistant) -> None:
-    from assistant.ingest.sources import RawDoc
 
-    text = (
-        "Opinion: Food waste needs all of us\n\nBy Tia Lund\n\n“Real progress on food waste will "
-        "come from the government,” a minister said.\n\nI disagree.\n\nIn truth, real progress "
-        "will come when people and businesses step up together."
-    )
-    url = "https://example.com/opinion/food-waste"
-    [r] = seeded.add([RawDoc("waste.txt", text, "text", {"url": url}, id="waste")])
-    assert r.status == "added", r.message
+    add_article(seeded, "waste", FOOD_WASTE, "https://example.com/opinion/food-waste")
     ans = seeded.ask("What did the minister say real progress on food waste will come from?")
     assert ans.citations[0].quote.startswith("“Real progress"), ans.answer

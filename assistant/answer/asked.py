@@ -317,6 +317,17 @@ def speaker(question: str) -> str | None:
     return m["name"].split()[-1]
 
 
+_WAS_SAID = re.compile(
+    r"\b(?:did\s+(?:[\w.'’-]+\s+){0,5}?(?:say|tell)|said|told|quote[sd]?)\b", re.IGNORECASE
+)
+
+
+def asks_what_was_said(question: str) -> bool:
+    """True when the question asks what someone said ("What did the minister say ...?"): a
+    quotation is then the answer, not a source the piece argues with."""
+    return bool(_WAS_SAID.search(question))
+
+
 _EVENT_YEAR = re.compile(r"\bthe ((?:19|20)\d\d) ((?:[A-Z][\w-]*\s?){1,4})")
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answer.asked import speaker
+from assistant.answer.asked import asks_what_was_said, speaker
 from assistant.answer.metadata import is_opinion
 from assistant.ingest.cleaning import is_bio
 from assistant.text import sentence_spans, terms
@@ -44,9 +44,6 @@ PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one do
 BYLINE = 0.2  # a passage naming its author (or, in a piece, the person the question asks about)
 #               or a bio line: a byline or standfirst, not an answer
 QUOTED = 0.1  # in an opinion piece, a sentence in quotation marks is a source's, not the piece's
-_ASKS_QUOTE = re.compile(
-    r"\b(?:did\s+(?:[\w.'’-]+\s+){0,5}?(?:say|tell)|said|told|quote[sd]?)\b", re.I
-)
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
 
 # a photo's caption caught in the text ("FILE - In this photo of 2016, a student looks ...")
@@ -144,7 +141,7 @@ def score_sentences(
         article_rank.setdefault(p.article_id, len(article_rank))
 
     opinion = [is_opinion(p) for p in passages]
-    asks_quote = bool(_ASKS_QUOTE.search(question))  # "What did the minister say ...?"
+    asks_quote = asks_what_was_said(question)  # "What did the minister say ...?"
     who = speaker(question)  # in an opinion piece, a line naming her is about her, not by her
     signed = [
         any(n in p.text for n in names_of(p.author))

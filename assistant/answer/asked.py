@@ -20,6 +20,10 @@ asked-for thing from the question's wording and checks the sentence for it:
   that also says "Australia");
 - a **winner** ("who won the 2022 FIFA World Cup?"): what was won, named ("Germany won the
   Olympic gold medal" does not answer it);
+- **someone** ("who is the CEO of Google?", "who was awarded ..."): a person named by two
+  capitalised words the question lacks ("Google CEO Sundar Pichai"; not "CEO of Google and
+  Alphabet", not a film's "cast and crew credits"); for a team or country ("who was the
+  runner-up ...") one such word ("Croatia");
 - the **name of a place** asked with a preposition ("in which penal colony ..."): a name next
   to the colony ("a remote penal colony" does not answer it).
 
@@ -35,6 +39,7 @@ similarity. No signal depends on the library's size.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,6 +76,22 @@ _MONEY_WORDS = frozenset({
     "revenue", "budget", "cost", "price", "prize", "money", "salary", "fee", "fine", "worth",
     "value", "income", "profit", "sales", "wage", "wages", "pay"
 })  # fmt: skip
+_GROUP_ROLES = frozenset({
+    "runner-up", "runners-up", "champion", "champions", "team", "country", "nation", "club",
+    "company", "sponsor", "host", "hosts"
+})  # fmt: skip  # "who was the runner-up ...": a team or a country, often one word
+_STARTERS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we",
+    "i", "you", "his", "her", "their", "our", "in", "on", "at", "of", "for", "to", "by", "with",
+    "as", "from", "after", "before", "but", "and", "so", "if", "while", "since", "when", "where",
+    "there", "here", "today", "yesterday", "last", "next", "according", "some", "many", "most",
+    "one", "two", "three"
+})  # fmt: skip  # capitalised as a sentence's first word, not as a name
+_CALENDAR = re.compile(
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
+    re.IGNORECASE,
+)
 NAME_WINDOW = 2  # words between a named thing and its name ("the island of Olkiluoto")
 OF_WINDOW = 3  # words between an attribute and its owner ("the capital city of Australia")
 _GENERIC_COUNTS = frozenset({"people", "times", "more", "fewer", "of", "other", "different"})
@@ -108,10 +129,10 @@ _NUMBER = re.compile(
 @dataclass(frozen=True)
 class Asked:
     """The kind of answer a question asks for: ``count``, ``share``, ``age``, ``year``,
-    ``date``, ``money``, ``name`` or ``attribute``; ``words`` is the counted thing or the attribute's
-    words; ``of`` the thing an attribute belongs to ("the capital of *Australia*"), if named."""
+    ``date``, ``money``, ``name``, ``someone`` or ``attribute``; ``words`` is the counted thing
+    or the attribute's words; ``of`` the thing an attribute belongs to ("the capital of *Australia*"), if named."""
 
-    kind: str
+    kind: str  # (``someone``: a person named; ``words`` ("group",) when a team or country will do)
     words: tuple[str, ...] = ()
     of: str = ""
 
@@ -201,6 +222,10 @@ def asked_for(question: str) -> Asked | None:
         won = tuple(w for w in re.findall(r"[a-z][a-z-]+", m.group(1)) if w not in _NOT_ASKED)
         if won:
             return Asked("attribute", won)
+    m = re.match(r"who (?:is|was|are|were|will be|has been|had been) (?!to\b)(.+)", q)
+    if m and " or " not in q:  # "Who is the director of ...": someone named
+        group = bool(set(re.findall(r"[a-z-]+", m.group(1))) & _GROUP_ROLES)
+        return Asked("someone", ("group",) if group else ())
     words = _attribute_words(question)
     if not words or _CATEGORIES & set(words):
         return None
@@ -236,6 +261,8 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
             return _NUMBER.search(s) is not None and _has_word(_stem(asked.words[1]), _plain(s))
         stem = _stem(asked.words[0])
         return any(_has_word(stem, _plain(s[n.end() : n.end() + 40])) for n in _NUMBER.finditer(s))
+    if kind == "someone":
+        return _names_someone(s, question, person=not asked.words)
     text = _plain(s)
     present = sum(_has_word(_stem(w), text) for w in asked.words)
     if kind == "name":
@@ -266,6 +293,22 @@ def _is_name(token: str) -> bool:
         and re.fullmatch(r"[A-Z]-[A-Z][a-z]*", t) is None
         and not (token.endswith(".") and len(t) <= 3)
     )
+
+
+def _names_someone(sentence: str, question: str, person: bool) -> bool:
+    """A name the question lacks: for a person two capitalised words in a row ("Sundar
+    Pichai"; not "CEO of Google and Alphabet", "La La Land (2016) cast and crew credits"),
+    for a team or country one ("Croatia")."""
+    own = {_stem(_bare(w)) for w in re.findall(r"[\w'’.-]+", question)}
+    tokens = [t for t in re.findall(r"[\w'’.-]+", sentence) if not re.fullmatch(r"[A-Z]\.", t)]
+    new = [  # (a middle initial, "Niels B. Christiansen", is left out)
+        _is_name(t)
+        and not _CALENDAR.fullmatch(t.rstrip(".,"))
+        and _stem(_bare(t)) not in own
+        and not (i == 0 and _bare(t) in _STARTERS)  # capitalised only as the first word
+        for i, t in enumerate(tokens)
+    ]
+    return any(a and b for a, b in itertools.pairwise(new)) if person else any(new)
 
 
 def _name_near(word: str, sentence: str, question: str) -> bool:

@@ -380,6 +380,8 @@ def test_what_a_question_asks_for(question: str, kind: str, words: tuple[str, ..
         "Which city hosted the Olympic Games in 2008?",
         "What has Russia offered in return?",
         "Who is to blame for the gas shortage?",  # a culprit may be "the industry"
+        "Who is responsible for the outage?",
+        "Who were the protesters in Ottawa?",  # a group, described rather than named
         "Who was born first, Ann Lee or Bo Ray?",  # the choice names them
     ],
 )

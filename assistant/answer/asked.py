@@ -222,8 +222,9 @@ def asked_for(question: str) -> Asked | None:
         won = tuple(w for w in re.findall(r"[a-z][a-z-]+", m.group(1)) if w not in _NOT_ASKED)
         if won:
             return Asked("attribute", won)
-    m = re.match(r"who (?:is|was|are|were|will be|has been|had been) (?!to\b)(.+)", q)
-    if m and " or " not in q:  # "Who is the director of ...": someone named
+    m = re.match(r"who (?:is|was|will be|has been|had been) (?!to |responsible |behind )(.+)", q)
+    if m and " or " not in q:  # "Who is the director of ...": someone named (not "who is to
+        # blame", "who were the protesters": a culprit or a group may be described, not named)
         group = bool(set(re.findall(r"[a-z-]+", m.group(1))) & _GROUP_ROLES)
         return Asked("someone", ("group",) if group else ())
     words = _attribute_words(question)

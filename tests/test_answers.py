@@ -188,6 +188,24 @@ def test_history_as_answer_objects(seeded: Assistant) -> None:
     assert "Crimea" in ans.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "follows"),
+    [
+        ("why?", True),
+        ("Any numbers?", True),
+        ("and what did Ukraine reject?", True),
+        ("what else does he say about China?", True),
+        ("Who is the president of FIFA?", False),  # short, but it names what it is about
+        ("Why did Putin refuse?", False),
+        ("Why should cities price parking?", False),
+    ],
+)
+def test_which_questions_lean_on_the_conversation(question: str, follows: bool) -> None:
+    from assistant.answer.conversation import is_follow_up
+
+    assert is_follow_up(question) is follows
+
+
 def test_a_new_topic_is_not_a_follow_up(seeded: Assistant) -> None:
     first = seeded.ask(SEED_QUESTION)
     ans = seeded.ask("Why should cities price parking?", history=[turn_from_answer(first)])

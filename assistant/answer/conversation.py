@@ -48,13 +48,21 @@ class Resolved:
 
 
 def is_follow_up(question: str) -> bool:
-    """True when the question leans on the conversation before it."""
+    """True when the question leans on the conversation before it: it opens like a follow-up
+    ("and ...", "what about ..."), is a word or two ("why?", "any numbers?") or names no one and
+    little else ("what did he propose?"). "Who is the president of FIFA?" is short but names
+    what it is about: a question of its own."""
     content = words(question)
     return (
         bool(_FOLLOW_START.match(question))
-        or len(content) <= 2
+        or (len(content) <= 2 and not _names_something(question))
         or (bool(_PRONOUN.search(question)) and len(content) <= 4)
     )
+
+
+def _names_something(question: str) -> bool:
+    """A capitalised word after the first ("FIFA", "Putin"): a name, which a follow-up lacks."""
+    return any(w[:1].isupper() for w in re.findall(r"[\w'’-]+", question)[1:])
 
 
 def resolve(

@@ -399,6 +399,7 @@ def test_what_a_question_asks_for(question: str, kind: str, words: tuple[str, ..
         "What has Russia offered in return?",
         "Who is to blame for the gas shortage?",  # a culprit may be "the industry"
         "Who is responsible for the outage?",
+        "Who is Ketanji Brown Jackson?",  # who she is: a description, not another name
         "Who were the protesters in Ottawa?",  # a group, described rather than named
         "Who was born first, Ann Lee or Bo Ray?",  # the choice names them
     ],

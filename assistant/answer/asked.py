@@ -223,8 +223,10 @@ def asked_for(question: str) -> Asked | None:
         if won:
             return Asked("attribute", won)
     m = re.match(r"who (?:is|was|will be|has been|had been) (?!to |responsible |behind )(.+)", q)
-    if m and " or " not in q:  # "Who is the director of ...": someone named (not "who is to
-        # blame", "who were the protesters": a culprit or a group may be described, not named)
+    who_is = re.match(r"\s*[Ww]ho\s+(?:is|was|will be|has been|had been)\s+[A-Z]", question)
+    if m and " or " not in q and not who_is:  # "Who is the director of ...": someone named
+        # (not "who is Ketanji Brown Jackson": a description; not "who is to blame", "who were
+        # the protesters": a culprit or a group may be described, not named)
         group = bool(set(re.findall(r"[a-z-]+", m.group(1))) & _GROUP_ROLES)
         return Asked("someone", ("group",) if group else ())
     words = _attribute_words(question)

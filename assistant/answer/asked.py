@@ -130,9 +130,10 @@ _NUMBER = re.compile(
 class Asked:
     """The kind of answer a question asks for: ``count``, ``share``, ``age``, ``year``,
     ``date``, ``money``, ``name``, ``someone`` or ``attribute``; ``words`` is the counted thing
-    or the attribute's words; ``of`` the thing an attribute belongs to ("the capital of *Australia*"), if named."""
+    or the attribute's words (for ``someone``, ``("group",)`` when a team or country will do);
+    ``of`` the thing an attribute belongs to ("the capital of *Australia*"), if named."""
 
-    kind: str  # (``someone``: a person named; ``words`` ("group",) when a team or country will do)
+    kind: str
     words: tuple[str, ...] = ()
     of: str = ""
 

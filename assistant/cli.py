@@ -20,7 +20,7 @@ from typing import Any
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
 from assistant.text import count
-from assistant.types import generated_notes
+from assistant.types import conflict_note, generated_notes
 
 EPILOG = """\
 examples:
@@ -333,6 +333,8 @@ def format_answer(ans: dict[str, Any]) -> str:
         out = [textwrap.fill(ans["answer"], width)]
     if ans.get("generated"):
         out += _generated_notes(ans, width)
+    if note := conflict_note(ans):
+        out += ["", textwrap.fill(f"Note: {note}", width)]
     if ans["citations"]:
         out.append("")
         out.append("Nearest passages (none supports an answer):" if ans["refused"] else "Sources:")

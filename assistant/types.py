@@ -177,6 +177,7 @@ class Answer:
     statements: list[Statement] = field(default_factory=list)
     fallback: str | None = None  # None, "extractive" or "refusal" (generated answers only)
     viewpoints: list[Viewpoint] | None = None  # entries in display order (viewpoints answers only)
+    conflicts: list[tuple[int, int]] = field(default_factory=list)  # statements [a] and [b] differ
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready contract object."""
@@ -198,6 +199,8 @@ class Answer:
                 for s in self.statements
             ]  # fmt: skip
             d["fallback"] = self.fallback
+        if self.conflicts:  # two quoted statements differ in a name or number (compose.disagree)
+            d["conflicts"] = [list(pair) for pair in self.conflicts]
         if self.viewpoints is not None:  # absent from ordinary answers
             d["viewpoints"] = [
                 {**asdict(v), "citations": list(v.citations)} for v in self.viewpoints
@@ -219,3 +222,16 @@ def generated_notes(answer: dict[str, Any]) -> GeneratedNotes:
     flagged = tuple(s for s in answer.get("statements") or [] if not s.get("verified"))
     shown = "⚠" in (answer.get("answer") or "")
     return GeneratedNotes(fallback=answer.get("fallback"), removed=() if shown else flagged)
+
+
+def conflict_note(answer: dict[str, Any]) -> str | None:
+    """The note under an answer whose quoted statements differ in a name or a number (its JSON
+    form's ``conflicts``), for people; None when they agree."""
+    pairs = answer.get("conflicts") or []
+    if not pairs:
+        return None
+    which = "; ".join(f"[{a}] and [{b}]" for a, b in pairs)
+    return (
+        f"{which} say nearly the same with another name or number: the sources disagree, "
+        "or speak of different things. Check both."
+    )

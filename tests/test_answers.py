@@ -597,6 +597,44 @@ def test_who_is_asked_is_answered_by_a_sentence_naming_someone(seeded: Assistant
     assert "Ann Okafor" in ans.citations[0].quote, ans.citations[0].quote
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "differ"),
+    [
+        ("Google CEO Sundar Pichai joins the Alphabet board.",
+         "Google CEO Tim Cook joins the Alphabet board.", True),
+        ("Spider-Man was released on September 7, 2018.",
+         "Spider-Man was released on September 1, 2020.", True),
+        ("Google CEO Sundar Pichai joins the Alphabet board.",
+         "Sundar Pichai, Google's CEO, joins Alphabet's board.", False),  # the same, reworded
+        ("The council raised tram fares by ten pence in May.",
+         "Riders were not consulted about the higher fares.", False),  # different statements
+    ],
+)  # fmt: skip
+def test_statements_that_differ_in_a_name_or_number(a: str, b: str, differ: bool) -> None:
+    from assistant.answer.compose import disagree
+
+    assert disagree(a, b) is differ
+
+
+def test_an_answer_whose_sources_disagree_says_so(seeded: Assistant) -> None:
+    from assistant.cli import format_answer
+    from assistant.web.render import chat_messages
+
+    for doc_id, name, outlet in (
+        ("acme-1", "Ann Okafor", "Daily A"),
+        ("acme-2", "Bo Lindqvist", "B News"),
+    ):
+        text = (f"Acme names a new chief\n\nBy Sam Reed, {outlet}\n\nThe new chief executive of "
+                f"Acme Freight is {name}, the company said on Monday.")  # fmt: skip
+        add_article(seeded, doc_id, text)
+    ans = seeded.ask("Who is the new chief executive of Acme Freight?").to_dict()
+    assert not ans["refused"] and "Ann Okafor" in ans["answer"] and "Bo Lindqvist" in ans["answer"]
+    assert ans["conflicts"] == [[1, 2]]
+    assert "Note: [1] and [2] say nearly the same with another name" in format_answer(ans)
+    assert "⚠" in chat_messages([ans])[-1]["content"]
+    assert "conflicts" not in seeded.ask(SEED_QUESTION).to_dict()  # agreeing answers: unchanged
+
+
 def test_a_sentence_that_asks_is_not_the_answer(seeded: Assistant) -> None:
 
     text = (

@@ -79,12 +79,14 @@ def compose(
             statements.append(f"{text} [{n}].")
             support = max(support, 0.5)
     refused = support < refuse_below and not statements
+    stated: list[tuple[int, str]] = []  # (citation number, quote) of each quoted statement
     if not refused:
         for ev in chosen:
             if ev.support < refuse_below and statements:
                 continue
             n = cite(ev.passage, ev.start, ev.end, ev.support)
             statements.append(_with_marker(ev.quote, n))
+            stated.append((n, ev.quote))
     # the other passages, for the reader who wants to look further
     best_of: dict[str, Evidence] = {}
     for ev in scored:
@@ -119,4 +121,44 @@ def compose(
         cite(p, a, b, judge(best) if best else 0.0)
     if refused:
         return Answer(question, REFUSAL, True, citations, support=support)
-    return Answer(question, " ".join(statements), False, citations, support=support)
+    conflicts = [
+        (a, b) for i, (a, qa) in enumerate(stated) for b, qb in stated[i + 1 :] if disagree(qa, qb)
+    ]
+    return Answer(
+        question, " ".join(statements), False, citations, support=support, conflicts=conflicts
+    )
+
+
+_TOKEN = re.compile(r"[\w'’.-]+")
+
+
+def disagree(a: str, b: str) -> bool:
+    """True when two quoted statements say nearly the same thing with another name or number
+    ("Google CEO Sundar Pichai appointed ..." / "Google CEO Tim Cook appointed ..."): the
+    sources contradict each other, or speak of different things, and the reader should know.
+
+    Mostly the same words (60% of the shorter's), and each has a name (a capitalised word after
+    the first) or a number the other lacks, among at most five words of its own.
+    """
+    ta, tb = _TOKEN.findall(a), _TOKEN.findall(b)
+    sa, sb = {_bare(t) for t in ta}, {_bare(t) for t in tb}
+    if not sa or not sb or len(sa & sb) < 0.6 * min(len(sa), len(sb)):
+        return False
+    own_a, own_b = sa - sb, sb - sa
+    if not own_a or not own_b or len(own_a) > 5 or len(own_b) > 5:
+        return False
+    return bool(_facts(ta) & own_a) and bool(_facts(tb) & own_b)
+
+
+def _bare(token: str) -> str:
+    """ "Google's" -> "google", "board." -> "board"."""
+    return re.sub(r"['’]s$", "", token.lower().strip(".,'’-"))
+
+
+def _facts(tokens: Sequence[str]) -> set[str]:
+    """The names (capitalised after the first word) and numbers among ``tokens``, lower-cased."""
+    return {
+        _bare(t)
+        for i, t in enumerate(tokens)
+        if any(c.isdigit() for c in t) or (i > 0 and t[:1].isupper())
+    }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.corpus import blocks
 from assistant.text import count
-from assistant.types import generated_notes
+from assistant.types import conflict_note, generated_notes
 from assistant.web.viewpoints_view import chat_markdown, table_html
 
 if TYPE_CHECKING:
@@ -167,6 +167,8 @@ def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
             text = f"**No answer in the corpus.** {text}"
         if a.get("generated"):
             text += generated_note(a)
+        if note := conflict_note(a):
+            text += f"\n\n⚠ *{plain_markdown(note)}*"
         out.append({"role": "assistant", "content": text})
     return out
 

@@ -445,6 +445,10 @@ def test_questions_that_ask_for_nothing_checkable(question: str) -> None:
          "La La Land (2016) cast and crew credits, including actors and actresses.", False),
         ("Who is the lead actress in La La Land?", "Sep 8, 2016 ... La La Land opens.", False),
         ("Who was the runner-up of the 2018 World Cup?", "Croatia lost the final.", True),
+        ("When did Serena Williams announce her retirement?",
+         "USA TODAY columnists discuss her impending retirement.", False),  # an outlet, not a day
+        ("When did Serena Williams announce her retirement?",
+         "Williams announced it in Vogue on Tuesday.", True),
     ],
 )  # fmt: skip
 def test_whether_a_sentence_gives_what_is_asked(question: str, sentence: str, gives: bool) -> None:

@@ -108,6 +108,7 @@ _DATE = re.compile(
     r"thursday|friday|saturday|sunday)\b|\b(?:last|this|next) (?:week|month|year)\b",
     re.IGNORECASE,
 )
+_OUTLET_TODAY = re.compile(r"\bUSA\s+TODAY\b|\bToday's talker\b", re.IGNORECASE)
 _AGE = re.compile(
     r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|, \d{1,3},|\(\d{1,3}\)|\bin (?:his|her) "
     r"(?:\w+ies|teens)\b",
@@ -251,8 +252,8 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
         return _AGE.search(s) is not None
     if kind == "year":  # a year, not a decade ("the 2000s")
         return re.search(r"\b(?:1[5-9]\d\d|20\d\d)\b(?!s)", s) is not None
-    if kind == "date":
-        return _DATE.search(s) is not None
+    if kind == "date":  # (not the "today" of "USA TODAY")
+        return _DATE.search(_OUTLET_TODAY.sub(" ", s)) is not None
     if kind == "share":
         return _SHARE.search(s) is not None
     if kind == "money":  # and "the budget" when a budget is asked for, not the takings

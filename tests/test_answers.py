@@ -661,6 +661,10 @@ def test_a_sentence_that_asks_is_not_the_answer(seeded: Assistant) -> None:
         ("Read more", False),
         ("Can Ukraine ever be part of the group?", False),
         ('He asked: "Who pays for the trams?"', False),
+        ("More:Supreme Court overturns Roe v. Wade in 6-3 decision", False),  # a link
+        ("BLOODSHED SINCE SANDY HOOK:Uvalde shooting among deadliest attacks.", False),
+        ("Salvador Ramos:Texas school shooter lived in Uvalde: What we know", False),
+        ("Austin:Although cases rose, Gov. Abbott said no new rules would come.", True),
     ],
 )
 def test_what_states_nothing_on_its_own_is_not_quoted(sentence: str, quotable: bool) -> None:

@@ -48,6 +48,10 @@ MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing t
 
 # a photo's caption caught in the text ("FILE - In this photo of 2016, a student looks ...")
 CAPTION = re.compile(r"^(?:FILE\s*[-–—]\s*)?In this (?:\w+ ){0,2}(?:photo|image|picture)\b", re.I)
+# a link to another story, set in the text as USA Today does ("More:Supreme Court overturns Roe v.
+# Wade in 6-3 decision", "BLOODSHED SINCE SANDY HOOK:Uvalde school shooting among deadliest ...")
+LINK_LABEL = re.compile(r"^(?:more|related|read more|see also|watch|listen)\s*:", re.IGNORECASE)
+LINK = re.compile(r"^[A-Z][\w'’.-]*(?:\s+[\w'’.&-]+){0,7}:[A-Z“\"]")
 DEPENDENT_START = re.compile(
     r"^(?:this|that|these|those|such|it|its|he|she|they|them|his|her|their|but|however|yet|"
     r"so|thus|therefore|by contrast|in contrast|instead|both|either|neither|the latter|the former)\b",
@@ -175,14 +179,29 @@ def score_sentences(
 
 def quotable(sentence: str) -> bool:
     """False for what states nothing on its own: a line of a few words, a photo's caption, a
-    lead-in to what follows ("More from Suzette Hackney:"), a question ("What is the location
-    and date for the Super Bowl in 2022?" echoes the reader's question, it does not answer it)."""
+    link to another story, a lead-in to what follows ("More from Suzette Hackney:"), a question
+    ("What is the location and date for the Super Bowl in 2022?" echoes the reader's question,
+    it does not answer it)."""
     return (
         len(sentence.split()) >= MIN_WORDS
+        and not is_link(sentence)
         and not CAPTION.match(sentence)
         and not sentence.endswith(":")
         and not sentence.rstrip("\"'”’)").endswith("?")
     )
+
+
+def is_link(sentence: str) -> bool:
+    """A link to another story ("More:...", "RELATED:...", or a label glued to a headline that
+    has no full stop or shouts: "Salvador Ramos:Texas school shooter lived in Uvalde: What we
+    know ..."); "Austin:Although calling the rising number of cases ..., Gov. Abbott said no."
+    in a round-up of the states is a statement."""
+    if LINK_LABEL.match(sentence):
+        return True
+    if not LINK.match(sentence):
+        return False
+    headline = not sentence.rstrip("\"'”’)").endswith((".", "!", "?"))
+    return headline or sentence.split(":", 1)[0].isupper()
 
 
 def with_context(ev: Evidence) -> Evidence:

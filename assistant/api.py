@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from assistant.answer import asked, conversation, evidence, support, viewpoints
+from assistant.answer import asked, conversation, evidence, gist, support, viewpoints
 from assistant.answer import compose as answering
 from assistant.answer.metadata import Articles, is_opinion, metadata_kind
 from assistant.answer.retrieval import Retrieved, retrieve
@@ -150,27 +150,38 @@ class Assistant:
             [p for p in found.passages if p.article_id in by_author] or found.passages,
             whole_first=meta_passage is None,
         )  # an author's own words answer "What does Nicole Hemmer say ...", not her subject's
+        about = gist.topic(resolved.focus)  # "What is the main argument of the column on ...?"
+        stored = lib.catalog.sentence_vectors([p.chunk_id for p in candidates], lib.embedder.dim)
         scored = evidence.score_sentences(
-            resolved.focus, found.query_vector, candidates, lib.embed, idf=lib.lexical.idf,
-            stored=lib.catalog.sentence_vectors([p.chunk_id for p in candidates], lib.embedder.dim),
-            max_passages=len(candidates),
+            about or resolved.focus, found.query_vector, candidates, lib.embed,
+            idf=lib.lexical.idf, stored=stored, max_passages=len(candidates),
         )  # fmt: skip
         if resolved.is_follow_up and turns:
             said = {q for t in turns for q in t.quotes}  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in said] or scored
-        need, focus = asked.asked_for(resolved.focus), resolved.focus
-        scored = evidence.prefer(  # "how many tons ...": a sentence with the tonnage, if close
-            scored,
-            lambda ev: (
-                asked.gives(need, ev.quote, focus) and not asked.contradicts(focus, ev.quote)
-            ),
-            evidence.PREFER_WITHIN,
-        )
+        judge = self._judge(resolved.focus)
         views = self._about_views(resolved.focus, candidates)
-        if views:  # what a piece argues is in the piece, not in the news it comments on
-            piece = candidates[0].article_id
-            scored = evidence.prefer(scored, lambda ev: ev.passage.article_id == piece, PIECE_FIRST)
-        chosen = evidence.choose(scored)
+        if about and candidates and meta_passage is None:  # the piece's central sentences
+            chosen, speaks = gist.answer(
+                scored, stored, candidates[0].article_id, self._judge(about)
+            )
+            judge = lambda ev: speaks  # noqa: E731 - the piece speaks to the topic, or not
+            views = True
+        else:
+            need, focus = asked.asked_for(resolved.focus), resolved.focus
+            scored = evidence.prefer(  # "how many tons ...": a sentence with the tonnage, if close
+                scored,
+                lambda ev: (
+                    asked.gives(need, ev.quote, focus) and not asked.contradicts(focus, ev.quote)
+                ),
+                evidence.PREFER_WITHIN,
+            )
+            if views:  # what a piece argues is in the piece, not in the news it comments on
+                piece = candidates[0].article_id
+                scored = evidence.prefer(
+                    scored, lambda ev: ev.passage.article_id == piece, PIECE_FIRST
+                )
+            chosen = evidence.choose(scored)
         result = answering.compose(
             question,
             chosen,
@@ -179,7 +190,7 @@ class Assistant:
             k,
             self.settings.answer.refuse_below,
             meta_passage,
-            self._judge(resolved.focus),
+            judge,
             self._around,
             DEPTH if views else 0,
         )

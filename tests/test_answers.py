@@ -639,6 +639,34 @@ def test_an_answer_whose_sources_disagree_says_so(seeded: Assistant) -> None:
     assert "conflicts" not in seeded.ask(SEED_QUESTION).to_dict()  # agreeing answers: unchanged
 
 
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What is the main argument of the commentary on the digital SAT?", "the digital SAT?"),
+        ("What's the key message of the piece on nuclear waste?", "nuclear waste?"),
+        ("Summarize Nicole Hemmer's column on the SAT", "Nicole Hemmer's column on the SAT"),
+        ("What does the commentary argue about the SAT?", None),  # a question about its view
+        ("What is the main reason for the delay?", None),
+    ],
+)
+def test_which_questions_ask_for_a_pieces_gist(question: str, topic: str | None) -> None:
+    from assistant.answer.gist import topic as gist_topic
+
+    assert gist_topic(question) == topic
+
+
+def test_the_main_argument_of_a_piece_is_its_central_sentences(seeded: Assistant) -> None:
+    ans = seeded.ask("What is the main argument of the commentary on the Ukraine peace deal?")
+    check_contract(seeded, ans)
+    assert not ans.refused, ans.answer
+    stated = [c for c in ans.citations if f"[{c.n}]" in ans.answer]
+    assert len(stated) == 2 and {c.article_id for c in stated} == {SEED_ID}
+    assert stated[0].paragraph < stated[1].paragraph  # in the piece's order
+    assert "Wolff" not in ans.answer  # not the byline or the author's bio
+    # no piece on the topic: refused, whatever the piece's central sentences
+    assert seeded.ask("What is the main argument of the commentary on quantum gravity?").refused
+
+
 def test_a_sentence_that_asks_is_not_the_answer(seeded: Assistant) -> None:
 
     text = (

@@ -449,6 +449,8 @@ def test_questions_that_ask_for_nothing_checkable(question: str) -> None:
          "USA TODAY columnists discuss her impending retirement.", False),  # an outlet, not a day
         ("When did Serena Williams announce her retirement?",
          "Williams announced it in Vogue on Tuesday.", True),
+        ("When was the bill passed?", "Many lawmakers may march on the market.", False),
+        ("When was the bill passed?", "It passed the Senate on March 3.", True),
     ],
 )  # fmt: skip
 def test_whether_a_sentence_gives_what_is_asked(question: str, sentence: str, gives: bool) -> None:

@@ -103,10 +103,10 @@ _MONEY = re.compile(
 )
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
 _DATE = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?=\W|$)|"
-    r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:yesterday|today|tomorrow|monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday)\b|\b(?:last|this|next) (?:week|month|year)\b",
-    re.IGNORECASE,
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b|"  # a month, not "many" or "may"
+    r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?i:yesterday|today|tomorrow|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)\b|\b(?i:last|this|next) (?i:week|month|year)\b"
 )
 _OUTLET_TODAY = re.compile(r"\bUSA\s+TODAY\b|\bToday's talker\b", re.IGNORECASE)
 _AGE = re.compile(

@@ -123,13 +123,22 @@ class Assistant:
             )  # fmt: skip
 
         n = max(4 * k, 20)  # enough passages to cite k different articles, most of the time
-        found = fetch(n)
-        if len({p.article_id for p in found.passages}) < k:  # a few long articles took them all
+        about = gist.topic(question)  # "What is the main argument of the column on ...?"
+        if about is not None and gist.unnamed(about) and last_cited:
+            # "What is its main argument?" after an answer: the piece that answer cited first
+            piece = last_cited[0].articles[0]
+            found = retrieve(lib.stores, resolved.query, filters, n=n, only_articles=[piece])
+        else:
+            piece = None
+            found = fetch(n)
+        if len({p.article_id for p in found.passages}) < k and piece is None:
+            # a few long articles took them all
             n = PER_CITATION * k
             found = fetch(n, found.query_vector)
         by_author = _by_named_author(resolved.focus, found.passages)
-        if preferred := (_opinion(resolved.focus, found.passages) | by_author) - set(
-            resolved.boost_articles
+        if piece is None and (
+            preferred := (_opinion(resolved.focus, found.passages) | by_author)
+            - set(resolved.boost_articles)
         ):  # "the CNN commentary on ...", "What does Nicole Hemmer say ...": those pieces first
             found = fetch(n, found.query_vector, sorted(preferred), OPINION_BOOST)
         meta_passage = None
@@ -150,7 +159,6 @@ class Assistant:
             [p for p in found.passages if p.article_id in by_author] or found.passages,
             whole_first=meta_passage is None,
         )  # an author's own words answer "What does Nicole Hemmer say ...", not her subject's
-        about = gist.topic(resolved.focus)  # "What is the main argument of the column on ...?"
         stored = lib.catalog.sentence_vectors([p.chunk_id for p in candidates], lib.embedder.dim)
         scored = evidence.score_sentences(
             about or resolved.focus, found.query_vector, candidates, lib.embed,
@@ -161,10 +169,12 @@ class Assistant:
             scored = [e for e in scored if e.quote not in said] or scored
         judge = self._judge(resolved.focus)
         views = self._about_views(resolved.focus, candidates)
-        if about and candidates and meta_passage is None:  # the piece's central sentences
+        if about is not None and candidates and meta_passage is None:  # its central sentences
             chosen, speaks = gist.answer(
-                scored, stored, candidates[0].article_id, self._judge(about)
+                scored, stored, candidates[0].article_id, self._judge(about or resolved.focus)
             )
+            if gist.unnamed(about):  # the piece the conversation cited, or none to speak of
+                speaks = 1.0 if piece is not None else 0.0
             judge = lambda ev: speaks  # noqa: E731 - the piece speaks to the topic, or not
             views = True
         else:

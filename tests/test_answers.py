@@ -649,6 +649,7 @@ def test_an_answer_whose_sources_disagree_says_so(seeded: Assistant) -> None:
         ("Summarize Nicole Hemmer's column on the SAT", "Nicole Hemmer's column on the SAT"),
         ("What does the commentary argue about the SAT?", None),  # a question about its view
         ("What is the main reason for the delay?", None),
+        ("What is its main point?", ""),  # the piece is the conversation's
     ],
 )
 def test_which_questions_ask_for_a_pieces_gist(question: str, topic: str | None) -> None:
@@ -667,6 +668,16 @@ def test_the_main_argument_of_a_piece_is_its_central_sentences(seeded: Assistant
     assert "Wolff" not in ans.answer  # not the byline or the author's bio
     # no piece on the topic: refused, whatever the piece's central sentences
     assert seeded.ask("What is the main argument of the commentary on quantum gravity?").refused
+
+
+def test_its_main_point_is_that_of_the_piece_the_conversation_cited(seeded: Assistant) -> None:
+    first = seeded.ask(SEED_QUESTION)
+    for question in ("What is its main point?", "Summarize it"):
+        ans = seeded.ask(question, history=[turn_from_answer(first)])
+        assert not ans.refused, (question, ans.answer)
+        stated = [c for c in ans.citations if f"[{c.n}]" in ans.answer]
+        assert {c.article_id for c in stated} == {SEED_ID} and len(stated) == 2
+    assert seeded.ask("What is its main point?").refused  # no conversation: which piece?
 
 
 def test_a_sentence_that_asks_is_not_the_answer(seeded: Assistant) -> None:

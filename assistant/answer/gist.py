@@ -14,6 +14,8 @@ the piece's two most central sentences, in the order the piece has them.
 "Nicole Hemmer's column on the SAT"
 >>> topic("What does the commentary argue about the SAT?") is None
 True
+>>> unnamed(topic("What is the main argument of this piece?")), topic("What is its main point?")
+(True, '')
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 
 from assistant.answer.evidence import Evidence, names_of
 from assistant.ingest.cleaning import is_bio
-from assistant.text import sentence_spans
+from assistant.text import sentence_spans, words
 
 STATED = 2  # central sentences stated
 JUDGED = 3  # best sentences for the topic judged: does the piece speak to it at all?
@@ -35,7 +37,7 @@ _MAIN = r"(?:main|central|key|chief|overall|basic)"
 _POINT = r"(?:argument|point|claim|idea|message|thesis|takeaway)s?"
 _GIST = re.compile(
     rf"^\s*(?:what(?:'s|\s+is|\s+was|\s+are)\s+(?:the|its|his|her|their)\s+{_MAIN}\s+{_POINT}"
-    r"\s+(?:of|in|made in)\s+|summari[sz]e\s+|give\s+(?:me\s+)?(?:a\s+)?summary\s+of\s+"
+    r"(?:\s+(?:of|in|made in)\s+|\s*\??\s*$)|summari[sz]e\s+|give\s+(?:me\s+)?(?:a\s+)?summary\s+of\s+"
     r"|what\s+is\s+the\s+gist\s+of\s+)",
     re.IGNORECASE,
 )
@@ -48,7 +50,19 @@ def topic(question: str) -> str | None:
     if not m:
         return None
     rest = question[m.end() :].strip()
-    return _FRAME.sub("", rest) or rest or None
+    return _FRAME.sub("", rest) or rest  # "" for "What is its main argument?"
+
+
+_KINDS = frozenset(
+    {"piece", "commentary", "column", "op", "ed", "editorial", "essay", "article", "opinion",
+     "analysis", "story", "author", "writer", "columnist"}
+)  # fmt: skip
+
+
+def unnamed(topic: str) -> bool:
+    """True when the piece is named by no topic ("this piece", "it", "the commentary"): in a
+    conversation, the piece its last answer cited."""
+    return not [w for w in words(topic) if w not in _KINDS]
 
 
 def answer(

@@ -650,6 +650,8 @@ def test_an_answer_whose_sources_disagree_says_so(seeded: Assistant) -> None:
         ("What does the commentary argue about the SAT?", None),  # a question about its view
         ("What is the main reason for the delay?", None),
         ("What is its main point?", ""),  # the piece is the conversation's
+        ("What is the main point of contention in the talks?", None),  # not about a piece
+        ("Summarize the debate over the SAT", None),
     ],
 )
 def test_which_questions_ask_for_a_pieces_gist(question: str, topic: str | None) -> None:

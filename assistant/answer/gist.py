@@ -14,6 +14,8 @@ the piece's two most central sentences, in the order the piece has them.
 "Nicole Hemmer's column on the SAT"
 >>> topic("What does the commentary argue about the SAT?") is None
 True
+>>> topic("What is the main point of contention in the talks?") is None
+True
 >>> unnamed(topic("What is the main argument of this piece?")), topic("What is its main point?")
 (True, '')
 """
@@ -50,6 +52,8 @@ def topic(question: str) -> str | None:
     if not m:
         return None
     rest = question[m.end() :].strip()
+    if not re.search(rf"\b{_PIECE}\b", rest, re.IGNORECASE) and not unnamed(rest):
+        return None  # "the main point of contention in the talks": not a piece's gist
     return _FRAME.sub("", rest) or rest  # "" for "What is its main argument?"
 
 

@@ -122,6 +122,23 @@ def test_questions_about_an_article_are_answered_from_its_metadata(
     check_contract(seeded, ans)
 
 
+def test_who_wrote_the_commentary_names_the_pieces_author(seeded: Assistant) -> None:
+    news = "Leeds waste collections resume\n\nBy Ann Lee\n\nBin collections resumed on Monday."
+    add_article(seeded, "leeds-waste", news, "https://example.com/news/leeds-waste")
+    piece = (  # its title does not say "food waste"; the news report's title says "waste"
+        "Opinion: We all throw away too much\n\nBy Tia Lund\n\nFood waste is a problem we can "
+        "fix together: plan meals, buy less and eat the leftovers."
+    )
+    add_article(seeded, "food-waste", piece, "https://example.com/opinion/food-waste")
+    ans = seeded.ask("Who wrote the commentary on food waste?")
+    assert "Tia Lund" in ans.answer and "Ann Lee" not in ans.answer, ans.answer
+    # an author the library does not record is said to be unknown, not guessed from the text
+    add_article(seeded, "trees", "Opinion: Parks need trees\n\nCities should plant more trees "
+                "in their parks, and soon.", "https://example.com/opinion/trees")  # fmt: skip
+    unknown = seeded.ask("Who wrote the commentary on trees in parks?")
+    assert unknown.refused and "does not record its author" in unknown.answer, unknown.answer
+
+
 def test_unknown_metadata_is_not_invented(seeded: Assistant) -> None:
     ans = seeded.ask("When was the commentary on Trump walking away from Ukraine published?")
     assert "published on" not in ans.answer  # the seed's date is unknown

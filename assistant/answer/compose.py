@@ -72,13 +72,16 @@ def compose(
         return n
 
     kind = metadata_kind(question)
+    unknown = False  # asked who wrote an article (when, where) the library does not record
     if kind and meta_passage is not None:
         text, (a, b) = metadata_statement(kind, meta_passage)
         if text:
             n = cite(meta_passage, a, b, max(support, 0.5))
             statements.append(f"{text} [{n}].")
             support = max(support, 0.5)
-    refused = support < refuse_below and not statements
+        else:
+            unknown = True
+    refused = (support < refuse_below and not statements) or unknown
     stated: list[tuple[int, str]] = []  # (citation number, quote) of each quoted statement
     if not refused:
         for ev in chosen:
@@ -120,7 +123,12 @@ def compose(
         a, b = (best.start, best.end) if best else first_sentence_span(p.text)
         cite(p, a, b, judge(best) if best else 0.0)
     if refused:
-        return Answer(question, REFUSAL, True, citations, support=support)
+        text = REFUSAL
+        if unknown and meta_passage is not None:  # say what is missing
+            what = {"author": "its author", "published": "its date"}.get(kind or "", "its outlet")
+            name = f"“{meta_passage.title}”" if meta_passage.title else "The article"
+            text = f"The corpus does not say: {name} does not record {what}."
+        return Answer(question, text, True, citations, support=support)
     conflicts = [
         (a, b) for i, (a, qa) in enumerate(stated) for b, qb in stated[i + 1 :] if disagree(qa, qb)
     ]

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 
+from assistant.answer.asked import names_commentary
 from assistant.index.stores import Stores, to_passage
 from assistant.text import first_sentence_span, sentence_spans, terms
 from assistant.types import Passage
@@ -24,9 +25,16 @@ _WHEN = re.compile(r"\bwhen\s+(?:was|were|is)\b.*\b(?:published|written|posted|a
 _WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|website)\b|\bwhere\s+was\b.*\bpublished", re.I)  # fmt: skip
 
 
+_KINDS = re.compile(r"\b(?:commentary|column|opinion|editorial|essay|op-ed)\b", re.IGNORECASE)
+# "the commentary on nuclear waste": the question names the piece by its topic
+_ON_TOPIC = re.compile(
+    r"\b(?:commentary|column|piece|op-ed|editorial|article|essay|story|report)\s+(?:on|about|over)\b",
+    re.IGNORECASE,
+)
 METADATA_WORDS = re.compile(
     r"\b(?:who|wrote|writes|written|authored|author|penned|when|published|posted|which|what|"
-    r"outlet|publication|newspaper|site|website|where|was|were|is|the|article|piece|op-ed)\b",
+    r"outlet|publication|newspaper|site|website|where|was|were|is|the|article|piece|op-ed|"
+    r"commentary|column|opinion|editorial|essay|story|report)\b",
     re.IGNORECASE,
 )
 
@@ -84,10 +92,22 @@ class Articles:
     def article_named(
         self, question: str, passages: Sequence[Passage], recent: Sequence[str]
     ) -> str | None:
-        """The article a question about an article means: its title's words, else the context."""
+        """The article a question about an article means: the one the conversation cited, else
+        one whose title, author or outlet the question names, else the first retrieved.
+
+        "The commentary on nuclear waste" names a topic: the first opinion piece retrieved,
+        unless two of the question's rarer words name another's title (one shared word, "waste",
+        names nothing: not a report titled "Canada produces most waste"). "Who wrote the
+        commentary?" names none: a title that says "Commentary" is the one meant.
+        """
         if recent:
             return recent[0]
+        topical = _ON_TOPIC.search(question) is not None
+        if topical and names_commentary(question) and any(is_opinion(p) for p in passages):
+            passages = [p for p in passages if is_opinion(p)]
         q = set(terms(METADATA_WORDS.sub(" ", question)))
+        if not topical:
+            q |= set(terms(" ".join(_KINDS.findall(question))))
         titles = self._title_terms()
         n = max(1, len(titles))
         df: dict[str, int] = {}
@@ -97,8 +117,11 @@ class Articles:
         rank = {p.article_id: i for i, p in reversed(list(enumerate(passages)))}
         best, best_key = None, (0.0, 0)
         for aid, ts in titles.items():
-            key = (sum(math.log(1 + n / df[t]) for t in ts & q), -rank.get(aid, 99))
-            if key[0] > 0 and key > best_key:
+            shared = ts & q
+            if not shared or (topical and (len(shared) < 2 or aid not in rank)):
+                continue
+            key = (sum(math.log(1 + n / df[t]) for t in shared), -rank.get(aid, 99))
+            if key > best_key:
                 best, best_key = aid, key
         return best or (passages[0].article_id if passages else None)
 

@@ -490,6 +490,9 @@ def test_whether_a_sentence_gives_what_is_asked(question: str, sentence: str, gi
          "She spoke at the 2019 Nobel Prize ceremony.", True),
         ("From 1945-1949 Dick Humbert played for which team?",
          "Humbert played end in 1941 for the Eagles.", False),  # no event named by its year
+        ("Who won the Stanley Cup in 2022?",
+         "The Lightning won the last two Stanley Cups in 2020 and 2021.", True),
+        ("Who won the Stanley Cup in 2022?", "The Avalanche won the Stanley Cup on Sunday.", False),
     ],
 )  # fmt: skip
 def test_a_sentence_putting_the_asked_event_in_another_year(

@@ -377,21 +377,32 @@ def asks_what_was_said(question: str) -> bool:
 
 
 _EVENT_YEAR = re.compile(r"\bthe ((?:19|20)\d\d) ((?:[A-Z][\w-]*\s?){1,4})")
+# ... or after it: "Who won the Stanley Cup in 2022?", "Wimbledon 2019"
+_EVENT_THEN = re.compile(r"\b((?:[A-Z][\w.'’-]*\s){0,3}[A-Z][\w.'’-]*)\s(?:in\s)?((?:19|20)\d\d)\b")
 
 
 def contradicts(question: str, sentence: str) -> bool:
-    """True when the question names an event by its year ("the 2022 US Open") and the sentence
-    puts that event in another year ("the US Open final in 2018") without naming the asked one."""
+    """True when the question names an event by its year ("the 2022 US Open", "the Stanley Cup in
+    2022") and the sentence puts that event in another year ("the US Open final in 2018", "won
+    the last two Stanley Cups in 2020 and 2021") without naming the asked one."""
     m = _EVENT_YEAR.search(question)
-    if not m:
+    if m:
+        year, event = m.group(1), m.group(2).split()
+    elif (m := _EVENT_THEN.search(question)) and _bare(m.group(1).split()[0]) not in _STARTERS:
+        year, event = m.group(2), m.group(1).split()  # "the Stanley Cup in 2022"
+    else:
         return False
-    year, event = m.group(1), m.group(2).split()
     if year in sentence:
         return False
+
+    def same(a: str, b: str) -> bool:  # "Cup" and "Cups"
+        return a.lower().rstrip("s") == b.lower().rstrip("s")
+
     tokens = [t.strip(".,") for t in re.findall(r"[\w'’.-]+", sentence)]
-    for i, t in enumerate(tokens):
-        if t == event[0] and tokens[i : i + len(event)] == event:
-            near = tokens[max(0, i - 4) : i + len(event) + 4]
+    n = len(event)
+    for i in range(len(tokens) - n + 1):
+        if all(same(a, b) for a, b in zip(tokens[i : i + n], event, strict=True)):
+            near = tokens[max(0, i - 4) : i + n + 4]
             if any(re.fullmatch(r"(?:19|20)\d\d", u) for u in near):
                 return True
     return False

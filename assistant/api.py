@@ -167,7 +167,6 @@ class Assistant:
         if resolved.is_follow_up and turns:
             said = {q for t in turns for q in t.quotes}  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in said] or scored
-        judge = self._judge(resolved.focus)
         views = self._about_views(resolved.focus, candidates)
         if about is not None and candidates and meta_passage is None:  # its central sentences
             chosen, speaks = gist.answer(
@@ -178,6 +177,7 @@ class Assistant:
             judge = lambda ev: speaks  # noqa: E731 - the piece speaks to the topic, or not
             views = True
         else:
+            judge = self._judge(resolved.focus)
             need, focus = asked.asked_for(resolved.focus), resolved.focus
             scored = evidence.prefer(  # "how many tons ...": a sentence with the tonnage, if close
                 scored,

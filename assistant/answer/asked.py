@@ -143,9 +143,12 @@ def _plain(text: str) -> str:
     return text.lower().replace("’", "'")
 
 
-def _bare(word: str) -> str:
-    """ "Thompson's" -> "thompson", "Rep." -> "rep"."""
-    return re.sub(r"'s$", "", _plain(word)).strip(".,'")
+WORD = re.compile(r"[\w'’.-]+")  # a word as sentences and questions are split here
+
+
+def bare(word: str) -> str:
+    """ "Thompson's" -> "thompson", "Rep." -> "rep", "Google's." -> "google"."""
+    return re.sub(r"'s$", "", _plain(word).strip(".,'-")).strip(".,'")
 
 
 def _stem(word: str) -> str:
@@ -274,7 +277,7 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
         return present > 0 and _name_near(asked.words[-1], s, question)
     owner = _stem(asked.of)
     if asked.of and not _within(
-        s, _stem(asked.words[-1]), OF_WINDOW, lambda u: _bare(u).startswith(owner)
+        s, _stem(asked.words[-1]), OF_WINDOW, lambda u: bare(u).startswith(owner)
     ):
         return False  # "the capital" of somewhere else
     return present * 2 > len(asked.words)
@@ -283,9 +286,9 @@ def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
 def _within(sentence: str, stem: str, window: int, fits: Callable[[str], bool]) -> bool:
     """A word starting with ``stem`` with a word that ``fits`` at most ``window`` words away
     (the sentence's first word, capitalised whatever it is, never fits)."""
-    tokens = re.findall(r"[\w'’.-]+", sentence)
+    tokens = WORD.findall(sentence)
     return any(
-        _bare(t).startswith(stem) and any(map(fits, tokens[max(1, i - window) : i + window + 1]))
+        bare(t).startswith(stem) and any(map(fits, tokens[max(1, i - window) : i + window + 1]))
         for i, t in enumerate(tokens)
     )
 
@@ -304,13 +307,13 @@ def _names_someone(sentence: str, question: str, person: bool) -> bool:
     """A name the question lacks: for a person two capitalised words in a row ("Sundar
     Pichai"; not "CEO of Google and Alphabet", "La La Land (2016) cast and crew credits"),
     for a team or country one ("Croatia")."""
-    own = {_stem(_bare(w)) for w in re.findall(r"[\w'’.-]+", question)}
-    tokens = [t for t in re.findall(r"[\w'’.-]+", sentence) if not re.fullmatch(r"[A-Z]\.", t)]
+    own = {_stem(bare(w)) for w in WORD.findall(question)}
+    tokens = [t for t in WORD.findall(sentence) if not re.fullmatch(r"[A-Z]\.", t)]
     new = [  # (a middle initial, "Niels B. Christiansen", is left out)
         _is_name(t)
         and not _CALENDAR.fullmatch(t.rstrip(".,"))
-        and _stem(_bare(t)) not in own
-        and not (i == 0 and _bare(t) in _STARTERS)  # capitalised only as the first word
+        and _stem(bare(t)) not in own
+        and not (i == 0 and bare(t) in _STARTERS)  # capitalised only as the first word
         for i, t in enumerate(tokens)
     ]
     return any(a and b for a, b in itertools.pairwise(new)) if person else any(new)
@@ -319,10 +322,8 @@ def _names_someone(sentence: str, question: str, person: bool) -> bool:
 def _name_near(word: str, sentence: str, question: str) -> bool:
     """A capitalised word the question lacks within a few words of ``word`` ("the judge,
     Anna Sotnikova"; not "A Russian judge sentenced Brittney Griner")."""
-    own = {_bare(w) for w in re.findall(r"[\w'’.-]+", question)}
-    return _within(
-        sentence, _stem(word), NAME_WINDOW, lambda u: _is_name(u) and _bare(u) not in own
-    )
+    own = {bare(w) for w in WORD.findall(question)}
+    return _within(sentence, _stem(word), NAME_WINDOW, lambda u: _is_name(u) and bare(u) not in own)
 
 
 # (not "critic": "the GOP's most outspoken critic of Trump" is a person, not a piece)
@@ -388,7 +389,7 @@ def contradicts(question: str, sentence: str) -> bool:
     m = _EVENT_YEAR.search(question)
     if m:
         year, event = m.group(1), m.group(2).split()
-    elif (m := _EVENT_THEN.search(question)) and _bare(m.group(1).split()[0]) not in _STARTERS:
+    elif (m := _EVENT_THEN.search(question)) and bare(m.group(1).split()[0]) not in _STARTERS:
         year, event = m.group(2), m.group(1).split()  # "the Stanley Cup in 2022"
     else:
         return False
@@ -398,7 +399,7 @@ def contradicts(question: str, sentence: str) -> bool:
     def same(a: str, b: str) -> bool:  # "Cup" and "Cups"
         return a.lower().rstrip("s") == b.lower().rstrip("s")
 
-    tokens = [t.strip(".,") for t in re.findall(r"[\w'’.-]+", sentence)]
+    tokens = [t.strip(".,") for t in WORD.findall(sentence)]
     n = len(event)
     for i in range(len(tokens) - n + 1):
         if all(same(a, b) for a, b in zip(tokens[i : i + n], event, strict=True)):
@@ -408,13 +409,15 @@ def contradicts(question: str, sentence: str) -> bool:
     return False
 
 
-_COMMENTARY = re.compile(rf"\b(?:{_PIECES}|commentaries|essay)\b", re.IGNORECASE)
+COMMENTARY = re.compile(rf"\b(?:{_PIECES}|commentaries|essay)\b", re.IGNORECASE)
+# what a question may call an article it asks about ("the piece on ...", "the column about ...")
+PIECE = r"(?:piece|commentary|column|op-ed|editorial|essay|article|analysis|story|report)"
 
 
 def names_commentary(question: str) -> bool:
     """True when the question asks about an opinion piece ("the CNN commentary on ...", "the
     Ottawa columnist"): opinion pieces among the candidates come first."""
-    return bool(_COMMENTARY.search(question))
+    return bool(COMMENTARY.search(question))
 
 
 _RECENT = re.compile(

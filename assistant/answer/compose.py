@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from assistant.answer.asked import WORD, bare
 from assistant.answer.evidence import Evidence
 from assistant.answer.metadata import metadata_kind, metadata_statement
 from assistant.text import first_sentence_span
@@ -137,9 +138,6 @@ def compose(
     )
 
 
-_TOKEN = re.compile(r"[\w'’.-]+")
-
-
 def disagree(a: str, b: str) -> bool:
     """True when two quoted statements say nearly the same thing with another name or number
     ("Google CEO Sundar Pichai appointed ..." / "Google CEO Tim Cook appointed ..."): the
@@ -148,8 +146,8 @@ def disagree(a: str, b: str) -> bool:
     Mostly the same words (60% of the shorter's), and each has a name (a capitalised word after
     the first) or a number the other lacks, among at most five words of its own.
     """
-    ta, tb = _TOKEN.findall(a), _TOKEN.findall(b)
-    sa, sb = {_bare(t) for t in ta}, {_bare(t) for t in tb}
+    ta, tb = WORD.findall(a), WORD.findall(b)
+    sa, sb = {bare(t) for t in ta}, {bare(t) for t in tb}
     if not sa or not sb or len(sa & sb) < 0.6 * min(len(sa), len(sb)):
         return False
     own_a, own_b = sa - sb, sb - sa
@@ -158,15 +156,10 @@ def disagree(a: str, b: str) -> bool:
     return bool(_facts(ta) & own_a) and bool(_facts(tb) & own_b)
 
 
-def _bare(token: str) -> str:
-    """ "Google's" -> "google", "board." -> "board"."""
-    return re.sub(r"['’]s$", "", token.lower().strip(".,'’-"))
-
-
 def _facts(tokens: Sequence[str]) -> set[str]:
     """The names (capitalised after the first word) and numbers among ``tokens``, lower-cased."""
     return {
-        _bare(t)
+        bare(t)
         for i, t in enumerate(tokens)
         if any(c.isdigit() for c in t) or (i > 0 and t[:1].isupper())
     }

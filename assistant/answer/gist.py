@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from assistant.answer.asked import PIECE
 from assistant.answer.evidence import Evidence, names_of
 from assistant.ingest.cleaning import is_bio
 from assistant.text import sentence_spans, words
@@ -34,7 +35,6 @@ from assistant.text import sentence_spans, words
 STATED = 2  # central sentences stated
 JUDGED = 3  # best sentences for the topic judged: does the piece speak to it at all?
 
-_PIECE = r"(?:piece|commentary|column|op-ed|editorial|essay|article|opinion piece|analysis|story)"
 _MAIN = r"(?:main|central|key|chief|overall|basic)"
 _POINT = r"(?:argument|point|claim|idea|message|thesis|takeaway)s?"
 _GIST = re.compile(
@@ -43,7 +43,7 @@ _GIST = re.compile(
     r"|what\s+is\s+the\s+gist\s+of\s+)",
     re.IGNORECASE,
 )
-_FRAME = re.compile(rf"^(?:the|this|that|a)\s+(?:\w+\s+){{0,2}}?{_PIECE}\s+(?:on|about)\s+", re.I)
+_FRAME = re.compile(rf"^(?:the|this|that|a)\s+(?:\w+\s+){{0,2}}?{PIECE}\s+(?:on|about)\s+", re.I)
 
 
 def topic(question: str) -> str | None:
@@ -52,15 +52,13 @@ def topic(question: str) -> str | None:
     if not m:
         return None
     rest = question[m.end() :].strip()
-    if not re.search(rf"\b{_PIECE}\b", rest, re.IGNORECASE) and not unnamed(rest):
+    if not re.search(rf"\b{PIECE}\b", rest, re.IGNORECASE) and not unnamed(rest):
         return None  # "the main point of contention in the talks": not a piece's gist
     return _FRAME.sub("", rest) or rest  # "" for "What is its main argument?"
 
 
-_KINDS = frozenset(
-    {"piece", "commentary", "column", "op", "ed", "editorial", "essay", "article", "opinion",
-     "analysis", "story", "author", "writer", "columnist"}
-)  # fmt: skip
+# words that say what kind of piece, not what about ("op-ed" splits in two)
+_KINDS = frozenset(re.findall(r"[a-z]+", PIECE)) | {"opinion", "author", "writer", "columnist"}
 
 
 def unnamed(topic: str) -> bool:

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from assistant.answer.asked import names_commentary
+from assistant.answer.asked import COMMENTARY, PIECE, names_commentary
 from assistant.index.stores import Stores, to_passage
 from assistant.text import first_sentence_span, sentence_spans, terms
 from assistant.types import Passage
@@ -25,12 +25,8 @@ _WHEN = re.compile(r"\bwhen\s+(?:was|were|is)\b.*\b(?:published|written|posted|a
 _WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|website)\b|\bwhere\s+was\b.*\bpublished", re.I)  # fmt: skip
 
 
-_KINDS = re.compile(r"\b(?:commentary|column|opinion|editorial|essay|op-ed)\b", re.IGNORECASE)
 # "the commentary on nuclear waste": the question names the piece by its topic
-_ON_TOPIC = re.compile(
-    r"\b(?:commentary|column|piece|op-ed|editorial|article|essay|story|report)\s+(?:on|about|over)\b",
-    re.IGNORECASE,
-)
+_ON_TOPIC = re.compile(rf"\b{PIECE}\s+(?:on|about|over)\b", re.IGNORECASE)
 METADATA_WORDS = re.compile(
     r"\b(?:who|wrote|writes|written|authored|author|penned|when|published|posted|which|what|"
     r"outlet|publication|newspaper|site|website|where|was|were|is|the|article|piece|op-ed|"
@@ -107,7 +103,7 @@ class Articles:
             passages = [p for p in passages if is_opinion(p)]
         q = set(terms(METADATA_WORDS.sub(" ", question)))
         if not topical:
-            q |= set(terms(" ".join(_KINDS.findall(question))))
+            q |= set(terms(" ".join(COMMENTARY.findall(question))))
         titles = self._title_terms()
         n = max(1, len(titles))
         df: dict[str, int] = {}

@@ -88,7 +88,7 @@ class Assistant:
             assert isinstance(last, Answer)
             return last
         started = time.perf_counter()
-        question = _check_question(question, self.settings.answer.max_question_chars)
+        question = check_question(question, self.settings.answer.max_question_chars)
         k = self.settings.answer.k if k is None else k
         if k < 1 or k > 50:
             raise InputError(f"-k must be between 1 and 50 (got {k}).")
@@ -320,7 +320,7 @@ class Assistant:
         self.library.ensure_lexical()
         return retrieve(
             self.library.stores,
-            _check_question(query, self.settings.answer.max_question_chars),
+            check_question(query, self.settings.answer.max_question_chars),
             filters,
             n=k,
         ).passages
@@ -377,7 +377,9 @@ def _unmatched_filters(library: Library, filters: Filters | None) -> str | None:
     )
 
 
-def _check_question(question: str, limit: int) -> str:
+def check_question(question: str, limit: int) -> str:
+    """The question as it is searched with (whitespace collapsed); InputError when it is empty
+    or longer than ``limit`` characters."""
     if isinstance(question, str):
         question = safe_text(question)  # invalid bytes, lone surrogates, control characters
     if not isinstance(question, str) or not question.strip():

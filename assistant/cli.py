@@ -294,12 +294,15 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.api import check_question
     from assistant.types import Filters
 
-    a = _assistant(settings)
-    a.ensure_index()
+    # bad input is told before any work (on a fresh clone, building the index)
+    check_question(args.question, settings.answer.max_question_chars)
     filters = Filters.parse(args.outlet, args.author, args.since, args.until)
     history = _read_history(args.history) if args.history else []
+    a = _assistant(settings)
+    a.ensure_index()
     if args.generate:
         a.chat_model()  # a clear error before any work when no model is configured
     answer = a.ask(args.question, history=history, filters=filters, k=args.k,

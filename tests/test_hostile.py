@@ -89,6 +89,17 @@ def test_ask_empty_long_and_odd_questions_from_the_cli(
     assert "-k must be between 1 and 50" in capsys.readouterr().err
 
 
+def test_a_bad_question_is_told_before_any_index_is_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "note.md").write_text("# Trams\n\nLeeds raised tram fares in May.\n")
+    for argv in (["x" * 5000], ["   "], ["Why?", "--history", "missing.json"]):
+        assert run("ask", *argv) == 1
+        assert capsys.readouterr().err.startswith("error: ")
+    assert not (tmp_path / "indexes").exists()  # a fresh library: nothing built for nothing
+
+
 # --- add --------------------------------------------------------------------------------------------
 
 

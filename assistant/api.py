@@ -186,6 +186,10 @@ class Assistant:
                 ),
                 evidence.PREFER_WITHIN,
             )
+            if asked.asks_evidence(focus):  # "What evidence does the columnist cite ...?"
+                scored = evidence.prefer(  # a figure or its source, if close
+                    scored, lambda ev: asked.cites_figures(ev.quote), evidence.PREFER_WITHIN
+                )
             if views:  # what a piece argues is in the piece, not in the news it comments on
                 piece = candidates[0].article_id
                 scored = evidence.prefer(

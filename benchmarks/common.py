@@ -48,6 +48,7 @@ NEWS_SETS = {
     "news": ("realtimeqa_2022_dev/questions.jsonl", "news_unanswerable.jsonl"),
     "commentary": ("news_commentary.jsonl",),
     "seed-news": ("seed-dev", "seed_more.jsonl"),
+    "evidence": ("news_evidence.jsonl",),  # "what evidence does the piece give": held out
     "viewpoints": ("news_viewpoints.jsonl",),  # asked in their "mode" (viewpoints or timeline)
 }
 

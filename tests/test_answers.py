@@ -804,3 +804,53 @@ def test_a_question_about_what_was_said_may_be_answered_with_the_quote(seeded: A
     add_article(seeded, "waste", FOOD_WASTE, "https://example.com/opinion/food-waste")
     ans = seeded.ask("What did the minister say real progress on food waste will come from?")
     assert ans.citations[0].quote.startswith("“Real progress"), ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("What evidence does the columnist cite that most drivers oppose the protest?", True),
+        ("What proof does the editorial offer that the rescue made money?", True),
+        ("What figures does the author give for the cost?", True),
+        ("What public figures attended the funeral?", False),
+        ("Why does the columnist oppose the protest?", False),
+    ],
+)
+def test_a_question_asking_for_evidence(question: str, asks: bool) -> None:
+    from assistant.answer.asked import asks_evidence
+
+    assert asks_evidence(question) is asks
+
+
+@pytest.mark.parametrize(
+    ("sentence", "figures"),
+    [
+        ("Some 90% of Canadian truckers are vaccinated.", True),
+        ("The US has spent $13 billion on the search.", True),
+        ("According to the Kiel Institute, Estonia gave the most.", True),
+        ("A recent study by Stanford University showed stoves leak.", True),
+        ("It's been over 15 years since Bulgaria and Romania joined the bloc.", False),
+        ("Riders love the trams, and the council should say so.", False),
+    ],
+)
+def test_a_sentence_giving_a_figure_or_its_source(sentence: str, figures: bool) -> None:
+    from assistant.answer.asked import cites_figures
+
+    assert cites_figures(sentence) is figures
+
+
+def test_asked_for_evidence_a_piece_gives_its_figures_not_its_claim(seeded: Assistant) -> None:
+    text = (
+        "Opinion: The city should keep its trams\n\nBy Mara Quill, Daily A\n\n"
+        "The tram network is the best thing this city has built in decades.\n\n"
+        "Riders love the trams, and the council should stop pretending otherwise.\n\n"
+        "Riders have voted with their feet: they made 4.2 million trips last year, up 30% since "
+        "2019.\n\n"
+        "Cutting the service now would be a mistake the council would regret."
+    )
+    add_article(seeded, "trams-opinion", text)
+    ans = seeded.ask("What evidence does the columnist give that riders love the trams?")
+    assert not ans.refused, ans.answer
+    assert "4.2 million trips" in ans.citations[0].quote, ans.citations[0].quote
+    ans = seeded.ask("Why does the columnist say riders love the trams?")  # no evidence asked
+    assert "4.2 million trips" not in ans.citations[0].quote, ans.citations[0].quote

@@ -27,6 +27,11 @@ asked-for thing from the question's wording and checks the sentence for it:
 - the **name of a place** asked with a preposition ("in which penal colony ..."): a name next
   to the colony ("a remote penal colony" does not answer it).
 
+Asked for **evidence** ("what evidence does the columnist cite that ..."), a sentence giving a
+figure or its source (a percentage, an amount, "according to", a study or a poll) is preferred
+to a closer one (``asks_evidence``, ``cites_figures``); this one only orders, it never refuses:
+a piece's evidence may be a story rather than a number.
+
 A sentence that puts the event a question names by its year in another year ("the 2022 US
 Open"; "the US Open final in 2018") contradicts it (``contradicts``).
 
@@ -430,3 +435,36 @@ _RECENT = re.compile(
 def asks_recent(question: str) -> bool:
     """True when the question asks about what is new ("this week", "the latest", "currently")."""
     return bool(_RECENT.search(question))
+
+
+# "What evidence does the columnist cite ...", "What figures does she give ...": in an argument,
+# evidence is a figure or its source (``cites_figures``), preferred when close (api.py)
+_EVIDENCE = re.compile(
+    r"\bwhat (?:\w+ ){0,2}?(?:evidence|proof)\b|\bwhat (?:\w+ ){0,2}?(?:figures|data|statistics|"
+    r"numbers)\b.*\b(?:cite|give|offer|provide|point|present|quote|use)",
+    re.IGNORECASE,
+)
+_FIGURE = re.compile(  # a share, an amount, a count of something measured, or a source
+    r"\d\s*%|\bper ?cent\b|[$€£]\s?\d|\d[\d,.]*\s+(?:million|billion|trillion|tons?|tonnes|"
+    r"barrels|people|jobs|deaths|cases|votes|dollars|euros)\b|\baccording to\b|\b(?:study|"
+    r"studies|survey|poll|polls|data|research|census|statistics|estimates?)\b|\bshare of\b",
+    re.IGNORECASE,
+)
+
+
+def asks_evidence(question: str) -> bool:
+    """True when ``question`` asks what evidence a piece gives for a claim.
+
+    >>> asks_evidence("What evidence does the columnist cite that most drivers disagree?")
+    True
+    >>> asks_evidence("What public figures attended the funeral?")
+    False
+    """
+    return _EVIDENCE.search(question) is not None
+
+
+def cites_figures(sentence: str) -> bool:
+    """True when ``sentence`` gives a figure or names its source: a percentage, an amount of
+    money, a count of something measured, "according to", a study or a poll ("It's been over
+    15 years since ..." gives none)."""
+    return _FIGURE.search(sentence) is not None

@@ -182,7 +182,8 @@ class Assistant:
             scored = evidence.prefer(  # "how many tons ...": a sentence with the tonnage, if close
                 scored,
                 lambda ev: (
-                    asked.gives(need, ev.quote, focus) and not asked.contradicts(focus, ev.quote)
+                    asked.gives(need, ev.quote, focus)
+                    and not asked.contradicts(focus, ev.quote, ev.passage.published)
                 ),
                 evidence.PREFER_WITHIN,
             )
@@ -263,7 +264,9 @@ class Assistant:
         need = asked.asked_for(question)
 
         def judge(ev: evidence.Evidence) -> float:
-            if not asked.gives(need, ev.quote, question) or asked.contradicts(question, ev.quote):
+            if not asked.gives(need, ev.quote, question) or asked.contradicts(
+                question, ev.quote, ev.passage.published
+            ):
                 return 0.0  # about the subject, without the asked-for thing: never an answer
             return model.support(support.features(ev.dense, ev.coverage, ev.in_context))
 

@@ -854,3 +854,26 @@ def test_asked_for_evidence_a_piece_gives_its_figures_not_its_claim(seeded: Assi
     assert "4.2 million trips" in ans.citations[0].quote, ans.citations[0].quote
     ans = seeded.ask("Why does the columnist say riders love the trams?")  # no evidence asked
     assert "4.2 million trips" not in ans.citations[0].quote, ans.citations[0].quote
+
+
+def test_who_won_is_not_answered_from_a_report_older_than_the_event(seeded: Assistant) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    last_year = (  # the 2021 final's report: it names no year, its date does
+        "Harbour Cup final\n\nThe Harbour Cup rowing final was held on Saturday. Mara Quill won "
+        "the Harbour Cup by a length."
+    )
+    [r] = seeded.add([RawDoc("cup-2021.txt", last_year, "text", {"published": "2021-07-11"},
+                             id="cup-2021")])  # fmt: skip
+    assert r.status == "added"
+    ans = seeded.ask("Who won the Harbour Cup in 2022?")
+    assert ans.refused, ans.answer  # a 2021 report cannot say who won in 2022
+    result = (
+        "Harbour Cup final\n\nThe Harbour Cup rowing final was held on Saturday. Ines Vidal won "
+        "the Harbour Cup by two lengths."
+    )
+    [r] = seeded.add([RawDoc("cup-2022.txt", result, "text", {"published": "2022-07-10"},
+                             id="cup-2022")])  # fmt: skip
+    assert r.status == "added"
+    ans = seeded.ask("Who won the Harbour Cup in 2022?")
+    assert not ans.refused and "Ines Vidal" in ans.answer, ans.answer

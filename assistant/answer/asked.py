@@ -33,7 +33,9 @@ to a closer one (``asks_evidence``, ``cites_figures``); this one only orders, it
 a piece's evidence may be a story rather than a number.
 
 A sentence that puts the event a question names by its year in another year ("the 2022 US
-Open"; "the US Open final in 2018") contradicts it (``contradicts``).
+Open"; "the US Open final in 2018") contradicts it (``contradicts``), and so does any sentence of
+an article published before the year of a win asked about ("Who won Wimbledon in 2022?": a 2021
+report cannot tell).
 
 Questions of other shapes ("why", "how does", "which team") and categories answered by an
 instance ("what was her profession?": "aviator") ask for nothing checkable here and pass.
@@ -384,13 +386,16 @@ def asks_what_was_said(question: str) -> bool:
 
 _EVENT_YEAR = re.compile(r"\bthe ((?:19|20)\d\d) ((?:[A-Z][\w-]*\s?){1,4})")
 # ... or after it: "Who won the Stanley Cup in 2022?", "Wimbledon 2019"
+_WON = re.compile(r"(?:who|which \w+) (?:won|wins|has won|beat|took)\b")
 _EVENT_THEN = re.compile(r"\b((?:[A-Z][\w.'’-]*\s){0,3}[A-Z][\w.'’-]*)\s(?:in\s)?((?:19|20)\d\d)\b")
 
 
-def contradicts(question: str, sentence: str) -> bool:
+def contradicts(question: str, sentence: str, published: str | None = None) -> bool:
     """True when the question names an event by its year ("the 2022 US Open", "the Stanley Cup in
     2022") and the sentence puts that event in another year ("the US Open final in 2018", "won
-    the last two Stanley Cups in 2020 and 2021") without naming the asked one."""
+    the last two Stanley Cups in 2020 and 2021") without naming the asked one; or when it asks
+    who won that event and the sentence's article (``published``, YYYY-MM-DD) is from an earlier
+    year: it cannot know ("Who won Wimbledon in 2022?", a June 2021 report on Naomi Osaka)."""
     m = _EVENT_YEAR.search(question)
     if m:
         year, event = m.group(1), m.group(2).split()
@@ -398,6 +403,8 @@ def contradicts(question: str, sentence: str) -> bool:
         year, event = m.group(2), m.group(1).split()  # "the Stanley Cup in 2022"
     else:
         return False
+    if published and published[:4] < year and _WON.match(_plain(question).strip()):
+        return True
     if year in sentence:
         return False
 

@@ -877,3 +877,22 @@ def test_who_won_is_not_answered_from_a_report_older_than_the_event(seeded: Assi
     assert r.status == "added"
     ans = seeded.ask("Who won the Harbour Cup in 2022?")
     assert not ans.refused and "Ines Vidal" in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "published", "clash"),
+    [
+        ("What did the Fed do to interest rates in July 2022?", "2022-06-15", True),
+        ("What did the Fed do to interest rates in July 2022?", "2022-07-27", False),
+        ("What was the inflation rate in 2021?", "2020-12-01", True),
+        ("What was the inflation rate in 2021?", "2022-01-12", False),
+        ("What will the Fed do in July 2022?", "2022-06-15", False),  # a forecast may tell
+        ("What did the Fed do in July 2022?", None, False),  # undated: cannot tell
+    ],
+)
+def test_a_report_older_than_the_time_asked_about_cannot_tell(
+    question: str, published: str | None, clash: bool
+) -> None:
+    from assistant.answer.asked import contradicts
+
+    assert contradicts(question, "The Fed spoke.", published) is clash

@@ -34,8 +34,8 @@ a piece's evidence may be a story rather than a number.
 
 A sentence that puts the event a question names by its year in another year ("the 2022 US
 Open"; "the US Open final in 2018") contradicts it (``contradicts``), and so does any sentence of
-an article published before the year of a win asked about ("Who won Wimbledon in 2022?": a 2021
-report cannot tell).
+an article published before the time a question asks about, in the past tense ("What did the Fed
+do in July 2022?": a report of June cannot tell; "Who won Wimbledon in 2022?": nor one of 2021).
 
 Questions of other shapes ("why", "how does", "which team") and categories answered by an
 instance ("what was her profession?": "aviator") ask for nothing checkable here and pass.
@@ -390,12 +390,30 @@ _WON = re.compile(r"(?:who|which \w+) (?:won|wins|has won|beat|took)\b")
 _EVENT_THEN = re.compile(r"\b((?:[A-Z][\w.'’-]*\s){0,3}[A-Z][\w.'’-]*)\s(?:in\s)?((?:19|20)\d\d)\b")
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")  # fmt: skip
+_IN_PERIOD = re.compile(rf"\bin (?:({'|'.join(_MONTHS)}) )?((?:19|20)\d\d)\b", re.IGNORECASE)
+_PAST = re.compile(r"\b(?:did|was|were|happened|had)\b", re.IGNORECASE)
+
+
+def _period_start(question: str) -> str:
+    """The first day a report could tell what a question asks happened "in July 2022" or "in 2022"
+    (YYYY-MM or YYYY, compared with an article's YYYY-MM-DD), or "" when it dates nothing past."""
+    m = _IN_PERIOD.search(question)
+    if not m or not (_PAST.search(question) or _WON.match(_plain(question).strip())):
+        return ""
+    month, year = m.group(1), m.group(2)
+    return f"{year}-{_MONTHS.index(month.lower()) + 1:02d}" if month else year
+
+
 def contradicts(question: str, sentence: str, published: str | None = None) -> bool:
     """True when the question names an event by its year ("the 2022 US Open", "the Stanley Cup in
     2022") and the sentence puts that event in another year ("the US Open final in 2018", "won
     the last two Stanley Cups in 2020 and 2021") without naming the asked one; or when it asks
     who won that event and the sentence's article (``published``, YYYY-MM-DD) is from an earlier
     year: it cannot know ("Who won Wimbledon in 2022?", a June 2021 report on Naomi Osaka)."""
+    if published and published < _period_start(question):
+        return True  # "What did the Fed do in July 2022?": not from a report of June
     m = _EVENT_YEAR.search(question)
     if m:
         year, event = m.group(1), m.group(2).split()

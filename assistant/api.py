@@ -187,9 +187,10 @@ class Assistant:
                 ),
                 evidence.PREFER_WITHIN,
             )
-            if asked.asks_evidence(focus):  # "What evidence does the columnist cite ...?"
-                scored = evidence.prefer(  # a figure or its source, if close
-                    scored, lambda ev: asked.cites_figures(ev.quote), evidence.PREFER_WITHIN
+            form = asked.answer_form(focus)  # "What evidence does the columnist cite ...?"
+            if form is not None:  # a figure or its source (advice, ...), if close
+                scored = evidence.prefer(
+                    scored, lambda ev: form.search(ev.quote) is not None, evidence.PREFER_WITHIN
                 )
             if views:  # what a piece argues is in the piece, not in the news it comments on
                 piece = candidates[0].article_id

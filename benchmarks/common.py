@@ -49,6 +49,7 @@ NEWS_SETS = {
     "commentary": ("news_commentary.jsonl",),
     "seed-news": ("seed-dev", "seed_more.jsonl"),
     "evidence": ("news_evidence.jsonl",),  # "what evidence does the piece give": held out
+    "advice": ("news_advice.jsonl",),  # "what does the piece recommend": held out
     "viewpoints": ("news_viewpoints.jsonl",),  # asked in their "mode" (viewpoints or timeline)
 }
 

@@ -807,36 +807,43 @@ def test_a_question_about_what_was_said_may_be_answered_with_the_quote(seeded: A
 
 
 @pytest.mark.parametrize(
-    ("question", "asks"),
+    ("question", "form"),
     [
-        ("What evidence does the columnist cite that most drivers oppose the protest?", True),
-        ("What proof does the editorial offer that the rescue made money?", True),
-        ("What figures does the author give for the cost?", True),
-        ("What public figures attended the funeral?", False),
-        ("Why does the columnist oppose the protest?", False),
+        ("What evidence does the columnist cite that most drivers oppose the protest?", "figure"),
+        ("What proof does the editorial offer that the rescue made money?", "figure"),
+        ("What figures does the author give for the cost?", "figure"),
+        ("What does Samuel Adkisson recommend donors do about universities like Yale?", "advice"),
+        ("What does the column urge readers to back?", "advice"),
+        ("What should Europe do about its gas, according to the commentary?", "advice"),
+        ("What public figures attended the funeral?", None),
+        ("Why does the columnist oppose the protest?", None),
     ],
 )
-def test_a_question_asking_for_evidence(question: str, asks: bool) -> None:
-    from assistant.answer.asked import asks_evidence
+def test_what_an_argument_question_asks_a_sentence_to_hold(question: str, form: str | None) -> None:
+    from assistant.answer.asked import ADVICE, FIGURE, answer_form
 
-    assert asks_evidence(question) is asks
+    assert answer_form(question) is {"figure": FIGURE, "advice": ADVICE, None: None}[form]
 
 
 @pytest.mark.parametrize(
-    ("sentence", "figures"),
+    ("sentence", "pattern", "holds"),
     [
-        ("Some 90% of Canadian truckers are vaccinated.", True),
-        ("The US has spent $13 billion on the search.", True),
-        ("According to the Kiel Institute, Estonia gave the most.", True),
-        ("A recent study by Stanford University showed stoves leak.", True),
-        ("It's been over 15 years since Bulgaria and Romania joined the bloc.", False),
-        ("Riders love the trams, and the council should say so.", False),
+        ("Some 90% of Canadian truckers are vaccinated.", "figure", True),
+        ("The US has spent $13 billion on the search.", "figure", True),
+        ("According to the Kiel Institute, Estonia gave the most.", "figure", True),
+        ("A recent study by Stanford University showed stoves leak.", "figure", True),
+        ("It's been over 15 years since Bulgaria and Romania joined the bloc.", "figure", False),
+        ("Riders love the trams, and the council should say so.", "figure", False),
+        ("Donors should withhold funding from such institutions.", "advice", True),
+        ("Instead, it's time to rethink the test's function.", "advice", True),
+        ("The government has recognized the need to address this problem.", "advice", False),
+        ("Yale offers financial grants to help defray living expenses.", "advice", False),
     ],
 )
-def test_a_sentence_giving_a_figure_or_its_source(sentence: str, figures: bool) -> None:
-    from assistant.answer.asked import cites_figures
+def test_a_sentence_holding_a_figure_or_advice(sentence: str, pattern: str, holds: bool) -> None:
+    from assistant.answer.asked import ADVICE, FIGURE
 
-    assert cites_figures(sentence) is figures
+    assert bool((FIGURE if pattern == "figure" else ADVICE).search(sentence)) is holds
 
 
 def test_asked_for_evidence_a_piece_gives_its_figures_not_its_claim(seeded: Assistant) -> None:
@@ -896,3 +903,17 @@ def test_a_report_older_than_the_time_asked_about_cannot_tell(
     from assistant.answer.asked import contradicts
 
     assert contradicts(question, "The Fed spoke.", published) is clash
+
+
+def test_asked_what_a_piece_urges_it_gives_its_advice(seeded: Assistant) -> None:
+    text = (
+        "Opinion: Fix the buses first\n\nBy Ola Brandt, Daily B\n\n"
+        "The council spent the spring arguing about the city's buses.\n\n"
+        "Bus riders waited longer than ever for the council's buses this year.\n\n"
+        "The council should publish every route's delays each month.\n\n"
+        "Nobody at City Hall seems to ride the bus."
+    )
+    add_article(seeded, "buses-opinion", text)
+    ans = seeded.ask("What does the columnist urge the council to do about the buses?")
+    assert "should publish" in ans.citations[0].quote, ans.citations[0].quote
+

@@ -29,8 +29,9 @@ asked-for thing from the question's wording and checks the sentence for it:
 
 Asked for **evidence** ("what evidence does the columnist cite that ..."), a sentence giving a
 figure or its source (a percentage, an amount, "according to", a study or a poll) is preferred
-to a closer one (``asks_evidence``, ``cites_figures``); this one only orders, it never refuses:
-a piece's evidence may be a story rather than a number.
+to a closer one; asked what a piece **recommends** ("what does the column urge donors to do"),
+one giving advice ("should", "must", "it's time to") is (``answer_form``). These only order,
+they never refuse: a piece's evidence may be a story, its advice a plain statement.
 
 A sentence that puts the event a question names by its year in another year ("the 2022 US
 Open"; "the US Open final in 2018") contradicts it (``contradicts``), and so does any sentence of
@@ -462,34 +463,47 @@ def asks_recent(question: str) -> bool:
     return bool(_RECENT.search(question))
 
 
-# "What evidence does the columnist cite ...", "What figures does she give ...": in an argument,
-# evidence is a figure or its source (``cites_figures``), preferred when close (api.py)
+# What an argument question's form asks a sentence to hold, when it says (``answer_form``):
+# "What evidence does the columnist cite ...", "What figures does she give ...": a figure or its
+# source; "What does the column recommend donors do ...": advice ("should", "must", "it's time to")
 _EVIDENCE = re.compile(
     r"\bwhat (?:\w+ ){0,2}?(?:evidence|proof)\b|\bwhat (?:\w+ ){0,2}?(?:figures|data|statistics|"
     r"numbers)\b.*\b(?:cite|give|offer|provide|point|present|quote|use)",
     re.IGNORECASE,
 )
-_FIGURE = re.compile(  # a share, an amount, a count of something measured, or a source
+FIGURE = re.compile(  # a share, an amount, a count of something measured, or a source
     r"\d\s*%|\bper ?cent\b|[$€£]\s?\d|\d[\d,.]*\s+(?:million|billion|trillion|tons?|tonnes|"
     r"barrels|people|jobs|deaths|cases|votes|dollars|euros)\b|\baccording to\b|\b(?:study|"
     r"studies|survey|poll|polls|data|research|census|statistics|estimates?)\b|\bshare of\b",
     re.IGNORECASE,
 )
+_RECOMMEND = re.compile(
+    r"\bwhat (?:does|do|did) .*\b(?:recommend|urge|advise|call (?:on|for)|want .* to do)|"
+    r"^what (?:\w+ ){0,3}should\b",
+    re.IGNORECASE,
+)
+ADVICE = re.compile(
+    r"\b(?:should|must|ought to|have to|has to|time to|let's|let us)\b|(?<!the )\bneeds? to\b",
+    re.IGNORECASE,
+)
 
 
-def asks_evidence(question: str) -> bool:
-    """True when ``question`` asks what evidence a piece gives for a claim.
+def answer_form(question: str) -> re.Pattern[str] | None:
+    """What a sentence answering ``question`` holds, when its form says so: a figure or its
+    source when it asks for evidence, advice when it asks what a piece recommends. Only
+    preferred among close sentences (api.py), never required: a piece's evidence may be a
+    story, its advice a plain statement.
 
-    >>> asks_evidence("What evidence does the columnist cite that most drivers disagree?")
+    >>> answer_form("What evidence does the columnist cite that most drivers disagree?") is FIGURE
     True
-    >>> asks_evidence("What public figures attended the funeral?")
-    False
+    >>> answer_form("What does Samuel Adkisson recommend donors do?") is ADVICE
+    True
+    >>> answer_form("What public figures attended the funeral?") is None
+    True
     """
-    return _EVIDENCE.search(question) is not None
-
-
-def cites_figures(sentence: str) -> bool:
-    """True when ``sentence`` gives a figure or names its source: a percentage, an amount of
-    money, a count of something measured, "according to", a study or a poll ("It's been over
-    15 years since ..." gives none)."""
-    return _FIGURE.search(sentence) is not None
+    q = question.strip()
+    if _EVIDENCE.search(q):
+        return FIGURE
+    if _RECOMMEND.search(q):
+        return ADVICE
+    return None

@@ -198,6 +198,8 @@ class Assistant:
                     scored, lambda ev: ev.passage.article_id == piece, PIECE_FIRST
                 )
             chosen = evidence.choose(scored)
+            if found.query_vector is not None:  # the judge reads what it was calibrated on
+                chosen = evidence.read_alone(chosen, found.query_vector, lib.embed)
         result = answering.compose(
             question,
             chosen,

@@ -917,3 +917,16 @@ def test_asked_what_a_piece_urges_it_gives_its_advice(seeded: Assistant) -> None
     ans = seeded.ask("What does the columnist urge the council to do about the buses?")
     assert "should publish" in ans.citations[0].quote, ans.citations[0].quote
 
+
+def test_chosen_evidence_is_judged_on_the_sentence_read_alone(seeded: Assistant) -> None:
+    from assistant.answer.evidence import Evidence, read_alone
+    from assistant.types import Passage
+
+    text = "The council should publish every route's delays each month."
+    p = Passage("bus:0", "bus", 1, 0, len(text), text, None, None, None, None, None, None)
+    embed = seeded.library.embed
+    q = embed(["What does the columnist urge the council to do?"])[0]
+    in_passage = Evidence(p, 0, 0, len(text), 0.4, 0.9, 0.5, 0.0, 0.9, alone=False)
+    [ev] = read_alone([in_passage], q, embed)
+    assert ev.alone and abs(ev.dense - float(embed([text])[0] @ q)) < 1e-5
+    assert read_alone([ev], q, embed)[0] is ev  # read alone already: left as it is

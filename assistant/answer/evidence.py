@@ -14,7 +14,8 @@ own forward pass, so they read each sentence in its context: within a long opini
 find the sentence that makes the argument better than the sentence read alone (docs/quality.md),
 and nothing is embedded for ranking at question time. The best ``RERANK`` are then embedded on
 their own: that similarity (``Evidence.dense``) is what the support model judges, the one its
-threshold was calibrated on.
+threshold was calibrated on (a sentence a rule moves up from below them is read alone when
+chosen: ``read_alone``).
 
 A sentence that leans on the one before it ("This has made sure...", "But such a deal...") takes
 that sentence along. Near-identical evidence is dropped, and a second article that speaks to the
@@ -72,6 +73,7 @@ class Evidence:
     coverage: float
     support: float = 0.0  # how strongly it answers the question (0..1), set by support.py
     in_context: float = 0.0  # cosine of the question and the sentence read in its passage
+    alone: bool = True  # ``dense`` is the sentence read alone (False: only read in its passage)
 
     @property
     def quote(self) -> str:
@@ -168,11 +170,13 @@ def score_sentences(
     judged = sims.copy()
     if contenders:
         judged[contenders] = embed([texts[k] for k in contenders]) @ query_vector
-    out = [
-        Evidence(passages[i], i, a, b, score(k), float(judged[k]), covs[k], 0.0, float(sims[k]))
-        for k, (i, a, b) in enumerate(spans)
-        if quotable(texts[k])
-    ]
+    solo = set(contenders) | set(missing)  # their ``dense`` is the sentence read alone
+
+    def found(k: int, i: int, a: int, b: int) -> Evidence:
+        dense, sim = float(judged[k]), float(sims[k])
+        return Evidence(passages[i], i, a, b, score(k), dense, covs[k], 0.0, sim, k in solo)
+
+    out = [found(k, i, a, b) for k, (i, a, b) in enumerate(spans) if quotable(texts[k])]
     out.sort(key=lambda e: -e.score)
     return out
 
@@ -202,6 +206,23 @@ def is_link(sentence: str) -> bool:
         return False
     headline = not sentence.rstrip("\"'”’)").endswith((".", "!", "?"))
     return headline or sentence.split(":", 1)[0].isupper()
+
+
+def read_alone(
+    chosen: Sequence[Evidence],
+    query_vector: np.ndarray,
+    embed: Callable[[Sequence[str]], np.ndarray],
+) -> list[Evidence]:
+    """``chosen`` with each sentence's similarity read alone, what the judge was calibrated on:
+    a sentence a rule moved up from below the best few had only been read in its passage."""
+    todo = [i for i, ev in enumerate(chosen) if not ev.alone]
+    if not todo:
+        return list(chosen)
+    sims = embed([chosen[i].passage.text[chosen[i].start : chosen[i].end] for i in todo])
+    out = list(chosen)
+    for i, v in zip(todo, sims @ query_vector, strict=True):
+        out[i] = replace(out[i], dense=float(v), alone=True)
+    return out
 
 
 def with_context(ev: Evidence) -> Evidence:

@@ -471,10 +471,10 @@ _EVIDENCE = re.compile(
     r"numbers)\b.*\b(?:cite|give|offer|provide|point|present|quote|use)",
     re.IGNORECASE,
 )
-FIGURE = re.compile(  # a share, an amount, a count of something measured, or a source
-    r"\d\s*%|\bper ?cent\b|[$€£]\s?\d|\d[\d,.]*\s+(?:million|billion|trillion|tons?|tonnes|"
-    r"barrels|people|jobs|deaths|cases|votes|dollars|euros)\b|\baccording to\b|\b(?:study|"
-    r"studies|survey|poll|polls|data|research|census|statistics|estimates?)\b|\bshare of\b",
+FIGURE = re.compile(  # a share, an amount of money, a count of something measured, or a source
+    rf"\d\s*%|\bper ?cent\b|{_MONEY.pattern}|\d[\d,.]*\s+(?:million|billion|trillion|tons?|"
+    r"tonnes|barrels|people|jobs|deaths|cases|votes)\b|\baccording to\b|\b(?:study|studies|"
+    r"survey|poll|polls|data|research|census|statistics|estimates?)\b|\bshare of\b",
     re.IGNORECASE,
 )
 _RECOMMEND = re.compile(

@@ -410,9 +410,10 @@ def _period_start(question: str) -> str:
 def contradicts(question: str, sentence: str, published: str | None = None) -> bool:
     """True when the question names an event by its year ("the 2022 US Open", "the Stanley Cup in
     2022") and the sentence puts that event in another year ("the US Open final in 2018", "won
-    the last two Stanley Cups in 2020 and 2021") without naming the asked one; or when it asks
-    who won that event and the sentence's article (``published``, YYYY-MM-DD) is from an earlier
-    year: it cannot know ("Who won Wimbledon in 2022?", a June 2021 report on Naomi Osaka)."""
+    the last two Stanley Cups in 2020 and 2021") without naming the asked one. Also when the
+    sentence's article (``published``, YYYY-MM-DD) is older than what the question asks about:
+    what happened "in July 2022" (in the past tense) or who won a 2022 event ("Who won Wimbledon
+    in 2022?", a June 2021 report on Naomi Osaka): it cannot know."""
     if published and published < _period_start(question):
         return True  # "What did the Fed do in July 2022?": not from a report of June
     m = _EVENT_YEAR.search(question)

@@ -22,7 +22,7 @@ _END = re.compile(
 )
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|Vol|"
-    r"vs|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+    r"vs?|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
     r"|\b[A-Z]|\b(?:[A-Z]\.)+[A-Z])\.[\"'”’)\]]*\s+$"
 )
 
@@ -30,9 +30,9 @@ _ABBREV = re.compile(
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of ``text``, whitespace trimmed.
 
-    >>> t = "Mr Trump met Mr Putin. It went badly! Why? U.S. aid stopped."
+    >>> t = "Mr Trump met Mr Putin. It went badly! Why? U.S. aid stopped. Roe v. Wade fell."
     >>> [t[a:b] for a, b in sentence_spans(t)]
-    ['Mr Trump met Mr Putin.', 'It went badly!', 'Why?', 'U.S. aid stopped.']
+    ['Mr Trump met Mr Putin.', 'It went badly!', 'Why?', 'U.S. aid stopped.', 'Roe v. Wade fell.']
     """
     spans: list[tuple[int, int]] = []
     start = 0

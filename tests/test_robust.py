@@ -571,3 +571,17 @@ def test_messages_name_things_once_and_count_right(
     assert err.endswith("\n1 article\n") or err == "1 article\n"
     rc, out, err = outputs(capsys, "index")
     assert out.startswith("index in line with 1 article:")
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("The court overturned Roe v. Wade on Friday. Protests followed.",
+         ["The court overturned Roe v. Wade on Friday.", "Protests followed."]),
+        ("Brown v. Board of Education was decided in 1954.",
+         ["Brown v. Board of Education was decided in 1954."]),
+        ("Mr Trump met Mr Putin. It went badly.", ["Mr Trump met Mr Putin.", "It went badly."]),
+    ],
+)  # fmt: skip
+def test_a_case_name_is_not_cut_at_its_v(text: str, sentences: list[str]) -> None:
+    assert [text[a:b] for a, b in sentence_spans(text)] == sentences

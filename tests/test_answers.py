@@ -468,6 +468,10 @@ def test_questions_that_ask_for_nothing_checkable(question: str) -> None:
          "Williams announced it in Vogue on Tuesday.", True),
         ("When was the bill passed?", "Many lawmakers may march on the market.", False),
         ("When was the bill passed?", "It passed the Senate on March 3.", True),
+        ("What did Elon Musk offer to pay for Twitter?", "The board met to weigh Musk's offer.",
+         False),
+        ("What did Elon Musk offer to pay for Twitter?", "Twitter agreed to a $44 billion deal.",
+         True),
     ],
 )  # fmt: skip
 def test_whether_a_sentence_gives_what_is_asked(question: str, sentence: str, gives: bool) -> None:

@@ -224,8 +224,11 @@ def asked_for(question: str) -> Asked | None:
         done = re.search(r"\b(?:were|was|are|is|have been|had been|will be|got) (\w+ed)\b", q)
         return Asked("count", ("", done.group(1)) if done else ())
     if re.search(
-        r"\bhow much\b.*\b(?:cost|pay|paid|spend|spent|raise|raised|earn|worth|charge)", q
-    ):
+        r"\bhow much\b.*\b(?:cost|pay|paid|spend|spent|raise|raised|earn|worth|charge)|"
+        r"\b(?:offer|offers|offered|agree|agreed|agrees) to (?:pay|buy)\b|\bat what price\b|"
+        r"\bfor how much\b",
+        q,
+    ):  # "What did Musk offer to pay for Twitter?": an amount of money
         return Asked("money")
     m = re.match(rf"(?:in|at|to|from|into) which ((?:[a-z-]+ ){{0,2}}?)({_NAMED_PLACES})\b", q)
     if m:  # "in which penal colony ...": its name, next to the colony

@@ -10,7 +10,8 @@ asked-for thing from the question's wording and checks the sentence for it:
   "how many people were arrested": a number and the arrests;
 - a **share** ("what percentage", "what share"): a percentage or a fraction;
 - an **age** ("how old"), a **year** ("what year"), a **date** ("when", "the release date"),
-  an **amount of money** ("how much did it cost", "the budget": the money and the budget);
+  an **amount of money** ("how much did it cost", "what did he offer to pay", "the budget":
+  the money and the budget);
 - a **name** ("what is the name of the judge ..."): a capitalised word the question lacks, at
   most two words from the named thing ("Judge Anna Sotnikova", "the island of Olkiluoto"; not
   "a Russian judge sentenced Griner", "an island in the Baltic Sea");

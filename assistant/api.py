@@ -170,7 +170,7 @@ class Assistant:
         views = self._about_views(resolved.focus, candidates)
         if about is not None and candidates and meta_passage is None:  # its central sentences
             chosen, speaks = gist.answer(
-                scored, stored, candidates[0].article_id, self._judge(about or resolved.focus)
+                scored, stored, candidates[0].article_id, self._judge(about)
             )
             if gist.unnamed(about):  # the piece the conversation cited, or none to speak of
                 speaks = 1.0 if piece is not None else 0.0
@@ -181,10 +181,7 @@ class Assistant:
             need, focus = asked.asked_for(resolved.focus), resolved.focus
             scored = evidence.prefer(  # "how many tons ...": a sentence with the tonnage, if close
                 scored,
-                lambda ev: (
-                    asked.gives(need, ev.quote, focus)
-                    and not asked.contradicts(focus, ev.quote, ev.passage.published)
-                ),
+                lambda ev: asked.answers(need, focus, ev.quote, ev.passage.published),
                 evidence.PREFER_WITHIN,
             )
             form = asked.answer_form(focus)  # "What evidence does the columnist cite ...?"
@@ -267,9 +264,7 @@ class Assistant:
         need = asked.asked_for(question)
 
         def judge(ev: evidence.Evidence) -> float:
-            if not asked.gives(need, ev.quote, question) or asked.contradicts(
-                question, ev.quote, ev.passage.published
-            ):
+            if not asked.answers(need, question, ev.quote, ev.passage.published):
                 return 0.0  # about the subject, without the asked-for thing: never an answer
             return model.support(support.features(ev.dense, ev.coverage, ev.in_context))
 

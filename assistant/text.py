@@ -241,6 +241,13 @@ def normalise(text: str) -> str:
 _MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
 MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"  # a month name in lower-case text, as a regex group
+
+
+def month_number(name: str) -> int:
+    """1..12 for a month's name or its abbreviation ("July", "Sept." -> 7, 9); KeyError if none."""
+    return _MONTHS[name[:3].lower()]
+
+
 _DATES = [  # the date forms read, with (year, month, day) from each match
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})"), lambda m: (m[1], m[2], m[3])),
     (re.compile(rf"\b(\d{{1,2}}) {MONTH},? (\d{{4}})\b"), lambda m: (m[3], _MONTHS[m[2]], m[1])),

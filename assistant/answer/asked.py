@@ -53,6 +53,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.text import MONTH, month_number
+
 _FUNCTION = (
     r"(?:who|whom|whose|that|which|where|when|in|at|on|of|for|to|by|with|as|from|does|did|do|"
     r"is|was|are|were|has|have|had|will|would|can|could|should)"
@@ -258,6 +260,14 @@ def asked_for(question: str) -> Asked | None:
     return Asked("attribute", words, _of(question, words))
 
 
+def answers(
+    asked: Asked | None, question: str, sentence: str, published: str | None = None
+) -> bool:
+    """True when ``sentence`` (from an article of date ``published``) gives what ``question``
+    asks for and does not contradict it: the condition for being its answer at all."""
+    return gives(asked, sentence, question) and not contradicts(question, sentence, published)
+
+
 def gives(asked: Asked | None, sentence: str, question: str = "") -> bool:
     """True when ``sentence`` holds an answer of the kind ``asked`` (always, for None)."""
     if asked is None:
@@ -395,9 +405,7 @@ _WON = re.compile(r"(?:who|which \w+) (?:won|wins|has won|beat|took)\b")
 _EVENT_THEN = re.compile(r"\b((?:[A-Z][\w.'’-]*\s){0,3}[A-Z][\w.'’-]*)\s(?:in\s)?((?:19|20)\d\d)\b")
 
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")  # fmt: skip
-_IN_PERIOD = re.compile(rf"\bin (?:({'|'.join(_MONTHS)}) )?((?:19|20)\d\d)\b", re.IGNORECASE)
+_IN_PERIOD = re.compile(rf"\bin (?:{MONTH} )?((?:19|20)\d\d)\b", re.IGNORECASE)
 _PAST = re.compile(r"\b(?:did|was|were|happened|had)\b", re.IGNORECASE)
 
 
@@ -408,7 +416,7 @@ def _period_start(question: str) -> str:
     if not m or not (_PAST.search(question) or _WON.match(_plain(question).strip())):
         return ""
     month, year = m.group(1), m.group(2)
-    return f"{year}-{_MONTHS.index(month.lower()) + 1:02d}" if month else year
+    return f"{year}-{month_number(month):02d}" if month else year
 
 
 def contradicts(question: str, sentence: str, published: str | None = None) -> bool:

@@ -61,11 +61,14 @@ def check_contract(a: Assistant, ans: Answer) -> None:
         assert 0.0 <= c["score"] <= 1.0
 
 
-def add_article(a: Assistant, doc_id: str, text: str, url: str | None = None) -> None:
-    """Add one test article (pasted text, with its address when given) and check it went in."""
+def add_article(
+    a: Assistant, doc_id: str, text: str, url: str | None = None, published: str | None = None
+) -> None:
+    """Add one test article (pasted text, with its address and date when given) and check it
+    went in."""
     from assistant.ingest.sources import RawDoc
 
-    meta = {"url": url} if url else {}
+    meta = {k: v for k, v in (("url", url), ("published", published)) if v}
     [r] = a.add([RawDoc(f"{doc_id}.txt", text, "text", meta, id=doc_id)])
     assert r.status == "added", r.message
 
@@ -868,24 +871,18 @@ def test_asked_for_evidence_a_piece_gives_its_figures_not_its_claim(seeded: Assi
 
 
 def test_who_won_is_not_answered_from_a_report_older_than_the_event(seeded: Assistant) -> None:
-    from assistant.ingest.sources import RawDoc
-
     last_year = (  # the 2021 final's report: it names no year, its date does
         "Harbour Cup final\n\nThe Harbour Cup rowing final was held on Saturday. Mara Quill won "
         "the Harbour Cup by a length."
     )
-    [r] = seeded.add([RawDoc("cup-2021.txt", last_year, "text", {"published": "2021-07-11"},
-                             id="cup-2021")])  # fmt: skip
-    assert r.status == "added"
+    add_article(seeded, "cup-2021", last_year, published="2021-07-11")
     ans = seeded.ask("Who won the Harbour Cup in 2022?")
     assert ans.refused, ans.answer  # a 2021 report cannot say who won in 2022
     result = (
         "Harbour Cup final\n\nThe Harbour Cup rowing final was held on Saturday. Ines Vidal won "
         "the Harbour Cup by two lengths."
     )
-    [r] = seeded.add([RawDoc("cup-2022.txt", result, "text", {"published": "2022-07-10"},
-                             id="cup-2022")])  # fmt: skip
-    assert r.status == "added"
+    add_article(seeded, "cup-2022", result, published="2022-07-10")
     ans = seeded.ask("Who won the Harbour Cup in 2022?")
     assert not ans.refused and "Ines Vidal" in ans.answer, ans.answer
 

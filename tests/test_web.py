@@ -159,11 +159,16 @@ def test_auth_and_loopback() -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[str]:
-    """The app over a library of the seed + the hostile article, served until the module ends."""
+def app_library(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Settings:
+    """A library of the seed + the hostile article, for the module's app."""
     root = tmp_path_factory.mktemp("web")
-    settings = build_library(root, model_cache, [SEED, DATA / "hostile_script.md"])
-    with served_app(settings) as url:
+    return build_library(root, model_cache, [SEED, DATA / "hostile_script.md"])
+
+
+@pytest.fixture(scope="module")
+def app_url(app_library: Settings) -> Iterator[str]:
+    """The app over ``app_library``, served until the module ends."""
+    with served_app(app_library) as url:
         yield url
 
 
@@ -389,3 +394,50 @@ def test_the_header_counts_in_the_right_number() -> None:
 
     assert "Answers from 1 article (1 passage);" in header_html(1, 1)
     assert "Answers from 2 articles (30 passages);" in header_html(2, 30)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["/etc/hostname", "./corpus", "file:///etc/passwd", "FILE:/etc/passwd", "not a url",
+     "ftp://example.org/a", "https:///etc/passwd", "C:\\Users\\a.html"],
+)  # fmt: skip
+def test_web_address_refuses_anything_but_http_and_names_nothing(typed: str) -> None:
+    from assistant.ingest.sources import web_address
+
+    with pytest.raises(InputError) as e:
+        web_address(typed)
+    assert "http://" in str(e.value) and typed not in str(e.value)
+    assert web_address(" https://example.org/a ") == "https://example.org/a"
+
+
+@pytest.mark.browser
+def test_url_box_never_reads_the_server_disk(
+    page: Any, app_library: Settings, tmp_path: Path
+) -> None:
+    """A server-side file and folder typed into "From a URL" (or the feed box) are refused with
+    a line that names no path, and nothing is read into the library."""
+    secret = tmp_path / "server-side"
+    secret.mkdir()
+    (secret / "page.html").write_text(
+        "<html><head><title>Server secret</title></head><body><p>" + "Private words. " * 40
+        + "</p></body></html>"
+    )  # fmt: skip
+    (secret / "notes").write_text("not an article")
+    before = sorted(p.name for p in app_library.corpus_dir.iterdir())
+    refusal = "Only web addresses starting with http://"
+    page.get_by_role("tab", name="Corpus").click()
+    page.get_by_role("tab", name="From a URL").click()
+    for typed in (str(secret / "page.html"), str(secret), f"file://{secret}/page.html"):
+        page.get_by_label("Address").fill(typed)
+        page.get_by_role("button", name="Fetch and add").click()
+        page.get_by_text(refusal).first.wait_for()
+        shown = page.locator("body").inner_text()
+        assert str(secret) not in shown and "notes error" not in shown
+        page.wait_for_timeout(300)
+    page.get_by_role("tab", name="Follow a feed").click()
+    page.locator("#ca-feed-url input, #ca-feed-url textarea").first.fill(str(secret))
+    page.locator("#ca-feed-follow").click()
+    page.get_by_text(refusal).first.wait_for()
+    assert str(secret) not in page.locator("body").inner_text()
+    assert sorted(p.name for p in app_library.corpus_dir.iterdir()) == before
+    assert not any("Private words" in p.read_text() for p in app_library.corpus_dir.glob("*.md"))

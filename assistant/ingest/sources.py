@@ -350,6 +350,22 @@ class _PublicHTTPS(urllib.request.HTTPSHandler):
         return self.do_open(conn, req, context=self._context)  # type: ignore[attr-defined]
 
 
+def web_address(text: str) -> str:
+    """``text`` when it is an http(s) URL with a host; InputError otherwise.
+
+    What a web visitor types never reaches the file system: a path, ``file:`` or any other
+    scheme is refused, and the message repeats nothing of it (it may name a server path).
+    """
+    url = (text or "").strip()
+    parsed = urlparse(url)
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
+        raise InputError(
+            "Only web addresses starting with http:// or https:// can be added here; "
+            "to add a file from your computer, use Upload files."
+        )
+    return url
+
+
 def check_url(url: str, settings: IngestSettings) -> None:
     """InputError unless ``url`` is http(s) and (unless allowed) points at a public address."""
     parsed = urlparse(url)

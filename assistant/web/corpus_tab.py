@@ -167,11 +167,14 @@ def add_files(
 def add_url(ctx: WebContext, url: str, search: str, request: gr.Request,
             progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008  # fmt: skip
     may_edit(ctx, request)
-    from assistant.ingest.sources import read_sources
+    from assistant.ingest.sources import read_sources, web_address
 
-    url = (url or "").strip()
-    if not url:
+    if not (url or "").strip():
         raise fail("Type the address of an article, e.g. https://…")
+    try:
+        url = web_address(url)  # never a path: the box must not read the server's disk
+    except AssistantError as e:
+        raise fail(e) from None
     progress(0, desc="Fetching")
     log = add_items(ctx, read_sources([url], ctx.settings.ingest), {}, progress, 1)
     return (log, *refresh(ctx, search))

@@ -41,8 +41,10 @@ def follow_feed(assistant: "Assistant", url: str) -> str:
     url = (url or "").strip()
     if not url:
         raise InputError("Type the address of a feed, e.g. https://example.com/opinion/rss")
+    from assistant.ingest.sources import web_address
+
     lines: list[str] = []
-    report = feeds.follow(assistant, url, _limit(assistant), _collect(lines))
+    report = feeds.follow(assistant, web_address(url), _limit(assistant), _collect(lines))
     return "\n".join([*lines, f"following {report.url}: {report.summary()}"])
 
 

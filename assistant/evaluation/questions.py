@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from assistant.errors import InputError, NotFoundError
+from assistant.ingest import yamlfile
 from assistant.ingest.cleaning import safe_text
 
 FIELDS = ("id", "question", "answerable", "evidence", "answer", "mode")
@@ -142,9 +143,9 @@ def _csv_records(text: str, name: str, problems: list[str]) -> list[Record]:
 def _yaml_records(text: str, name: str, problems: list[str]) -> list[Record]:
     """One record per item of the top-level list, numbered by the line the item starts on."""
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as e:
+        data = yamlfile.load(text)
+        node = yamlfile.compose(text)
+    except yamlfile.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
         problems.append(f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, DuplicateError, InputError
 from assistant.ingest import cleaning, duplicates
-from assistant.ingest.corpus import Corpus, check_id, content_hash, slug
+from assistant.ingest.corpus import Corpus, check_fields, check_id, content_hash, slug
 from assistant.ingest.sources import RawDoc, looks_like_html
 from assistant.text import count, iso_date
 from assistant.types import Article
@@ -84,7 +84,7 @@ def make_article(raw: RawDoc, flags: dict[str, str]) -> Article:
             meta["title"] = f"Opinion: {title}"
     if not body.strip():
         raise InputError(f"{raw.origin}: no article text left after cleaning.")
-    return Article(
+    article = Article(
         id=raw.id or "pending",
         body=body,
         title=meta.get("title"),
@@ -96,6 +96,7 @@ def make_article(raw: RawDoc, flags: dict[str, str]) -> Article:
         content_hash=content_hash(body),
         source=Path(raw.origin).name if "://" not in raw.origin else raw.origin,
     )
+    return check_fields(article, raw.origin)
 
 
 def check_duplicate(

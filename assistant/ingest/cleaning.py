@@ -368,21 +368,27 @@ def clean_text(raw: str) -> Cleaned:
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
     """Return (metadata from a leading YAML ``---`` block, the rest of the text); a block that
     is not fields (a list, a bare line) gives no metadata and is dropped all the same."""
-    import yaml
-
-    from assistant.ingest.corpus import front_matter
+    from assistant.ingest.corpus import front_matter, yaml_problem
+    from assistant.ingest.yamlfile import YAMLError
 
     try:
         found = front_matter(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"The Markdown front matter is not valid YAML: {exc}") from exc
+    except YAMLError as exc:
+        raise InputError(
+            f"the Markdown front matter is not valid YAML ({yaml_problem(exc, first_line=2)})."
+        ) from None
     if found is None:
         return {}, text
     data, text = found
     if not isinstance(data, dict):
         data = {}
     meta = {k: str(data[k]).strip() for k in ("title", "author", "outlet", "url") if data.get(k)}
-    if data.get("published") and (published := parse_date(data["published"])):
+    if data.get("published"):
+        if not (published := parse_date(data["published"])):
+            raise InputError(
+                f"the front matter's published {str(data['published'])[:40]!r} is not a real "
+                "date; write YYYY-MM-DD (e.g. 2025-04-24) or leave it out."
+            )
         meta["published"] = published
     return meta, text
 

@@ -35,7 +35,8 @@ from pathlib import Path
 import yaml
 
 from assistant.errors import InputError, NotFoundError
-from assistant.text import normalise
+from assistant.ingest import yamlfile
+from assistant.text import iso_date, normalise
 from assistant.types import Article, Block
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
@@ -96,7 +97,7 @@ def front_matter(text: str) -> tuple[object, str] | None:
     when there is no such block; yaml.YAMLError when it is not valid YAML. The value may be
     anything YAML holds (None for an empty block): each caller decides what a non-mapping means."""
     m = FRONT_MATTER.match(text)
-    return (yaml.safe_load(m.group(1)), text[m.end() :]) if m else None
+    return (yamlfile.load(m.group(1)), text[m.end() :]) if m else None
 
 
 def parse(text: str, fallback_id: str) -> Article:
@@ -120,7 +121,23 @@ def parse(text: str, fallback_id: str) -> Article:
         meta = loaded
     fields = {k: _str_or_none(meta.get(k)) for k in Article.__dataclass_fields__ if k != "body"}
     fields["id"] = fields["id"] or fallback_id
-    return Article(body=body.strip(), **fields)  # type: ignore[arg-type]
+    article = Article(body=body.strip(), **fields)  # type: ignore[arg-type]
+    return check_fields(article, f"{fallback_id}.md", f"or run: assistant remove {fallback_id}")
+
+
+def check_fields(article: Article, where: str, fix: str = "") -> Article:
+    """``article`` when its metadata fits what is stored (a real ``published`` date);
+    InputError naming ``where``, the field and ``fix`` otherwise."""
+    alt = f", {fix}" if fix else ""
+    if article.published is not None:
+        try:
+            iso_date(article.published)
+        except InputError:
+            raise InputError(
+                f"{where}: published {article.published[:40]!r} is not a real date. "
+                f"Write YYYY-MM-DD (e.g. 2025-04-24){alt}."
+            ) from None
+    return article
 
 
 def yaml_problem(e: Exception, first_line: int = 1) -> str:

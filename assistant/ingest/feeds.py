@@ -251,14 +251,14 @@ def feeds_path(corpus_dir: Path) -> Path:
 
 def load(corpus_dir: Path) -> list[Subscription]:
     """The followed feeds (none when the file does not exist)."""
-    import yaml
+    from assistant.ingest import yamlfile
 
     path = feeds_path(corpus_dir)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlfile.load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         return []
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+    except (OSError, UnicodeDecodeError, yamlfile.YAMLError) as e:
         raise InputError(f"{path} cannot be read ({_first_line(e)}); fix or delete it.") from None
     rows = data.get("feeds") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) and r.get("url") for r in rows):

@@ -11,6 +11,7 @@ Hostile files are made here, never committed.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,24 @@ def test_an_impossible_date_loads_as_text(date: str) -> None:
     assert yamlfile.load(f"published: {date}\n") == {"published": date}
 
 
+def test_aliases_and_anchors_are_refused_before_expansion() -> None:
+    started = time.perf_counter()
+    with pytest.raises(yamlfile.YAMLError, match="not allowed"):
+        yamlfile.load(alias_bomb(9))
+    with pytest.raises(yamlfile.YAMLError, match="anchors"):
+        yamlfile.load("a: &x 1\n")
+    with pytest.raises(yamlfile.YAMLError, match="not allowed"):
+        yamlfile.compose(alias_bomb(3))
+    assert time.perf_counter() - started < 5  # refused, not expanded (never near the old 60 s)
+
+
 # --- corpus files -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "front",
     ["published: 2024-02-30", "published: 2023-13-01", "published: yesterday",
-    ],
+     alias_bomb(7).strip()],
 )  # fmt: skip
 def test_a_bad_corpus_file_is_its_own_problem(
     seeded: Assistant, capsys: pytest.CaptureFixture[str], front: str
@@ -80,7 +92,7 @@ def test_a_bad_corpus_file_is_its_own_problem(
 
 @pytest.mark.parametrize(
     ("front", "says"),
-    [("published: 2024-02-30", "not a real date")],
+    [("published: 2024-02-30", "not a real date"), (alias_bomb(7).strip(), "not allowed")],
 )  # fmt: skip
 def test_adding_a_bad_markdown_file_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], front: str, says: str
@@ -98,7 +110,7 @@ def test_adding_a_bad_markdown_file_is_one_line(
 @pytest.mark.parametrize(
     "text",
     ["feeds:\n- url: https://example.org/rss\n  added: 2024-02-30\n",
-    ],
+     "feeds:\n- &f {url: https://example.org/rss}\n- *f\n"],
 )  # fmt: skip
 def test_feeds_yaml_with_a_bad_date_or_aliases(tmp_path: Path, text: str) -> None:
     corpus = tmp_path / "corpus"
@@ -116,3 +128,7 @@ def test_question_sets_with_bad_dates_or_aliases(tmp_path: Path) -> None:
     dated.write_text("- question: What happened?\n  asked: 2024-02-30\n  answerable: false\n")
     [q] = load_questions(dated)
     assert q.question == "What happened?"
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("- &q {question: Why?}\n- *q\n")
+    with pytest.raises(InputError, match="not allowed"):
+        load_questions(bomb)

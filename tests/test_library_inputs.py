@@ -67,7 +67,7 @@ def test_aliases_and_anchors_are_refused_before_expansion() -> None:
 @pytest.mark.parametrize(
     "front",
     ["published: 2024-02-30", "published: 2023-13-01", "published: yesterday",
-     alias_bomb(7).strip()],
+     alias_bomb(7).strip(), "title: " + "x" * 600],
 )  # fmt: skip
 def test_a_bad_corpus_file_is_its_own_problem(
     seeded: Assistant, capsys: pytest.CaptureFixture[str], front: str
@@ -92,7 +92,8 @@ def test_a_bad_corpus_file_is_its_own_problem(
 
 @pytest.mark.parametrize(
     ("front", "says"),
-    [("published: 2024-02-30", "not a real date"), (alias_bomb(7).strip(), "not allowed")],
+    [("published: 2024-02-30", "not a real date"), (alias_bomb(7).strip(), "not allowed"),
+     ("title: " + "x" * 600, "title is too long (600 characters; the limit is 500)")],
 )  # fmt: skip
 def test_adding_a_bad_markdown_file_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], front: str, says: str
@@ -102,6 +103,29 @@ def test_adding_a_bad_markdown_file_is_one_line(
     rc, out, err = outputs(capsys, "add", str(f))
     assert rc == 1 and says in out + err, out + err
     assert not list(Path("corpus").glob("*.md")) if Path("corpus").exists() else True
+
+
+def test_a_huge_title_in_a_record_is_refused_and_nothing_is_stored(
+    seeded: Assistant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "The harbour board met to discuss dredging the channel. " * 2000  # ~110 KB
+    records = tmp_path / "bulk.jsonl"
+    records.write_text(
+        json.dumps({"id": "huge-title", "title": text, "text": text}) + "\n"
+        + json.dumps({"id": "long-author", "author": "A" * 300, "text": "Short body text here."})
+        + "\n" + json.dumps({"id": "fine", "title": "Dredging", "text": "The channel is silting up."})
+        + "\n"
+    )  # fmt: skip
+    before = sorted(p.name for p in Path("corpus").iterdir())
+    rc, out, _ = outputs(capsys, "add", str(records))
+    assert rc == 1
+    lines = out.splitlines()
+    assert "title is too long (109,999 characters; the limit is 500)" in lines[0]
+    assert "author is too long (300 characters; the limit is 200)" in lines[1]
+    assert lines[2] == "fine added"
+    assert sorted(p.name for p in Path("corpus").iterdir()) == sorted([*before, "fine.md"])
+    rc, out, _ = outputs(capsys, "ask", SEED_QUESTION, "--json")
+    assert rc == 0 and json.loads(out)["citations"][0]["article_id"] == SEED_ID
 
 
 # --- feeds.yaml and question sets -------------------------------------------------------------

@@ -125,10 +125,23 @@ def parse(text: str, fallback_id: str) -> Article:
     return check_fields(article, f"{fallback_id}.md", f"or run: assistant remove {fallback_id}")
 
 
+# What a stored field may hold: the longest real headline is a few hundred characters; a field
+# past these is pasted text (a title holding the whole article is prepended to every passage
+# and aborted the tokenizer on every question).
+FIELD_LIMITS = {"title": 500, "author": 200, "outlet": 200, "url": 2000, "source": 2000}
+
+
 def check_fields(article: Article, where: str, fix: str = "") -> Article:
-    """``article`` when its metadata fits what is stored (a real ``published`` date);
+    """``article`` when its metadata fits what is stored (limits, a real ``published`` date);
     InputError naming ``where``, the field and ``fix`` otherwise."""
     alt = f", {fix}" if fix else ""
+    for name, limit in FIELD_LIMITS.items():
+        value = getattr(article, name)
+        if value is not None and len(value) > limit:
+            raise InputError(
+                f"{where}: the {name} is too long ({len(value):,} characters; "
+                f"the limit is {limit:,}). Shorten it{alt}."
+            )
     if article.published is not None:
         try:
             iso_date(article.published)

@@ -15,7 +15,7 @@ import pytest
 from assistant import cli
 from assistant.answer.compose import REFUSAL
 from assistant.api import Assistant, turn_from_answer
-from assistant.types import Answer, Filters
+from assistant.types import Answer, Filters, Turn
 from tests.conftest import SEED_ID
 
 SEED_QUESTION = "What has Russia offered in return?"
@@ -218,12 +218,33 @@ def test_history_as_answer_objects(seeded: Assistant) -> None:
         ("Who is the president of FIFA?", False),  # short, but it names what it is about
         ("Why did Putin refuse?", False),
         ("Why should cities price parking?", False),
+        ("How old was Vin Scully when he died?", False),  # its own pronoun: issue 24
+        ("What do economists say about their recession forecasts?", False),
+        ("Which company said it would stop selling its products in Russia?", False),
+        ("Monkeypox vaccines?", False),
+        ("How old is he?", True),
+        ("Who will replace him?", True),
+        ("What does it mean for abortion access?", True),
     ],
 )
 def test_which_questions_lean_on_the_conversation(question: str, follows: bool) -> None:
     from assistant.answer.conversation import is_follow_up
 
     assert is_follow_up(question) is follows
+
+
+def test_a_pronoun_is_never_the_byline_of_an_answer_about_someone_else() -> None:
+    from assistant.answer.conversation import resolve
+
+    cup = [Turn("Who won the Stanley Cup in 2022?", articles=("a",), author="Jacob Lev")]
+    assert resolve("How old was Vin Scully when he died?", cup, "Jacob Lev").query == (
+        "How old was Vin Scully when he died?"
+    )
+    assert "Jacob Lev" not in resolve("What did he say after the game?", cup, "Jacob Lev").query
+    seed = [Turn(SEED_QUESTION, articles=(SEED_ID,), author="Stefan Wolff")]
+    assert resolve("what else does he say?", seed, "Stefan Wolff").query.startswith(
+        "what else does Stefan Wolff say?"
+    )
 
 
 def test_a_new_topic_is_not_a_follow_up(seeded: Assistant) -> None:

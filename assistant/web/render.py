@@ -165,6 +165,8 @@ def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
             text = chat_markdown(a)
         if a.get("refused"):
             text = f"**No answer in the corpus.** {text}"
+        if understood := a.get("resolved_question"):  # a follow-up, read with its context
+            text = f"*Understood as: {plain_markdown(understood)}*\n\n{text}"
         if a.get("generated"):
             text += generated_note(a)
         if note := conflict_note(a):

@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
-from assistant.text import count
+from assistant.text import count, quoted
 from assistant.types import conflict_note, generated_notes
 
 EPILOG = """\
@@ -42,14 +42,40 @@ MAX_ENTRIES_HELP = "import at most N entries of a feed at a time (default 50)"
 
 
 def _progress(total: int, desc: str) -> Any:
+    """A bar on a terminal; otherwise (a log file, cron, CI) a line at least every 10 s."""
+    if not sys.stderr.isatty():
+        from assistant.progress import LineProgress
+
+        return LineProgress(total, desc, sys.stderr)
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="article" if desc == "indexing" else "q",
-                file=sys.stderr, disable=None, dynamic_ncols=True)  # fmt: skip
+                file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+
+
+def _reading_lines() -> Any:
+    from assistant.progress import LineProgress
+
+    return LineProgress(None, "reading articles", sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that suggests the closest command on a typo ("did you mean 'ask'?")."""
+
+    def error(self, message: str) -> Any:
+        import difflib
+        import re
+
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'?([\w-]+)'?", m.group(2))
+            if close := difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.5):
+                message = f"{message}. Did you mean '{close[0]}'?"
+        return super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="assistant",
         description="Ask questions of a library of news commentary; every answer cites its passages.",
         epilog=EPILOG,
@@ -124,7 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
     q.add_argument("--history", metavar="FILE",
-                   help="the conversation so far: a JSON list of earlier answer objects or {question, answer}")  # fmt: skip
+                   help="the conversation so far: an answer object (as ask --json prints it), or a "
+                        "JSON list of them, oldest first")  # fmt: skip
+    q.add_argument("--format", choices=("text", "json", "markdown"), default=None,
+                   help="text (default), json (same as --json) or markdown (what the web's Copy gives)")  # fmt: skip
     q.add_argument("--generate", action="store_true",
                    help="a language model writes the answer (ASSISTANT_LLM_* or ASSISTANT_OLLAMA_*); "
                         "only statements the cited passages support are kept")  # fmt: skip
@@ -157,11 +186,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by global flags; InputError for a bad value."""
+    """Settings from the environment, overridden by global flags; InputError for a bad value,
+    and for a corpus that does not exist unless the command creates one (``add``, ``feeds
+    add``): a mistyped --corpus must not answer from, and build an index of, nothing."""
     s = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, chroma_url=args.chroma_url)
     for flag, path in (("--corpus", s.corpus_dir), ("--index", s.index_dir)):
         if path.exists() and not path.is_dir():
             raise InputError(f"{flag} {path} is a file, not a directory. Give a directory.")
+    creates = args.command == "add" or getattr(args, "feeds_command", None) == "add"
+    if not creates and not s.corpus_dir.exists():
+        raise InputError(
+            f"No library at {s.corpus_dir}/ (--corpus or ASSISTANT_CORPUS). Give the directory "
+            "of an existing library, or start one with: assistant add FILE"
+        )
     max_bytes = getattr(args, "max_bytes", None)
     if max_bytes is not None:
         if max_bytes < 1:
@@ -219,15 +256,25 @@ def _assistant(settings: Settings) -> Any:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.api import Assistant
     from assistant.ingest.articles import summary_line
     from assistant.ingest.sources import read_sources
 
-    a = _assistant(settings)
+    reading = None if sys.stderr.isatty() else _reading_lines()
+
+    def progress(total: int, desc: str) -> Any:
+        if reading is not None:  # reading is over when indexing starts: one line at a time
+            reading.close()
+        return _progress(total, desc)
+
+    a = Assistant(settings, progress=progress)
     flags = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url")}
     results: list[Any] = []
 
     def report(r: Any) -> None:
         results.append(r)
+        if reading is not None:
+            reading.update(1)
         print(r.line(), flush=True)
 
     try:
@@ -235,6 +282,8 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
             read_sources(args.sources, settings.ingest), flags, force=args.force, on_result=report
         )
     finally:  # the summary comes even when indexing failed after the articles were read
+        if reading is not None:
+            reading.close()
         if len(results) > 1:
             print(summary_line(results), file=sys.stderr)
     if not results:
@@ -308,20 +357,38 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     answer = a.ask(args.question, history=history, filters=filters, k=args.k,
                    generate=args.generate, show_flagged=args.show_flagged,
                    mode="timeline" if args.timeline else None, by=args.by)  # fmt: skip
-    if args.json:
+    if filters.active() and a.library.stores.allowed_articles(filters) == []:
+        print(f"note: no article matches {_named(filters)}: nothing to answer from. "
+              "See the outlets, authors and dates with: assistant list", file=sys.stderr)  # fmt: skip
+    form = "json" if args.json else args.format or "text"
+    if form == "json":
         print(_json(answer.to_dict(), indent=2))
+    elif form == "markdown":
+        from assistant.markdown import answer_markdown
+
+        print(answer_markdown(answer.to_dict()), end="")
     else:
         print(format_answer(answer.to_dict()))
     return 0
 
 
+def _named(filters: Any) -> str:
+    given = {"--outlet": filters.outlet, "--author": filters.author, "--since": filters.since,
+             "--until": filters.until}  # fmt: skip
+    return " ".join(f"{k} {v!r}" for k, v in given.items() if v)
+
+
 def _read_history(path: str) -> list[dict[str, Any]]:
+    """Earlier answer objects from ``path``: one (what ``ask --json`` prints) or a list."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise InputError(f"--history {path}: cannot read a JSON list ({e}).") from None
-    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
-        raise InputError(f'--history {path}: expected a JSON list of objects with a "question".')
+        raise InputError(f"--history {path}: cannot read JSON ({e}).") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(t, dict) and "question" in t for t in data):
+        raise InputError(f'--history {path}: expected an answer object (ask --json) or a JSON '
+                         'list of them, each with a "question".')  # fmt: skip
     return data
 
 
@@ -350,7 +417,7 @@ def format_answer(ans: dict[str, Any]) -> str:
             )
             out.append(
                 textwrap.fill(
-                    f"“{c['quote']}”", width, initial_indent="    ", subsequent_indent="    "
+                    quoted(c["quote"]), width, initial_indent="    ", subsequent_indent="    "
                 )
             )
     return "\n".join(out)

@@ -14,6 +14,7 @@ import gradio as gr
 from assistant.errors import AssistantError
 from assistant.ingest.articles import summary_line
 from assistant.ingest.sources import Failure, RawDoc, looks_like_html
+from assistant.text import count
 from assistant.web import feeds_tab
 from assistant.web.context import ANY_OUTLET, PRIVATE, READ, WRITE, WebContext, bind, fail, may_edit
 from assistant.web.render import (
@@ -93,7 +94,8 @@ def add_items(ctx: WebContext, items: Iterator[RawDoc | Failure], flags: dict[st
 
     def step(_: Any) -> None:
         seen[0] += 1
-        progress(min(seen[0] / max(total, 1), 1.0), desc=f"Read {seen[0]}/{total}")
+        done, desc = read_progress(seen[0], total)
+        progress(done, desc=desc)
 
     try:
         results = ctx.assistant.add(items, flags, on_result=step)
@@ -107,6 +109,14 @@ def add_items(ctx: WebContext, items: Iterator[RawDoc | Failure], flags: dict[st
     if len(results) > 1:
         lines.append(summary_line(results))
     return "\n".join(lines)
+
+
+def read_progress(seen: int, expected: int) -> tuple[tuple[int, int | None], str]:
+    """The progress after ``seen`` articles when ``expected`` were foreseen: a count out of the
+    total while it holds, a plain count once a source held more (a .jsonl, a feed), never 40/1."""
+    if seen <= expected and expected > 1:
+        return (seen, expected), f"Read {seen} of {expected}"
+    return (seen, None), f"Read {count(seen, 'article')}"
 
 
 def add_pasted(

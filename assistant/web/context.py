@@ -75,6 +75,28 @@ def fail(e: AssistantError | str) -> gr.Error:
     return gr.Error(html.escape(public_message(str(e)), quote=False), print_exception=False)
 
 
+def error_html(message: str) -> str:
+    """An error shown inline, next to the control that caused it (``message`` already HTML)."""
+    return f'<div class="ca-error" role="alert">⚠ {message}</div>'
+
+
+def inline(fn: Callable[..., Any], outputs: int) -> Callable[..., Any]:
+    """``fn`` whose error (a ``fail``) is shown in its last output, an error slot beside the
+    control, instead of Gradio's overlay over every output: the other ``outputs - 1`` stay as
+    they were and the page stays usable. On success the slot is cleared."""
+    import gradio as gr
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            out = fn(*args, **kwargs)
+        except gr.Error as e:
+            return (*([gr.skip()] * (outputs - 1)), error_html(str(e.message)))
+        return (*(out if isinstance(out, tuple) else (out,)), "")
+
+    return wrapped
+
+
 def may_edit(ctx: WebContext, request: gr.Request | None) -> None:
     """Nothing when the logged-in user may add and remove articles; else the error toast."""
     if ctx.editors is None:

@@ -18,7 +18,7 @@ import gradio as gr
 
 from assistant.errors import AssistantError, InputError
 from assistant.ingest import feeds
-from assistant.web.context import PRIVATE, READ, WRITE, WebContext, bind, fail, may_edit
+from assistant.web.context import PRIVATE, READ, WRITE, WebContext, bind, fail, inline, may_edit
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -119,6 +119,7 @@ class FeedsTab:
     unfollow_btn: Any
     table: Any
     log: Any
+    error: Any
 
 
 def layout(ctx: WebContext) -> FeedsTab:
@@ -129,17 +130,26 @@ def layout(ctx: WebContext) -> FeedsTab:
         follow_btn = gr.Button("Follow and import", variant="primary", elem_id="ca-feed-follow")
         update_btn = gr.Button("Update now", elem_id="ca-feed-update")
         unfollow_btn = gr.Button("Stop following", variant="stop", elem_id="ca-feed-unfollow")
+    error = gr.HTML("", elem_id="ca-feed-error")
     table = gr.Dataframe(headers=FEED_HEADERS, value=lambda: feed_rows(ctx.assistant),
                          interactive=False, wrap=True, max_height=240, elem_id="ca-feeds")  # fmt: skip
     log = gr.Textbox(label="Feed result (one line per article, then per feed)", lines=3,
                      interactive=False, elem_classes=["ca-mono"], elem_id="ca-feed-log")  # fmt: skip
-    return FeedsTab(url, follow_btn, update_btn, unfollow_btn, table, log)
+    return FeedsTab(url, follow_btn, update_btn, unfollow_btn, table, log, error)
 
 
-def wire(ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any]) -> None:
-    """The tab's events: writers one at a time, like adding articles."""
-    outputs = [t.log, t.table, *refreshed]
-    t.follow_btn.click(bind(ctx, follow), [t.url, search], outputs, **WRITE, **PRIVATE)
-    t.unfollow_btn.click(bind(ctx, unfollow), [t.url, search], outputs, **WRITE, **PRIVATE)
-    t.update_btn.click(bind(ctx, update_now), [search], outputs, **WRITE, **PRIVATE)
+def wire(
+    ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any],
+    redraw: Callable[[Any], None] = lambda event: None,
+) -> None:  # fmt: skip
+    """The tab's events: writers one at a time, like adding articles; an error goes to the
+    line under the buttons (``inline``); ``redraw`` chains the article table's update."""
+    outputs = [t.log, t.table, *refreshed, t.error]
+    n = len(outputs)
+    redraw(t.follow_btn.click(bind(ctx, inline(follow, n)), [t.url, search], outputs,
+                              **WRITE, **PRIVATE))  # fmt: skip
+    redraw(t.unfollow_btn.click(bind(ctx, inline(unfollow, n)), [t.url, search], outputs,
+                                **WRITE, **PRIVATE))  # fmt: skip
+    redraw(t.update_btn.click(bind(ctx, inline(update_now, n)), [search], outputs,
+                              **WRITE, **PRIVATE))  # fmt: skip
     t.table.select(bind(ctx, pick_feed), None, t.url, **READ, **PRIVATE)

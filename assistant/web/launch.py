@@ -34,7 +34,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     sans = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     theme = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=sans, font_mono=mono)
-    return {"theme": theme, "css": asset("style.css"), "max_file_size": settings.ingest.max_bytes}
+    return {"theme": theme, "css": asset("style.css"), "js": asset("page.js"),
+            "max_file_size": settings.ingest.max_bytes}  # fmt: skip
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:

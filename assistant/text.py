@@ -238,25 +238,26 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-_DOUBLE_MARKS = '“”„"«»'
+_DOUBLE_MARKS = "“”„\"«»"
+_TO_SINGLE = str.maketrans({"“": "‘", "„": "‘", "«": "‘", "”": "’", "»": "’", '"': "'"})
 
 
 def quoted(text: str) -> str:
     """``text`` in “curly quotes” for display, never with doubled marks: a quote that is itself
-    one whole quotation keeps its own marks; one that opens with a mark (“Loans …,” she said.)
-    is shown as it is.
+    one whole quotation keeps its own pair; quotation marks inside become single ones, as
+    newspapers nest them.
 
-    >>> quoted("It is not clear."), quoted("“Student debt is a trap.”"), quoted("“No,” he said.")
-    ('“It is not clear.”', '“Student debt is a trap.”', '“No,” he said.')
+    >>> quoted("It is not clear."), quoted("“Student debt is a trap.”")
+    ('“It is not clear.”', '“Student debt is a trap.”')
+    >>> quoted("“No,” he said."), quoted("Most support “forgiving debt.”")
+    ('“‘No,’ he said.”', '“Most support ‘forgiving debt.’”')
     """
     text = text.strip()
     inner = text[1:-1]
     whole = len(text) > 1 and text[0] in _DOUBLE_MARKS and text[-1] in _DOUBLE_MARKS
     if whole and not any(m in inner for m in _DOUBLE_MARKS):
         return f"“{inner}”"
-    if text[:1] in _DOUBLE_MARKS:
-        return text
-    return f"“{text}”"
+    return f"“{text.translate(_TO_SINGLE)}”"
 
 
 _MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"

@@ -464,9 +464,12 @@ def test_quotes_are_shown_with_one_pair_of_marks() -> None:
     d = {
         "answer": "What 1 article says:\n- x",
         "citations": [{"n": 1, "quote": "“Student debt is a trap.”", "article_id": "a"},
-                      {"n": 2, "quote": "“No,” he said.", "article_id": "a"}],
+                      {"n": 2, "quote": "“No,” he said.", "article_id": "a"},
+                      {"n": 3, "quote": "60% support “forgiving debt.”", "article_id": "a"}],
         "viewpoints": [{"article_id": "a", "title": "T", "author": "Ann", "outlet": None,
-                        "published": None, "citations": [1, 2]}],
+                        "published": None, "citations": [1, 2, 3]}],
     }  # fmt: skip
     for out in (viewpoints_view.table_html(d), viewpoints_view.chat_markdown(d)):
         assert "““" not in out and "””" not in out and "“Student debt is a trap" in out
+        plain = out.replace("\\", "")  # the chat's Markdown escapes
+        assert "“‘No,’ he said.”" in plain and "“60% support ‘forgiving debt.’”" in plain

@@ -309,8 +309,8 @@ def layout(ctx: WebContext) -> ChatTab:
                     outlet = gr.Dropdown([ANY_OUTLET], value=ANY_OUTLET, label="Outlet")
                     author = gr.Textbox(label="Author", placeholder="part of the name")
                 with gr.Row():
-                    since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD")
-                    until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD")
+                    since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="ca-since")
+                    until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="ca-until")
                     k = gr.Slider(
                         1, 10, value=ctx.settings.answer.k, step=1, label="Citations at most (k)"
                     )

@@ -238,7 +238,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-_DOUBLE_MARKS = "“”„\"«»"
+_DOUBLE_MARKS = '“”„"«»'
 _TO_SINGLE = str.maketrans({"“": "‘", "„": "‘", "«": "‘", "”": "’", "»": "’", '"': "'"})
 
 

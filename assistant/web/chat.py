@@ -33,6 +33,10 @@ from assistant.web.render import (
     sources_html,
 )
 
+# the conversation kept in the browser: the latest answers only (each holds its passages, a few
+# kB; browsers give a page about 5 MB of storage)
+KEPT_ANSWERS = 200
+
 # "Answer as": the chat's way to ask for what the CLI's --by and --timeline ask for
 AUTOMATIC = "Automatic"
 ANSWER_AS: dict[str, tuple[str | None, str | None]] = {  # label -> (mode, by) of Assistant.ask
@@ -139,7 +143,7 @@ def chat(
     except gr.Error as e:
         yield (*(gr.skip(),) * 7, error_html(str(e.message)))
         return
-    answers = [*answers, ans]
+    answers = [*answers, ans][-KEPT_ANSWERS:]
     yield (
         "",
         chat_messages(answers),

@@ -36,7 +36,12 @@ def test_a_corpus_that_does_not_exist_is_an_error_and_nothing_is_created(
     )
 
 
-def test_add_creates_the_library(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_creates_the_library_and_reports_progress_in_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.progress
+
+    monkeypatch.setattr(assistant.progress, "EVERY", 0)  # as if each step took longer than one
     lib = tmp_path / "new"
     argv = ["--corpus", str(lib / "corpus"), "--index", str(lib / "indexes")]
     assert main([*argv, "add", str(SEED)]) == 0
@@ -110,6 +115,11 @@ def test_progress_lines_come_while_a_step_runs_and_at_the_end() -> None:
     assert lines[0].startswith("indexing: 120/1,200 (10%), 0:")
     assert lines[-1].startswith("indexing: 1,200/1,200 (100%), done in")
     assert sum("done in" in line for line in lines) == 1
+    quiet = io.StringIO()
+    short = LineProgress(3, "indexing", quiet)  # done before the first 10 s: no lines
+    short.update(3)
+    short.close()
+    assert quiet.getvalue() == ""
 
 
 def test_the_web_progress_never_counts_past_its_total() -> None:

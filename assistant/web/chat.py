@@ -137,11 +137,10 @@ def chat(
             ans = yield from drafts(ctx, question, answers, outlet, author, since, until, k)
         else:  # a viewpoints answer is its quotes: there is nothing for a model to write
             ans = ask(ctx, question, answers, outlet, author, since, until, k, False, mode, by)
-    except InputError as e:
-        yield (*(gr.skip(),) * 7, error_html(str(fail(e).message)))
-        return
-    except gr.Error as e:
-        yield (*(gr.skip(),) * 7, error_html(str(e.message)))
+    except (InputError, gr.Error) as e:
+        # the conversation as it was (without a half-streamed draft), the error under the box
+        message = fail(e).message if isinstance(e, InputError) else e.message
+        yield (gr.skip(), chat_messages(answers), *(gr.skip(),) * 5, error_html(str(message)))
         return
     answers = [*answers, ans][-KEPT_ANSWERS:]
     yield (

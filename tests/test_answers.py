@@ -603,7 +603,7 @@ def test_this_weeks_question_is_answered_from_the_newest_coverage(seeded: Assist
 
 def test_an_argument_question_is_answered_from_the_piece_when_it_is_close() -> None:
     from assistant.answer.evidence import Evidence, prefer
-    from assistant.api import PIECE_FIRST
+    from assistant.answer.pipeline import PIECE_FIRST
     from assistant.types import Passage
 
     def ev(article: str, score: float) -> Evidence:

@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)"
     )
     q.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    q.add_argument("--as-of", metavar="DATE",
+                   help="ask as on DATE (YYYY-MM-DD): articles published after it are not used, "
+                        "and 'this week' or 'the latest' mean as of then")  # fmt: skip
     q.add_argument("--history", metavar="FILE",
                    help="the conversation so far: a JSON list of earlier answer objects or {question, answer}")  # fmt: skip
     q.add_argument("--generate", action="store_true",
@@ -299,7 +302,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     # bad input is told before any work (on a fresh clone, building the index)
     check_question(args.question, settings.answer.max_question_chars)
-    filters = Filters.parse(args.outlet, args.author, args.since, args.until)
+    filters = Filters.parse(args.outlet, args.author, args.since, args.until, args.as_of)
     history = _read_history(args.history) if args.history else []
     a = _assistant(settings)
     a.ensure_index()
@@ -386,7 +389,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
     def ask(q: Any) -> dict[str, Any]:
-        return a.ask(q.question, generate=args.generate, mode=q.mode).to_dict()
+        return a.ask(q.question, generate=args.generate, mode=q.mode, as_of=q.as_of).to_dict()
 
     described = settings.describe()
     if args.generate:

@@ -10,6 +10,7 @@ as in the web app. The ``mcp`` SDK is imported inside the functions: importing t
 costs nothing.
 """
 
+import inspect
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -67,7 +68,7 @@ def build_server(assistant: "Assistant", may_write: WriteRule, public: bool = Fa
     paths (the HTTP endpoint, like the web app)."""
     import anyio
     from mcp.server.mcpserver import Context, MCPServer
-    from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+    from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
     from mcp_types import CallToolResult, TextContent, ToolAnnotations
     from mcp_types import Resource as MCPResource
     from pydantic import ValidationError
@@ -96,7 +97,7 @@ def build_server(assistant: "Assistant", may_write: WriteRule, public: bool = Fa
                 raise
 
         async def list_resources(self) -> list[MCPResource]:
-            """Every article as ``article://ID``, newest first (up to 1,000; list_articles pages)."""
+            """The newest articles (200) as ``article://ID``; list_articles pages through all."""
             page = await anyio.to_thread.run_sync(
                 lambda: mcp_tools.list_articles(assistant, limit=mcp_tools.MAX_PAGE)
             )
@@ -129,10 +130,15 @@ def build_server(assistant: "Assistant", may_write: WriteRule, public: bool = Fa
         library does not support an answer (refused: true). Returns the answer object: answer
         (with [n] markers), refused, support, citations (n, article_id, title, author, outlet,
         published, url, paragraph, quote, passage, score)."""
-        # every input but the filters goes to Assistant.ask under its own name (as_of: one line above)
-        options = {"mode": mode, "by": by, "k": k}
+        given = locals()  # read by the names in ask_options only
+        options = {name: given[name] for name in ask_options}
         data = await run(mcp_tools.ask, question, outlet, author, since, until, **options)
         return result(data, format_answer(data))
+
+    # Every input of ask but the question and the filters goes to Assistant.ask under its own
+    # name: a new keyword there (as_of, say) is one new parameter line above.
+    filters = ("question", "outlet", "author", "since", "until")
+    ask_options = [name for name in inspect.signature(ask).parameters if name not in filters]
 
     @server.tool(annotations=read_only)
     async def search(
@@ -205,8 +211,6 @@ def build_server(assistant: "Assistant", may_write: WriteRule, public: bool = Fa
         except NotFoundError as e:
             raise ResourceNotFoundError(shown(str(e))) from None
         except AssistantError as e:
-            from mcp.server.mcpserver.exceptions import ResourceError
-
             raise ResourceError(shown(str(e))) from None
 
     return server

@@ -124,6 +124,7 @@ def build_server(assistant: "Assistant", may_write: WriteRule, public: bool = Fa
         mode: Annotated[str | None, Field(description="'viewpoints': one entry per article (who says what); 'timeline': the same, oldest first; 'answer': an ordinary answer whatever the wording; default: the wording decides", json_schema_extra={"enum": ["answer", "viewpoints", "timeline", None]})] = None,
         by: Annotated[str | None, Field(description="group a viewpoints answer by 'article', 'author' or 'outlet'", json_schema_extra={"enum": ["article", "author", "outlet", None]})] = None,
         k: Annotated[int | None, Field(description="citations at most, 1 to 50 (default 5)", json_schema_extra={"minimum": 1, "maximum": 50})] = None,
+        as_of: Annotated[str | None, Field(description="ask as on this day (YYYY-MM-DD): articles published after it are not used")] = None,
         outlet: Outlet = None, author: Author = None, since: Since = None, until: Until = None,
     ) -> Annotated[CallToolResult, out.AnswerObject]:  # fmt: skip
         """Answer a question from the library with quoted, cited sentences, or say that the

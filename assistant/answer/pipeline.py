@@ -29,6 +29,8 @@ from assistant.types import Answer, Filters, Passage
 
 PER_CITATION = 16  # passages per citation when the first 20 hold fewer than k articles
 DEPTH = 4  # a question about what a piece argues cites this many more of its passages
+FURTHER = 0  # any other question: this many more passages of the first cited piece
+WHOLE = 1  # every passage of this many of the best articles is a candidate
 OPINION_BOOST = 2.0  # "the commentary on ...": opinion pieces earn twice a first rank's share
 PIECE_FIRST = 0.8  # ... and are answered from that piece: its best sentence down to 80% of the best
 
@@ -88,7 +90,7 @@ class Answering:
         return composing.compose(
             reading.question, chosen, scored, found.retrieved.passages, k,
             self.settings.refuse_below, found.meta_passage, judge, self.around,
-            DEPTH if views else 0,
+            DEPTH if views else FURTHER,
         )  # fmt: skip
 
     def find(self, reading: Reading, filters: Filters | None, k: int) -> Found:
@@ -147,7 +149,8 @@ class Answering:
         if whole_first and out:
             lib = self.library
             have = {p.chunk_id for p in out}
-            ids = [i for i in lib.catalog.chunk_ids_of(out[0].article_id) if i not in have]
+            firsts = list(dict.fromkeys(p.article_id for p in passages))[:WHOLE]
+            ids = [i for a in firsts for i in lib.catalog.chunk_ids_of(a) if i not in have]
             out += [to_passage(row, meta) for row, meta in lib.stores.passage_rows(ids)]
         return out
 

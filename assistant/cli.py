@@ -1,4 +1,4 @@
-"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve | feeds``.
+"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve | feeds | mcp``.
 
 Errors from the library are printed as one line (``error: ...``) with exit code 1; anything else
 is a bug and keeps its traceback. Heavy imports happen inside the commands, so ``--help`` is
@@ -35,6 +35,7 @@ examples:
   assistant ask "..." --generate                a language model writes it, checked against the passages
   assistant eval questions.jsonl --out runs/x   metrics, results.jsonl and report.html
   assistant serve --port 7860                   the web app on http://127.0.0.1:7860
+  assistant mcp                                 the library for agents: an MCP server on stdio
 """
 
 
@@ -149,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)"
     )
     q.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    q.add_argument("--as-of", metavar="DATE",
+                   help="ask as on DATE (YYYY-MM-DD): articles published after it are not used, "
+                        "and 'this week' or 'the latest' mean as of then")  # fmt: skip
     q.add_argument("--history", metavar="FILE",
                    help="the conversation so far: an answer object (as ask --json prints it), or a "
                         "JSON list of them, oldest first")  # fmt: skip
@@ -182,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default 7860)")
     s.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
+    s.add_argument("--no-mcp", action="store_true",
+                   help="do not serve the MCP endpoint /mcp (served by default, behind the same logins)")  # fmt: skip
+
+    m = sub.add_parser(
+        "mcp", help="serve the library to agents: a Model Context Protocol server on stdio"
+    )
+    m.add_argument("--allow-writes", action="store_true",
+                   help="let clients add articles (add_article); off by default")  # fmt: skip
     return p
 
 
@@ -348,7 +360,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     # bad input is told before any work (on a fresh clone, building the index)
     check_question(args.question, settings.answer.max_question_chars)
-    filters = Filters.parse(args.outlet, args.author, args.since, args.until)
+    filters = Filters.parse(args.outlet, args.author, args.since, args.until, args.as_of)
     history = _read_history(args.history) if args.history else []
     a = _assistant(settings)
     a.ensure_index()
@@ -374,7 +386,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _named(filters: Any) -> str:
     given = {"--outlet": filters.outlet, "--author": filters.author, "--since": filters.since,
-             "--until": filters.until}  # fmt: skip
+             "--until": filters.until, "--as-of": filters.as_of}  # fmt: skip
     return " ".join(f"{k} {v!r}" for k, v in given.items() if v)
 
 
@@ -453,7 +465,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
     def ask(q: Any) -> dict[str, Any]:
-        return a.ask(q.question, generate=args.generate, mode=q.mode).to_dict()
+        return a.ask(q.question, generate=args.generate, mode=q.mode, as_of=q.as_of).to_dict()
 
     described = settings.describe()
     if args.generate:
@@ -513,7 +525,20 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.web.launch import serve
 
-    serve(settings, host=args.host, port=args.port, auth=args.auth)
+    serve(settings, host=args.host, port=args.port, auth=args.auth, mcp=not args.no_mcp)
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.mcp_server import run_stdio
+
+    # stdout carries the protocol: the index is brought in line with no progress bar on it
+    a = _assistant(settings)
+    a.ensure_index()
+    try:
+        run_stdio(a, allow_writes=args.allow_writes)
+    finally:
+        a.close()
     return 0
 
 
@@ -524,6 +549,7 @@ def _cut(s: str, n: int) -> str:
 COMMANDS = {
     "add": cmd_add, "list": cmd_list, "show": cmd_show, "remove": cmd_remove,
     "index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "feeds": cmd_feeds,
+    "mcp": cmd_mcp,
 }  # fmt: skip
 
 if __name__ == "__main__":

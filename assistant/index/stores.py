@@ -152,6 +152,8 @@ class Stores:
                 continue
             if filters.until and not (r.published and r.published <= filters.until):
                 continue
+            if filters.as_of and r.published and r.published[:10] > filters.as_of:
+                continue
             out.append(r.id)
         return out
 

@@ -99,13 +99,19 @@ def inline(fn: Callable[..., Any], outputs: int) -> Callable[..., Any]:
 
 def may_edit(ctx: WebContext, request: gr.Request | None) -> None:
     """Nothing when the logged-in user may add and remove articles; else the error toast."""
-    if ctx.editors is None:
-        return
-    user = getattr(request, "username", None)
-    if user not in ctx.editors:
-        who = f"you are logged in as {user!r}" if user else "you are not logged in"
-        raise fail(f"Only editors may add or remove articles, and {who}. "
-                   "Ask an editor, or log in as one (ASSISTANT_EDITORS lists them).")  # fmt: skip
+    refusal = edit_refusal(ctx.editors, getattr(request, "username", None))
+    if refusal is not None:
+        raise fail(refusal)
+
+
+def edit_refusal(editors: frozenset[str] | None, user: str | None) -> str | None:
+    """Why ``user`` may not add or remove articles, or None when they may (the one rule of the
+    web app and its MCP endpoint)."""
+    if editors is None or user in editors:
+        return None
+    who = f"you are logged in as {user!r}" if user else "you are not logged in"
+    return (f"Only editors may add or remove articles, and {who}. "
+            "Ask an editor, or log in as one (ASSISTANT_EDITORS lists them).")  # fmt: skip
 
 
 def bind(ctx: WebContext, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -77,13 +77,15 @@ def serve(
     auth: str | None = None,
     *,
     editors: str | None = None,
+    mcp: bool = True,
     block: bool = True,
 ) -> Any:
     """Bring the index in line, warm the model, launch the app and print its URL.
 
     ``auth``: ``user:password`` logins, comma-separated (else ASSISTANT_AUTH); ``editors``: the
     users who may add and remove articles, comma-separated (else ASSISTANT_EDITORS; unset:
-    everyone who can open the app). ``block=False`` returns the running Blocks, for tests.
+    everyone who can open the app). ``mcp``: also serve the MCP endpoint ``/mcp`` (behind the
+    same logins, writes for editors only). ``block=False`` returns the running Blocks, for tests.
     """
     started = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -117,15 +119,26 @@ def serve(
         print(f"\n{bar}\n  WARNING: serving on {host} WITHOUT a login. Anyone who can reach this machine\n"
               f"  can read, add and remove articles. Use --auth USER:PASSWORD or ASSISTANT_AUTH.\n{bar}\n",
               file=sys.stderr, flush=True)  # fmt: skip
+    app_kwargs: dict[str, Any] = {}
+    if mcp:  # agents' endpoint: Gradio's FastAPI app routes /mcp to it and runs its sessions
+        from starlette.routing import Route
+
+        from assistant.web.mcp_endpoint import PATH, mcp_endpoint
+
+        endpoint = mcp_endpoint(assistant, credentials, editor_names, host)
+        app_kwargs = {"routes": [Route(PATH, endpoint.app)], "lifespan": endpoint.lifespan}
     demo.queue(default_concurrency_limit=1)
     demo.launch(
         server_name=host, server_port=port, auth=credentials, share=False,
         prevent_thread_lock=True, quiet=True, show_error=False,
-        footer_links=["api"], **launch_options(settings),
+        footer_links=["api"], app_kwargs=app_kwargs, **launch_options(settings),
     )  # fmt: skip
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Commentary Assistant ready at http://{shown_host}:{port}/ "
           f"(started in {time.perf_counter() - started:.1f} s; Ctrl+C to stop)", flush=True)  # fmt: skip
+    if mcp:
+        print(f"MCP endpoint for agents: http://{shown_host}:{port}/mcp "
+              "(streamable HTTP; --no-mcp turns it off)", flush=True)  # fmt: skip
     if not block:
         return demo
     try:

@@ -28,7 +28,7 @@ from assistant.answer.metadata import metadata_kind
 from benchmarks.common import load_set
 from benchmarks.quality import build_ours
 
-SETS = ("news", "commentary", "seed-news", "hotpotqa", "rgb")
+SETS = ("news", "commentary", "commentary-tune", "seed-news", "hotpotqa", "rgb")
 MODEL = Path(__file__).resolve().parent.parent / "assistant" / "answer" / "support_model.json"
 
 
@@ -48,12 +48,12 @@ def collect(work: Path, sets: tuple[str, ...]) -> list[dict[str, Any]]:
             es = load_set(name)
             a = build_ours(es, work / es.library / "ours", {})
             for q in es.questions:
-                if metadata_kind(q.question):
-                    continue  # answered from the article's metadata, not judged by the model
+                if metadata_kind(q.question) or q.mode:
+                    continue  # answered from the article's metadata, or one entry per article
                 seen.clear()
-                answer = a.ask(q.question, k=5)
+                answer = a.ask(q.question, k=5, mode="answer" if q.mode else None, as_of=q.as_of)
                 if not seen or answer.support == 0.0:
-                    continue  # nothing retrieved, or refused by the key-term rule (asked.py)
+                    continue  # nothing retrieved, or vetoed: a year that clashes (support.py)
                 rows.append(
                     {"set": name, "id": q.id, "answerable": q.answerable, "signals": seen[0],
                      "support": answer.support}
@@ -122,6 +122,9 @@ def main() -> None:
         rows = collect(Path(args.work), tuple(args.sets.split(",")))
         if cache:
             cache.write_text(json.dumps(rows))
+    rows = [r for r in rows if not r["signals"].get("clash")]  # vetoed (support.py): not fitted
+    for r in rows:
+        r["signals"] = {f: r["signals"].get(f, 0.0) for f in support.FEATURES}
     z = cross_validated(rows, args.c)
     pos = sorted(s for r, s in zip(rows, z, strict=True) if r["answerable"])
     threshold = pos[int(args.max_false_refusals * len(pos))]  # refuse below

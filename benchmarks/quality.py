@@ -190,7 +190,10 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--sets", default="news,commentary,seed-news,seed,hotpotqa,rgb")
+    p.add_argument(
+        "--sets",
+        default="news,commentary-tune,commentary-check,commentary,seed-news,seed,hotpotqa,rgb,conversation",
+    )
     p.add_argument("--systems", default="ours,langchain,bm25,rrf")
     p.add_argument(
         "--work", default="/tmp/assistant-bench", help="where libraries are built and reused"
@@ -221,6 +224,12 @@ def main() -> None:
         return searches[key]
 
     for name in args.sets.split(","):
+        if name == "conversation":  # follow-up resolution only: no library, no systems
+            from benchmarks import conversation
+
+            print("conversation (benchmarks/conversation.py):", file=sys.stderr)
+            conversation.main([])
+            continue
         es = load_set(name)
         work = Path(args.work) / es.library
         for system in args.systems.split(","):

@@ -29,8 +29,6 @@ from assistant.types import Answer, Filters, Passage
 
 PER_CITATION = 16  # passages per citation when the first 20 hold fewer than k articles
 DEPTH = 4  # a question about what a piece argues cites this many more of its passages
-FURTHER = 0  # any other question: this many more passages of the first cited piece
-WHOLE = 1  # every passage of this many of the best articles is a candidate
 OPINION_BOOST = 2.0  # "the commentary on ...": opinion pieces earn twice a first rank's share
 PIECE_FIRST = 0.8  # ... and are answered from that piece: its best sentence down to 80% of the best
 
@@ -90,7 +88,7 @@ class Answering:
         return composing.compose(
             reading.question, chosen, scored, found.retrieved.passages, k,
             self.settings.refuse_below, found.meta_passage, judge, self.around,
-            DEPTH if views else FURTHER,
+            DEPTH if views else 0,
         )  # fmt: skip
 
     def find(self, reading: Reading, filters: Filters | None, k: int) -> Found:
@@ -149,8 +147,7 @@ class Answering:
         if whole_first and out:
             lib = self.library
             have = {p.chunk_id for p in out}
-            firsts = list(dict.fromkeys(p.article_id for p in passages))[:WHOLE]
-            ids = [i for a in firsts for i in lib.catalog.chunk_ids_of(a) if i not in have]
+            ids = [i for i in lib.catalog.chunk_ids_of(out[0].article_id) if i not in have]
             out += [to_passage(row, meta) for row, meta in lib.stores.passage_rows(ids)]
         return out
 
@@ -195,9 +192,11 @@ class Answering:
         wanted = asked.asked_for(question) if need is False else need
 
         def judge(ev: evidence.Evidence) -> float:
-            if not asked.answers(wanted, question, ev.quote, ev.passage.published):  # type: ignore[arg-type]
-                return 0.0  # about the subject, without the asked-for thing: never an answer
-            return model.support(support.features(ev.dense, ev.coverage, ev.in_context))
+            if asked.contradicts(question, ev.quote, ev.passage.published):
+                return 0.0  # about another year than the one asked: a contradiction (support.py)
+            # the asked-for kind of thing missing (a number of tons, a name): weighed by the model
+            misses = not asked.gives(wanted, ev.quote, question)  # type: ignore[arg-type]
+            return model.support(support.features(ev.dense, ev.coverage, ev.in_context, misses))
 
         return judge
 

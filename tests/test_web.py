@@ -206,6 +206,20 @@ def test_api_empty_question_is_an_error(app_url: str) -> None:
         client.predict("   ", api_name="/ask")
     with pytest.raises(AppError, match="Invalid date"):
         client.predict(SEED_QUESTION, since="last week", api_name="/ask")
+    with pytest.raises(AppError, match="As of: Invalid date 'June'"):
+        client.predict(SEED_QUESTION, as_of="June", api_name="/ask")
+
+
+def test_api_asks_as_of_a_date(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    ans: Any = client.predict(SEED_QUESTION, as_of="2022/06/16", api_name="/ask")
+    if isinstance(ans, str):
+        import json
+
+        ans = json.loads(ans)
+    assert ans["citations"][0]["author"] == "Stefan Wolff"  # undated: nothing says it came later
 
 
 # --- in a browser ---------------------------------------------------------------------------------

@@ -59,19 +59,19 @@ def answer_as(label: Any) -> tuple[str | None, str | None]:
 
 
 def parse_form(
-    outlet: Any, author: Any, since: Any, until: Any, k: Any
+    outlet: Any, author: Any, since: Any, until: Any, k: Any, as_of: Any = None
 ) -> tuple[Filters, int | None]:
     """The filters and k from the form (blank means no restriction); InputError for a bad
     date, ValueError for a k that is not a number."""
     if isinstance(outlet, str) and outlet.strip() == ANY_OUTLET:
         outlet = None
     kk = int(k) if k not in (None, "") else None
-    for label, value in (("Since", since), ("Until", until)):
+    for label, value in (("Since", since), ("Until", until), ("As of", as_of)):
         try:  # say which box holds the bad date
-            Filters.parse(since=value)
+            Filters.parse(as_of=value)
         except InputError as e:
             raise InputError(f"Filters › {label}: {e}") from None
-    return Filters.parse(outlet, author, since, until), kk
+    return Filters.parse(outlet, author, since, until, as_of), kk
 
 
 def _history(value: Any) -> list[dict[str, Any]]:
@@ -90,12 +90,12 @@ def _history(value: Any) -> list[dict[str, Any]]:
 
 def ask(
     ctx: WebContext, question: str, history: Any, outlet: Any, author: Any, since: Any, until: Any,
-    k: Any, generate: Any = False, mode: Any = None, by: Any = None,
+    k: Any, generate: Any = False, mode: Any = None, by: Any = None, as_of: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The answer object, or the error toast."""
     try:
         ctx.assistant.ensure_index()  # files edited or deleted by hand: the CLI's cheap check
-        filters, kk = parse_form(outlet, author, since, until, k)
+        filters, kk = parse_form(outlet, author, since, until, k, as_of)
         return ctx.assistant.ask(question, history=_history(history), filters=filters, k=kk,
                                  generate=bool(generate), mode=mode or None,
                                  by=by or None).to_dict()  # fmt: skip
@@ -117,16 +117,19 @@ def api_ask(
     generate: bool = False,
     mode: str | None = None,
     by: str | None = None,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     """The answer object for ``question`` (history: earlier answer objects, oldest first;
     generate: a configured language model writes it, checked against the sources; mode:
-    "viewpoints", "timeline" or "answer", by: "article", "author" or "outlet")."""
-    return ask(ctx, question, history, outlet, author, since, until, k, generate, mode, by)
+    "viewpoints", "timeline" or "answer", by: "article", "author" or "outlet"; as_of: the day
+    it is asked on, YYYY-MM-DD: later articles are not used)."""
+    return ask(ctx, question, history, outlet, author, since, until, k, generate, mode, by, as_of)
 
 
 def chat(
     ctx: WebContext, question: str, answers: list[dict[str, Any]], outlet: str, author: str,
     since: str, until: str, k: float, generate: bool = False, as_label: Any = AUTOMATIC,
+    as_of: str = "",
 ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
     """Streams the chat's outputs; an error (an empty question, a bad date in Filters) goes to
     the line under the question box, and the conversation stays as it was, usable."""
@@ -134,9 +137,10 @@ def chat(
     try:
         mode, by = answer_as(as_label)
         if generate and ctx.assistant.can_generate and mode is None:
-            ans = yield from drafts(ctx, question, answers, outlet, author, since, until, k)
+            ans = yield from drafts(ctx, question, answers, outlet, author, since, until, k, as_of)
         else:  # a viewpoints answer is its quotes: there is nothing for a model to write
-            ans = ask(ctx, question, answers, outlet, author, since, until, k, False, mode, by)
+            ans = ask(ctx, question, answers, outlet, author, since, until, k, False, mode, by,
+                      as_of)  # fmt: skip
     except (InputError, gr.Error) as e:
         # the conversation as it was (without a half-streamed draft), the error under the box
         message = fail(e).message if isinstance(e, InputError) else e.message
@@ -157,7 +161,7 @@ def chat(
 
 def drafts(
     ctx: WebContext, question: str, answers: list[dict[str, Any]], outlet: str, author: str,
-    since: str, until: str, k: float,
+    since: str, until: str, k: float, as_of: str = "",
 ) -> Generator[tuple[Any, ...], None, dict[str, Any]]:  # fmt: skip
     """Streams the model's draft into the chat; returns the checked answer object."""
     so_far = [*chat_messages(answers), {"role": "user", "content": plain_markdown(question)}]
@@ -165,7 +169,7 @@ def drafts(
     text, final = "", None
     try:
         ctx.assistant.ensure_index()
-        filters, kk = parse_form(outlet, author, since, until, k)
+        filters, kk = parse_form(outlet, author, since, until, k, as_of)
         for item in ctx.assistant.ask_stream(question, _history(answers), filters, kk):
             if isinstance(item, str):
                 text += item
@@ -252,6 +256,7 @@ class ChatTab:
     author: Any
     since: Any
     until: Any
+    as_of: Any
     k: Any
     side: Any
     sources: Any
@@ -314,6 +319,10 @@ def layout(ctx: WebContext) -> ChatTab:
                 with gr.Row():
                     since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="ca-since")
                     until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="ca-until")
+                    as_of = gr.Textbox(
+                        label="As of", placeholder="YYYY-MM-DD", elem_id="ca-as-of",
+                        info="ask as on this day: later articles are left out",
+                    )  # fmt: skip
                     k = gr.Slider(
                         1, 10, value=ctx.settings.answer.k, step=1, label="Citations at most (k)"
                     )
@@ -325,7 +334,7 @@ def layout(ctx: WebContext) -> ChatTab:
             with gr.Tab("Article", id="article"):
                 article = gr.HTML(article_placeholder(), js_on_load=None, elem_id="ca-chat-article")
     return ChatTab(answers, shown, chatbot, question, ask_btn, clear_btn, gen_box, as_menu,
-                   examples, outlet, author, since, until, k, side, sources, article, error,
+                   examples, outlet, author, since, until, as_of, k, side, sources, article, error,
                    export_md, export_btn)  # fmt: skip
 
 
@@ -334,7 +343,7 @@ def wire(ctx: WebContext, t: ChatTab, demo: gr.Blocks) -> None:
     gr.api(bind(ctx, api_ask), api_name="ask", **READ)
     outputs = [t.question, t.chatbot, t.answers, t.shown, t.sources, t.side, t.export_md, t.error]
     inputs = [t.question, t.answers, t.outlet, t.author, t.since, t.until, t.k, t.gen_box,
-              t.answer_as]  # fmt: skip
+              t.answer_as, t.as_of]  # fmt: skip
     on_chat = bind(ctx, chat)
     t.question.submit(on_chat, inputs, outputs, **READ, **PRIVATE)
     t.ask_btn.click(on_chat, inputs, outputs, **READ, **PRIVATE)

@@ -8,6 +8,7 @@ not is the writer's job (``Library.ensure_lexical``, under the write lock).
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -142,15 +143,18 @@ class Stores:
         """Ids of the articles the filters admit (None: no filter)."""
         if not filters.active():
             return None
+        since = _day(filters.since)
+        until = _day(filters.until)
         out = []
         for r in self.catalog.articles():
             if filters.outlet and (r.outlet or "").casefold() != filters.outlet.casefold():
                 continue
             if filters.author and filters.author.casefold() not in (r.author or "").casefold():
                 continue
-            if filters.since and not (r.published and r.published >= filters.since):
+            day = _day(r.published)
+            if since and not (day and day >= since):
                 continue
-            if filters.until and not (r.published and r.published <= filters.until):
+            if until and not (day and day <= until):
                 continue
             out.append(r.id)
         return out
@@ -200,3 +204,12 @@ def to_passage(
         outlet=meta.outlet, published=meta.published, url=meta.url, score=score, dense=dense,
         lexical=lexical,
     )  # fmt: skip
+
+
+def _day(value: str | None) -> dt.date | None:
+    """The date ``value`` names (None when empty or not a date): filters compare dates, not
+    text, so a catalog row from before dates were checked ("yesterday") never passes one."""
+    try:
+        return dt.date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None

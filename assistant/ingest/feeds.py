@@ -252,6 +252,7 @@ def feeds_path(corpus_dir: Path) -> Path:
 def load(corpus_dir: Path) -> list[Subscription]:
     """The followed feeds (none when the file does not exist)."""
     from assistant.ingest import yamlfile
+    from assistant.ingest.schema import FeedEntry
 
     path = feeds_path(corpus_dir)
     try:
@@ -263,13 +264,11 @@ def load(corpus_dir: Path) -> list[Subscription]:
     rows = data.get("feeds") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) and r.get("url") for r in rows):
         raise InputError(f"{path}: expected `feeds:` followed by a list of entries with a `url`.")
-    known = Subscription.__dataclass_fields__
-    subs = []
-    for r in rows:
-        fields = {k: (str(v) if v is not None else None) for k, v in r.items() if k in known}
-        fields["seen"] = [str(s) for s in r.get("seen") or []]  # type: ignore[assignment]
-        subs.append(Subscription(**fields))  # type: ignore[arg-type]
-    return subs
+    fix = "Fix it or delete the entry (assistant feeds remove URL)."
+    return [
+        Subscription(**FeedEntry.check(r, f"{path}: feed {n}", fix, yaml=True).model_dump())
+        for n, r in enumerate(rows, start=1)
+    ]
 
 
 def save(corpus_dir: Path, subs: list[Subscription]) -> None:

@@ -220,31 +220,11 @@ def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
         raise InputError(f'{origin}: the "text" field is missing or empty.')
     if len(text.encode()) > settings.max_bytes:
         raise InputError(f"{origin}: text too large (the limit is {settings.max_bytes:,} bytes).")
-    meta = {}
-    for k in RECORD_FIELDS[1:]:
-        value = obj.get(k)
-        if k == "text" or value is None:
-            continue
-        if not isinstance(value, str):
-            raise InputError(
-                f'{origin}: the "{k}" field must be text or null, not {_json_kind(value)}.'
-            )
-        if value.strip():
-            meta[k] = value.strip()
-    rid = obj.get("id")
-    if rid is not None and not isinstance(rid, str | int):
-        raise InputError(f'{origin}: the "id" field must be a string.')
-    return RawDoc(
-        origin, text, "record", meta, id=None if rid is None else str(rid), id_given=rid is not None
-    )
+    from assistant.ingest.schema import ArticleMeta
 
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    return "a list" if isinstance(value, list) else "an object"
+    checked = ArticleMeta.check({k: v for k, v in obj.items() if k != "text"}, origin)
+    meta = {k: v for k in RECORD_FIELDS[1:] if k != "text" and (v := getattr(checked, k))}
+    return RawDoc(origin, text, "record", meta, id=checked.id, id_given=checked.id is not None)
 
 
 def looks_like_html(text: str) -> bool:

@@ -129,8 +129,9 @@ class Stores:
 
     def lexical_indexes(self) -> list[tuple[LexicalIndex, Any]]:
         """Each BM25 index with the catalog method giving its texts: passages, whole articles."""
+        window = self.settings.chunks.lexical_window
         return [
-            (self.lexical, self.catalog.lexical_texts),
+            (self.lexical, lambda ids=None: self.catalog.lexical_texts(ids, window)),
             (self.article_lexical, self.catalog.article_texts),
         ]
 

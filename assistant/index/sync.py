@@ -328,6 +328,8 @@ class Library:
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
                 self.catalog.forget_article(aid)
+            if removed:
+                self.catalog.reclaim()
             problems: list[str] = self.problems()
             pending = [r for r in self.catalog.articles() if r.indexed_sha != r.file_sha]
             passages = self._index_articles(pending, problems)

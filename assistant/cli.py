@@ -210,6 +210,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # a full or read-only disk is the user's to fix, not a bug
+        from assistant.errors import disk_problem
+
+        settings = settings_from(args)
+        if problem := disk_problem(e, settings.library_dir, settings.index_dir):
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
+        raise
 
 
 def _assistant(settings: Settings) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import IndexStateError
+from assistant.errors import IndexStateError, disk_problem
 from assistant.index.catalog import ArticleRow, Catalog, ChunkRow
 from assistant.index.lexical import LexicalIndex
 from assistant.index.vectors import VectorIndex
@@ -45,7 +45,11 @@ class Stores:
             path = self.settings.index_dir / "catalog.sqlite"
             try:
                 self._catalog = Catalog(path)
-            except sqlite3.DatabaseError as e:
+            except (OSError, sqlite3.Error) as e:
+                if problem := disk_problem(e, self.settings.library_dir, path):
+                    raise problem from None  # a full or read-only disk is no damage
+                if not isinstance(e, sqlite3.DatabaseError):
+                    raise
                 raise IndexStateError(
                     f"The catalog {path} is damaged ({e}). Run: assistant index --rebuild"
                 ) from None

@@ -382,16 +382,26 @@ def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime
 
-    from assistant.evaluation.metrics import compare, failed_questions, run_eval, summary_table
+    from assistant.evaluation.metrics import (
+        check_comparable,
+        compare,
+        failed_questions,
+        run_eval,
+        summary_table,
+    )
     from assistant.evaluation.questions import load_questions
 
     questions = load_questions(Path(args.questions))
+    out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file: name a folder (new or an earlier run).")
+    if args.compare:  # a run that cannot be compared with is told before any work
+        check_comparable(Path(args.compare), {q.id for q in questions}, args.questions)
     settings = settings.with_answer(retriever=args.retriever, k=args.k)
     a = _assistant(settings)
     if args.generate:
         a.chat_model()
     a.ensure_index()
-    out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
     def ask(q: Any) -> dict[str, Any]:
         return a.ask(q.question, generate=args.generate, mode=q.mode).to_dict()
@@ -399,7 +409,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     described = settings.describe()
     if args.generate:
         described["generate"] = True
-    summary = run_eval(ask, questions, out, described, progress=_progress)
+    try:
+        summary = run_eval(ask, questions, out, described, progress=_progress)
+    except KeyboardInterrupt:
+        kept = f"the earlier run in {out}/ is as it was" if out.exists() else "nothing written"
+        print(f"\ninterrupted: {kept}.", file=sys.stderr)
+        return 130
     print(summary_table(summary))
     print(f"wrote {out}/results.jsonl, summary.json, report.html")
     if args.compare:

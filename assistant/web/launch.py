@@ -77,12 +77,14 @@ def serve(
     *,
     editors: str | None = None,
     block: bool = True,
+    login_limiter: Any = None,
 ) -> Any:
     """Bring the index in line, warm the model, launch the app and print its URL.
 
     ``auth``: ``user:password`` logins, comma-separated (else ASSISTANT_AUTH); ``editors``: the
     users who may add and remove articles, comma-separated (else ASSISTANT_EDITORS; unset:
-    everyone who can open the app). ``block=False`` returns the running Blocks, for tests.
+    everyone who can open the app). ``block=False`` returns the running Blocks, for tests;
+    ``login_limiter``: a ``logins.LoginLimiter`` other than the default one (for tests).
     """
     started = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -117,10 +119,19 @@ def serve(
               f"  can read, add and remove articles. Use --auth USER:PASSWORD or ASSISTANT_AUTH.\n{bar}\n",
               file=sys.stderr, flush=True)  # fmt: skip
     demo.queue(default_concurrency_limit=1)
+    extra: dict[str, Any] = {}
+    if credentials is not None:
+        from starlette.middleware import Middleware
+
+        from assistant.web.logins import LoginLimit, LoginLimiter
+
+        # wrong passwords slow the next try down, per user name and per client address
+        limiter = login_limiter or LoginLimiter()
+        extra["app_kwargs"] = {"middleware": [Middleware(LoginLimit, limiter=limiter)]}
     demo.launch(
         server_name=host, server_port=port, auth=credentials, share=False,
         prevent_thread_lock=True, quiet=True, show_error=False,
-        footer_links=["api"], **launch_options(settings),
+        footer_links=["api"], **launch_options(settings), **extra,
     )  # fmt: skip
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Commentary Assistant ready at http://{shown_host}:{port}/ "

@@ -445,7 +445,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     on_result = lambda r: print(r.line(), flush=True)  # noqa: E731
     limit = settings.ingest.feed_max_entries
     if args.feeds_command == "add":
-        report = feeds.follow(a, args.url, limit, on_result)
+        report = feeds.follow(settings, a.add, args.url, limit, on_result)
         print(f"following {report.url}: {report.summary()}", file=sys.stderr)
         return 1 if report.failed else 0
 
@@ -456,7 +456,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{report.url}: {report.summary()}", file=sys.stderr, flush=True)
 
     try:
-        reports = feeds.update(a, limit, on_result, on_feed)
+        reports = feeds.update(settings, a.add, limit, on_result, on_feed)
     except feeds.FeedsBusy as e:
         print(f"note: {e}", file=sys.stderr)  # the running update does the work: not a failure
         return 0

@@ -19,6 +19,7 @@ Article text (curly quotes, dashes, literal ``<script>`` text) is kept verbatim.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from typing import Any
 from assistant.errors import InputError
 from assistant.text import MONTH as _MONTH
 from assistant.text import parse_date
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -399,10 +402,27 @@ def clean_markdown(raw: str) -> Cleaned:
     return _finish(_paragraphs(_markdown_inline(text)), meta, "Markdown")
 
 
+class _AsDebug(logging.Handler):
+    """Hands a library's log records on to ours at DEBUG level."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _log.debug("%s: %s", record.name, record.getMessage())
+
+
+def _route_library_logs() -> None:
+    """trafilatura's own records ("ERROR: empty HTML tree") go through our logging, as debug
+    detail: the page's problem is reported once, as our own one line, not twice on stderr."""
+    lib = logging.getLogger("trafilatura")
+    if not any(isinstance(h, _AsDebug) for h in lib.handlers):
+        lib.addHandler(_AsDebug())
+    lib.propagate = False  # set each time: a logging.config call elsewhere (Chroma's) resets it
+
+
 def clean_html(html: str, url: str | None = None) -> Cleaned:
     """Return the cleaned main article of an HTML page (text and metadata via trafilatura)."""
     import trafilatura
 
+    _route_library_logs()
     html = html or ""
     extracted = None
     if html.strip():

@@ -129,10 +129,19 @@ class FeedEntry(_Record):
         default_factory=list, max_length=100_000
     )
 
+    failing: dict[str, tuple[int, Annotated[str, Field(max_length=64)]]] = Field(
+        default_factory=dict, max_length=100_000
+    )
+
     _texts = field_validator(
         "url", "title", "added", "last_update", "last_result", "etag", "last_modified",
         mode="before",
     )(_text)  # fmt: skip
+
+    @field_validator("failing", mode="before")
+    @classmethod
+    def _failing(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @field_validator("seen", mode="before")
     @classmethod

@@ -275,4 +275,4 @@ def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -
                        **WRITE, **PRIVATE)  # fmt: skip
     t.url_btn.click(bind(ctx, add_url), [t.url, t.search], [t.add_log, *refreshed],
                     **WRITE, **PRIVATE)  # fmt: skip
-    feeds_tab.wire(ctx, t.feeds, t.search, refreshed)
+    feeds_tab.wire(ctx, t.feeds, t.search, refreshed, bind(ctx, refresh))

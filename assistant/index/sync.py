@@ -245,12 +245,15 @@ class Library:
         """Delete articles from the corpus and every index (NotFoundError for an unknown id)."""
         with self.write_lock():
             for aid in article_ids:  # NotFoundError before anything is deleted
-                if not self.corpus.present(aid):
+                # an id whose file is gone but which the index still holds (a `remove a b c`
+                # interrupted after deleting a) is removed again, not refused
+                if not self.corpus.present(aid) and self.catalog.article(aid) is None:
                     raise NotFoundError(
                         f"No article {aid!r} in {self.corpus.root}/. See: assistant list"
                     )
             for aid in article_ids:
-                self.corpus.remove(aid)
+                if self.corpus.present(aid):
+                    self.corpus.remove(aid)
             self.sync()
 
     # -- bringing the indexes in line ----------------------------------------------------------

@@ -148,6 +148,24 @@ def safe_text(value: str, keep_lines: bool = False) -> str:
     return text if keep_lines else re.sub(r"[\t\n\r]", " ", text)
 
 
+# Characters that change how a line is shown without being seen: bidi embeddings, overrides,
+# isolates and marks, and zero-width spaces ("gnp.exe" behind U+202E shows as "exe.png").
+# ZWJ and ZWNJ stay: Persian, Indic scripts and emoji need them.
+_INVISIBLE = re.compile(
+    "[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def field_text(value: str) -> str:
+    """A metadata field (title, author, outlet, ...) safe to store and show on one line:
+    ``safe_text`` without the characters that reorder or hide what is shown.
+
+    >>> field_text("report\u202egnp.exe\u200b")
+    'reportgnp.exe'
+    """
+    return _INVISIBLE.sub("", safe_text(value))
+
+
 def _words(text: str) -> int:
     """Return the number of words in ``text``: whitespace-separated ones, and each Chinese or
     Japanese character (those scripts put no spaces between words)."""

@@ -52,7 +52,9 @@ def _text(value: Any, info: ValidationInfo) -> str | None:
         value = str(value)
     if not isinstance(value, str):
         raise ValueError(f"must be text or null, not {kind(value)}")
-    return value.strip() or None
+    from assistant.ingest.cleaning import field_text
+
+    return field_text(value).strip() or None
 
 
 def _date(value: Any, info: ValidationInfo) -> str | None:

@@ -96,3 +96,15 @@ def test_date_filters_compare_dates(seeded: Assistant, capsys: pytest.CaptureFix
                          "--since", "2024-03-04", "--until", "2024-03-04")  # fmt: skip
     cited = {c["article_id"] for c in json.loads(out)["citations"]}
     assert rc == 0 and cited <= {"dated"}, out
+
+
+def test_pasted_markdown_front_matter_uses_the_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "pasted.md"
+    f.write_text(f"---\ntitle: [a, b]\npublished: sometime last spring\n---{BODY}")
+    rc, out, err = outputs(capsys, "add", str(f))
+    assert rc == 1 and 'the "title" field must be text or null, not a list' in out + err
+    f.write_text(f"---\ntitle: Trams\npublished: sometime last spring\n---{BODY}")
+    rc, out, err = outputs(capsys, "add", str(f))
+    assert rc == 0, out + err  # a date in words that is not one is left out, as before

@@ -403,14 +403,23 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     data, text = found
     if not isinstance(data, dict):
         data = {}
-    meta = {k: str(data[k]).strip() for k in ("title", "author", "outlet", "url") if data.get(k)}
-    if data.get("published"):
-        if not (published := parse_date(data["published"])):
+    from assistant.ingest.schema import ArticleMeta
+
+    # the schema every file's metadata goes through: `title: [a, b]` is refused, not "['a', 'b']"
+    names = ("title", "author", "outlet", "url")
+    checked = ArticleMeta.check({k: data.get(k) for k in names}, "the front matter", yaml=True)
+    meta = {k: v for k in names if (v := getattr(checked, k))}
+    stated = data.get("published")
+    if stated:
+        # pasted Markdown may say "March 3, 2025" (read) or "sometime last spring" (left out);
+        # a date written as a date but impossible (2024-02-30) is a mistake worth telling
+        if published := parse_date(str(stated)):
+            meta["published"] = published
+        elif re.match(r"\s*\d{4}-\d{1,2}-\d{1,2}", str(stated)):
             raise InputError(
-                f"the front matter's published {str(data['published'])[:40]!r} is not a real "
+                f"the front matter's published {str(stated)[:40]!r} is not a real "
                 "date; write YYYY-MM-DD (e.g. 2025-04-24) or leave it out."
             )
-        meta["published"] = published
     return meta, text
 
 

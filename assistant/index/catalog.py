@@ -292,9 +292,12 @@ class Catalog:
         from assistant.index.chunking import lexical_view
 
         ids, arts, texts, heads = self._passage_texts(article_ids)
-        context = {
-            r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in self.articles()
-        }
+        rows = (
+            self.articles()
+            if article_ids is None
+            else [r for a in set(arts) if (r := self.article(a)) is not None]
+        )  # a few changed articles (a BM25 update) read their own rows only
+        context = {r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in rows}
         out: list[str] = []
         start = 0
         for end in range(1, len(ids) + 1):

@@ -123,3 +123,26 @@ def test_the_web_says_disk_full_without_a_path() -> None:
     with pytest.raises(gr.Error) as e:
         bind(ctx, handler)()
     assert "disk is full or read-only" in str(e.value) and "/srv" not in str(e.value)
+
+
+def test_a_finished_rebuild_cut_off_before_its_swap_is_swapped_in_next_time(
+    seeded: Assistant, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Library._finish_swap
+
+    def killed_when_ready(self: Library) -> None:
+        if (self.settings.index_dir / ".rebuild" / "READY").exists():
+            raise KeyboardInterrupt  # as a kill right after the new index was complete
+        real(self)
+
+    monkeypatch.setattr(Library, "_finish_swap", killed_when_ready)
+    before = Path("indexes/catalog.sqlite").stat().st_ino
+    assert main(["index", "--rebuild"]) == 130
+    assert Path("indexes/.rebuild/READY").exists()
+    monkeypatch.undo()
+    rc, out, err = outputs(capsys, "index")
+    assert rc == 0, err
+    assert Path("indexes/catalog.sqlite").stat().st_ino != before  # the finished one, swapped in
+    assert not Path("indexes/.rebuild").exists()
+    rc, out, err = outputs(capsys, "ask", QUESTION, "--json")
+    assert rc == 0 and json.loads(out)["citations"][0]["article_id"] == SEED_ID

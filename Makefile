@@ -12,13 +12,13 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test setup browser lint typecheck pytest bench clean
+.PHONY: run test setup browser langchain-mcp lint typecheck pytest bench clean
 
 run: setup
 	$(BIN)/assistant index
 	$(BIN)/python app.py $(ARGS)
 
-test: setup browser lint typecheck pytest
+test: setup browser langchain-mcp lint typecheck pytest
 
 # torch goes in first and pinned: a CPU build; an unpinned torch would pull a multi-GB CUDA build.
 setup: $(STAMP)
@@ -35,6 +35,15 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; browser tests will be skipped (fail under CI=true)"; }
+
+# The LangChain agent's side of the MCP tests, in its own venv: langchain-mcp-adapters needs
+# mcp<2 and the server uses mcp 2 (tests/test_mcp.py finds it here).
+LC_VENV := .venv-langchain-mcp
+langchain-mcp: $(LC_VENV)/.installed
+$(LC_VENV)/.installed:
+	test -x $(LC_VENV)/bin/python || $(PYTHON) -m venv $(LC_VENV)
+	$(LC_VENV)/bin/python -m pip install --quiet 'langchain-mcp-adapters==0.3.2'
+	touch $@
 
 lint:
 	$(BIN)/ruff check .

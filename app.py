@@ -22,11 +22,14 @@ def main() -> int:
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860, or env ASSISTANT_PORT)")
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
+    p.add_argument("--no-mcp", action="store_true", help="do not serve the MCP endpoint /mcp")
     args = p.parse_args()
     from assistant.web.launch import serve
 
     try:
-        serve(Settings.from_env(), host=args.host, port=args.port, auth=args.auth)
+        serve(
+            Settings.from_env(), host=args.host, port=args.port, auth=args.auth, mcp=not args.no_mcp
+        )
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

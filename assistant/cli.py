@@ -1,4 +1,4 @@
-"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve | feeds``.
+"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve | feeds | mcp``.
 
 Errors from the library are printed as one line (``error: ...``) with exit code 1; anything else
 is a bug and keeps its traceback. Heavy imports happen inside the commands, so ``--help`` is
@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
-from assistant.text import count
+from assistant.text import count, quoted
 from assistant.types import conflict_note, generated_notes
 
 EPILOG = """\
@@ -35,6 +35,7 @@ examples:
   assistant ask "..." --generate                a language model writes it, checked against the passages
   assistant eval questions.jsonl --out runs/x   metrics, results.jsonl and report.html
   assistant serve --port 7860                   the web app on http://127.0.0.1:7860
+  assistant mcp                                 the library for agents: an MCP server on stdio
 """
 
 
@@ -42,14 +43,40 @@ MAX_ENTRIES_HELP = "import at most N entries of a feed at a time (default 50)"
 
 
 def _progress(total: int, desc: str) -> Any:
+    """A bar on a terminal; otherwise (a log file, cron, CI) a line at least every 10 s."""
+    if not sys.stderr.isatty():
+        from assistant.progress import LineProgress
+
+        return LineProgress(total, desc, sys.stderr)
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="article" if desc == "indexing" else "q",
-                file=sys.stderr, disable=None, dynamic_ncols=True)  # fmt: skip
+                file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+
+
+def _reading_lines() -> Any:
+    from assistant.progress import LineProgress
+
+    return LineProgress(None, "reading articles", sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that suggests the closest command on a typo ("did you mean 'ask'?")."""
+
+    def error(self, message: str) -> Any:
+        import difflib
+        import re
+
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'?([\w-]+)'?", m.group(2))
+            if close := difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.5):
+                message = f"{message}. Did you mean '{close[0]}'?"
+        return super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="assistant",
         description="Ask questions of a library of news commentary; every answer cites its passages.",
         epilog=EPILOG,
@@ -123,8 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)"
     )
     q.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    q.add_argument("--as-of", metavar="DATE",
+                   help="ask as on DATE (YYYY-MM-DD): articles published after it are not used, "
+                        "and 'this week' or 'the latest' mean as of then")  # fmt: skip
     q.add_argument("--history", metavar="FILE",
-                   help="the conversation so far: a JSON list of earlier answer objects or {question, answer}")  # fmt: skip
+                   help="the conversation so far: an answer object (as ask --json prints it), or a "
+                        "JSON list of them, oldest first")  # fmt: skip
+    q.add_argument("--format", choices=("text", "json", "markdown"), default=None,
+                   help="text (default), json (same as --json) or markdown (what the web's Copy gives)")  # fmt: skip
     q.add_argument("--generate", action="store_true",
                    help="a language model writes the answer (ASSISTANT_LLM_* or ASSISTANT_OLLAMA_*); "
                         "only statements the cited passages support are kept")  # fmt: skip
@@ -153,15 +186,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default 7860)")
     s.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
+    s.add_argument("--no-mcp", action="store_true",
+                   help="do not serve the MCP endpoint /mcp (served by default, behind the same logins)")  # fmt: skip
+
+    m = sub.add_parser(
+        "mcp", help="serve the library to agents: a Model Context Protocol server on stdio"
+    )
+    m.add_argument("--allow-writes", action="store_true",
+                   help="let clients add articles (add_article); off by default")  # fmt: skip
     return p
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by global flags; InputError for a bad value."""
+    """Settings from the environment, overridden by global flags; InputError for a bad value,
+    and for a corpus that does not exist unless the command creates one (``add``, ``feeds
+    add``): a mistyped --corpus must not answer from, and build an index of, nothing."""
     s = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, chroma_url=args.chroma_url)
     for flag, path in (("--corpus", s.corpus_dir), ("--index", s.index_dir)):
         if path.exists() and not path.is_dir():
             raise InputError(f"{flag} {path} is a file, not a directory. Give a directory.")
+    creates = args.command == "add" or getattr(args, "feeds_command", None) == "add"
+    if not creates and not s.corpus_dir.exists():
+        raise InputError(
+            f"No library at {s.corpus_dir}/ (--corpus or ASSISTANT_CORPUS). Give the directory "
+            "of an existing library, or start one with: assistant add FILE"
+        )
     max_bytes = getattr(args, "max_bytes", None)
     if max_bytes is not None:
         if max_bytes < 1:
@@ -227,15 +276,25 @@ def _assistant(settings: Settings) -> Any:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.api import Assistant
     from assistant.ingest.articles import summary_line
     from assistant.ingest.sources import read_sources
 
-    a = _assistant(settings)
+    reading = None if sys.stderr.isatty() else _reading_lines()
+
+    def progress(total: int, desc: str) -> Any:
+        if reading is not None:  # reading is over when indexing starts: one line at a time
+            reading.close()
+        return _progress(total, desc)
+
+    a = Assistant(settings, progress=progress)
     flags = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url")}
     results: list[Any] = []
 
     def report(r: Any) -> None:
         results.append(r)
+        if reading is not None:
+            reading.update(1)
         print(r.line(), flush=True)
 
     try:
@@ -243,6 +302,8 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
             read_sources(args.sources, settings.ingest), flags, force=args.force, on_result=report
         )
     finally:  # the summary comes even when indexing failed after the articles were read
+        if reading is not None:
+            reading.close()
         if len(results) > 1:
             print(summary_line(results), file=sys.stderr)
     if not results:
@@ -307,7 +368,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     # bad input is told before any work (on a fresh clone, building the index)
     check_question(args.question, settings.answer.max_question_chars)
-    filters = Filters.parse(args.outlet, args.author, args.since, args.until)
+    filters = Filters.parse(args.outlet, args.author, args.since, args.until, args.as_of)
     history = _read_history(args.history) if args.history else []
     a = _assistant(settings)
     a.ensure_index()
@@ -316,20 +377,38 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     answer = a.ask(args.question, history=history, filters=filters, k=args.k,
                    generate=args.generate, show_flagged=args.show_flagged,
                    mode="timeline" if args.timeline else None, by=args.by)  # fmt: skip
-    if args.json:
+    if filters.active() and a.library.stores.allowed_articles(filters) == []:
+        print(f"note: no article matches {_named(filters)}: nothing to answer from. "
+              "See the outlets, authors and dates with: assistant list", file=sys.stderr)  # fmt: skip
+    form = "json" if args.json else args.format or "text"
+    if form == "json":
         print(_json(answer.to_dict(), indent=2))
+    elif form == "markdown":
+        from assistant.markdown import answer_markdown
+
+        print(answer_markdown(answer.to_dict()), end="")
     else:
         print(format_answer(answer.to_dict()))
     return 0
 
 
+def _named(filters: Any) -> str:
+    given = {"--outlet": filters.outlet, "--author": filters.author, "--since": filters.since,
+             "--until": filters.until, "--as-of": filters.as_of}  # fmt: skip
+    return " ".join(f"{k} {v!r}" for k, v in given.items() if v)
+
+
 def _read_history(path: str) -> list[dict[str, Any]]:
+    """Earlier answer objects from ``path``: one (what ``ask --json`` prints) or a list."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise InputError(f"--history {path}: cannot read a JSON list ({e}).") from None
-    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
-        raise InputError(f'--history {path}: expected a JSON list of objects with a "question".')
+        raise InputError(f"--history {path}: cannot read JSON ({e}).") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(t, dict) and "question" in t for t in data):
+        raise InputError(f'--history {path}: expected an answer object (ask --json) or a JSON '
+                         'list of them, each with a "question".')  # fmt: skip
     return data
 
 
@@ -358,7 +437,7 @@ def format_answer(ans: dict[str, Any]) -> str:
             )
             out.append(
                 textwrap.fill(
-                    f"“{c['quote']}”", width, initial_indent="    ", subsequent_indent="    "
+                    quoted(c["quote"]), width, initial_indent="    ", subsequent_indent="    "
                 )
             )
     return "\n".join(out)
@@ -404,7 +483,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     a.ensure_index()
 
     def ask(q: Any) -> dict[str, Any]:
-        return a.ask(q.question, generate=args.generate, mode=q.mode).to_dict()
+        return a.ask(q.question, generate=args.generate, mode=q.mode, as_of=q.as_of).to_dict()
 
     described = settings.describe()
     if args.generate:
@@ -469,7 +548,20 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.web.launch import serve
 
-    serve(settings, host=args.host, port=args.port, auth=args.auth)
+    serve(settings, host=args.host, port=args.port, auth=args.auth, mcp=not args.no_mcp)
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.mcp_server import run_stdio
+
+    # stdout carries the protocol: the index is brought in line with no progress bar on it
+    a = _assistant(settings)
+    a.ensure_index()
+    try:
+        run_stdio(a, allow_writes=args.allow_writes)
+    finally:
+        a.close()
     return 0
 
 
@@ -480,6 +572,7 @@ def _cut(s: str, n: int) -> str:
 COMMANDS = {
     "add": cmd_add, "list": cmd_list, "show": cmd_show, "remove": cmd_remove,
     "index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "feeds": cmd_feeds,
+    "mcp": cmd_mcp,
 }  # fmt: skip
 
 if __name__ == "__main__":

@@ -238,6 +238,28 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
+_DOUBLE_MARKS = '“”„"«»'
+_TO_SINGLE = str.maketrans({"“": "‘", "„": "‘", "«": "‘", "”": "’", "»": "’", '"': "'"})
+
+
+def quoted(text: str) -> str:
+    """``text`` in “curly quotes” for display, never with doubled marks: a quote that is itself
+    one whole quotation keeps its own pair; quotation marks inside become single ones, as
+    newspapers nest them.
+
+    >>> quoted("It is not clear."), quoted("“Student debt is a trap.”")
+    ('“It is not clear.”', '“Student debt is a trap.”')
+    >>> quoted("“No,” he said."), quoted("Most support “forgiving debt.”")
+    ('“‘No,’ he said.”', '“Most support ‘forgiving debt.’”')
+    """
+    text = text.strip()
+    inner = text[1:-1]
+    whole = len(text) > 1 and text[0] in _DOUBLE_MARKS and text[-1] in _DOUBLE_MARKS
+    if whole and not any(m in inner for m in _DOUBLE_MARKS):
+        return f"“{inner}”"
+    return f"“{text.translate(_TO_SINGLE)}”"
+
+
 _MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
 MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"  # a month name in lower-case text, as a regex group

@@ -102,6 +102,9 @@ class Filters:
     author: str | None = None
     since: str | None = None  # YYYY-MM-DD, inclusive
     until: str | None = None
+    # the date the question is asked on: articles published after it do not exist yet (undated
+    # ones are kept: nothing says they came later)
+    as_of: str | None = None
 
     @classmethod
     def parse(
@@ -110,9 +113,10 @@ class Filters:
         author: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        as_of: str | None = None,
     ) -> Filters:
         """Filters as a person gives them (blank means no restriction); InputError for a date
-        that is not YYYY-MM-DD."""
+        that is not YYYY-MM-DD (``as_of`` may also be written 2022/06/16, as news-quiz sets do)."""
         from assistant.text import iso_date
 
         def blank(v: str | None) -> str | None:
@@ -123,10 +127,11 @@ class Filters:
             author=blank(author),
             since=iso_date(s) if (s := blank(since)) else None,
             until=iso_date(u) if (u := blank(until)) else None,
+            as_of=iso_date(a.replace("/", "-")) if (a := blank(as_of)) else None,
         )
 
     def active(self) -> bool:
-        return any((self.outlet, self.author, self.since, self.until))
+        return any((self.outlet, self.author, self.since, self.until, self.as_of))
 
 
 @dataclass(frozen=True)

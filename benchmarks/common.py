@@ -51,6 +51,9 @@ NEWS_SETS = {
     "evidence": ("news_evidence.jsonl",),  # "what evidence does the piece give": held out
     "advice": ("news_advice.jsonl",),  # "what does the piece recommend": held out
     "viewpoints": ("news_viewpoints.jsonl",),  # asked in their "mode" (viewpoints or timeline)
+    # written outside the team, split by piece: tune on the first, only confirm on the second
+    "commentary-tune": ("commentary_dev/questions_tune.jsonl",),
+    "commentary-check": ("commentary_dev/questions_check.jsonl",),
 }
 
 

@@ -65,7 +65,7 @@ def run_ours(
     a.ask("warm up")
 
     def ask(q: Any) -> dict[str, Any]:
-        d = a.ask(q.question, k=K, mode=q.mode).to_dict()
+        d = a.ask(q.question, k=K, mode=q.mode, as_of=q.as_of).to_dict()
         sweep.append((q.answerable, d["support"]))
         if "viewpoints" in d:  # an entry lacks support when its best quote is under the threshold
             entries.extend(d["citations"][v["citations"][0] - 1]["score"] for v in d["viewpoints"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ import pytest
 from assistant import cli
 from assistant.answer.compose import REFUSAL
 from assistant.api import Assistant, turn_from_answer
-from assistant.types import Answer, Filters
+from assistant.errors import InputError
+from assistant.types import Answer, Filters, Turn
 from tests.conftest import SEED_ID
 
 SEED_QUESTION = "What has Russia offered in return?"
@@ -218,12 +220,33 @@ def test_history_as_answer_objects(seeded: Assistant) -> None:
         ("Who is the president of FIFA?", False),  # short, but it names what it is about
         ("Why did Putin refuse?", False),
         ("Why should cities price parking?", False),
+        ("How old was Vin Scully when he died?", False),  # its own pronoun: issue 24
+        ("What do economists say about their recession forecasts?", False),
+        ("Which company said it would stop selling its products in Russia?", False),
+        ("Monkeypox vaccines?", False),
+        ("How old is he?", True),
+        ("Who will replace him?", True),
+        ("What does it mean for abortion access?", True),
     ],
 )
 def test_which_questions_lean_on_the_conversation(question: str, follows: bool) -> None:
     from assistant.answer.conversation import is_follow_up
 
     assert is_follow_up(question) is follows
+
+
+def test_a_pronoun_is_never_the_byline_of_an_answer_about_someone_else() -> None:
+    from assistant.answer.conversation import resolve
+
+    cup = [Turn("Who won the Stanley Cup in 2022?", articles=("a",), author="Jacob Lev")]
+    assert resolve("How old was Vin Scully when he died?", cup, "Jacob Lev").query == (
+        "How old was Vin Scully when he died?"
+    )
+    assert "Jacob Lev" not in resolve("What did he say after the game?", cup, "Jacob Lev").query
+    seed = [Turn(SEED_QUESTION, articles=(SEED_ID,), author="Stefan Wolff")]
+    assert resolve("what else does he say?", seed, "Stefan Wolff").query.startswith(
+        "what else does Stefan Wolff say?"
+    )
 
 
 def test_a_new_topic_is_not_a_follow_up(seeded: Assistant) -> None:
@@ -603,7 +626,7 @@ def test_this_weeks_question_is_answered_from_the_newest_coverage(seeded: Assist
 
 def test_an_argument_question_is_answered_from_the_piece_when_it_is_close() -> None:
     from assistant.answer.evidence import Evidence, prefer
-    from assistant.api import PIECE_FIRST
+    from assistant.answer.pipeline import PIECE_FIRST
     from assistant.types import Passage
 
     def ev(article: str, score: float) -> Evidence:
@@ -931,3 +954,42 @@ def test_chosen_evidence_is_judged_on_the_sentence_read_alone(seeded: Assistant)
     [ev] = read_alone([in_passage], q, embed)
     assert ev.alone and abs(ev.dense - float(embed([text])[0] @ q)) < 1e-5
     assert read_alone([ev], q, embed)[0] is ev  # read alone already: left as it is
+
+
+def test_a_question_asked_as_of_a_date_uses_only_what_was_published_by_then(
+    seeded: Assistant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    add_article(seeded, "ferry-june", "Ferry strike\n\nThe ferry crews of Port Alna walked out on "
+                "Monday, and the harbour authority offered a 3 percent raise.", published="2022-06-06")  # fmt: skip
+    add_article(seeded, "ferry-july", "Ferry strike ends\n\nThe ferry crews of Port Alna went back "
+                "to work after the harbour authority offered a 6 percent raise.", published="2022-07-04")  # fmt: skip
+    question = "What raise did the harbour authority offer the ferry crews of Port Alna?"
+    assert {"ferry-june", "ferry-july"} <= {c.article_id for c in seeded.ask(question).citations}
+    early = seeded.ask(question, as_of="2022/06/16")  # the news-quiz form of a date
+    assert not early.refused and "3 percent" in early.answer, early.answer
+    assert "ferry-july" not in {c.article_id for c in early.citations}
+    assert SEED_ID in {
+        c.article_id for c in seeded.ask(SEED_QUESTION, as_of="2022-01-01").citations
+    }  # undated: kept
+    assert main(["ask", question, "--as-of", "2022-06-16", "--json"]) == 0
+    assert "ferry-july" not in capsys.readouterr().out
+    assert main(["ask", question, "--as-of", "June"]) == 1
+    assert "Invalid date 'June'" in capsys.readouterr().err
+
+
+def test_question_sets_carry_the_date_asked(tmp_path: Path) -> None:
+    from assistant.evaluation.questions import load_questions
+
+    f = tmp_path / "q.jsonl"
+    f.write_text(
+        '{"id": "a", "question": "What happened?", "question_date": "2022/06/16"}\n'
+        '{"id": "b", "question": "What happened?", "as_of": "2022-07-01"}\n'
+    )
+    a, b = load_questions(f)
+    assert (a.as_of, b.as_of) == ("2022-06-16", "2022-07-01")
+    assert a.extra == {"question_date": "2022/06/16"}  # kept for results.jsonl
+    f.write_text('{"id": "c", "question": "What happened?", "as_of": "soon"}\n')
+    with pytest.raises(InputError, match='"as_of" must be a date'):
+        load_questions(f)

@@ -473,6 +473,7 @@ def test_eval_cli_refuses_early_and_says_what_ctrl_c_kept(
     from assistant.api import Assistant
     from assistant.cli import main
 
+    Path("corpus").mkdir()  # a library, empty
     qs = tmp_path / "qs.jsonl"
     qs.write_text('{"id": "a", "question": "Why?", "answerable": false}\n')
     assert main(["eval", str(tmp_path)]) == 1

@@ -300,15 +300,22 @@ def test_only_editors_may_add_or_remove(seeded: Assistant) -> None:
         def __init__(self, username: str | None) -> None:
             self.username = username
 
+    aid = seeded.library.catalog.articles()[0].id
     for who in (None, "bob"):
-        with pytest.raises(gr.Error, match="Only editors may add or remove articles"):
-            fns["add_pasted"](text, "", "", "", "", "", Visitor(who))
-        with pytest.raises(gr.Error, match="Only editors"):
-            fns["add_url"]("https://example.com/a", "", Visitor(who))
-        with pytest.raises(gr.Error, match="Only editors"):
-            fns["add_files"](["x.txt"], "", Visitor(who))
-        with pytest.raises(gr.Error, match="Only editors"):
-            fns["remove_article"](seeded.library.catalog.articles()[0].id, "", Visitor(who))
+        # refused on the error line beside the control (the handler's last output)
+        assert (
+            "Only editors may add or remove articles"
+            in fns["add_pasted"](text, "", "", "", "", "", Visitor(who))[-1]
+        )
+        for out in (
+            fns["add_url"]("https://example.com/a", "", Visitor(who)),
+            fns["add_files"](["x.txt"], "", Visitor(who)),
+            fns["confirm_remove"](aid, Visitor(who)),
+            fns["remove_article"](aid, Visitor(who)),
+            fns["undo_remove"]({"id": aid, "text": "x"}, Visitor(who)),
+        ):
+            assert "Only editors" in out[-1]
+            assert all(v == gr.skip() for v in out[:-1])  # nothing else shown or changed
     assert len(seeded.library.catalog.articles()) == 4  # nothing changed
     log = fns["add_pasted"](text, "", "", "", "", "", Visitor("ann"))[0]
     assert log.endswith(" added")

@@ -398,3 +398,78 @@ def test_the_chat_asks_for_a_timeline_or_viewpoints_by_outlet_from_its_menu(app_
         bot.get_by_text("[1]").first.wait_for()
         assert bot.locator("table").count() == 0 and "Russia has offered" in bot.inner_text()
         browser.close()
+
+
+_LONGEST_WORD_FITS = """cells => cells.every(td => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    const st = getComputedStyle(td);
+    ctx.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+    const longest = Math.max(...td.innerText.split(/\\s+/).map(w => ctx.measureText(w).width));
+    const room = st.display === 'inline' ? td.getBoundingClientRect().width
+        : td.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    return room >= longest - 1;
+})"""
+
+
+@pytest.mark.browser
+def test_viewpoints_tables_read_well_at_1400_and_390_px(app_url: str) -> None:
+    """Names never break mid-word, "what they say" is not cut off, quotes carry one pair of
+    marks; at 390 px the rows stack (issue 24, item 4)."""
+    from tests.test_web import CHROMIUM, CHROMIUM_ARGS, _ask, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    shots = os.environ.get("WEB_SHOTS")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        page.goto(app_url, wait_until="load")
+        page.locator("#ca-examples").get_by_text(SEED_QUESTION).wait_for()
+        bot = _ask(page, VIEWS_Q, 0)
+        bot.locator("table").wait_for()
+        page.locator("#ca-sources .ca-vp-row").first.wait_for()
+        for width in (1400, 390):
+            page.set_viewport_size({"width": width, "height": 1000 if width > 400 else 844})
+            page.wait_for_timeout(300)
+            who = page.locator("#ca-sources td.ca-vp-who, #ca-sources td.ca-vp-outlet")
+            assert page.evaluate(_LONGEST_WORD_FITS, who.element_handles()), width
+            chat_who = bot.locator("td:first-child")
+            assert page.evaluate(_LONGEST_WORD_FITS, chat_who.element_handles()), width
+            table = page.locator("#ca-sources .ca-vp-table").bounding_box()
+            panel = page.locator("#ca-sources").bounding_box()
+            assert (
+                table and panel and table["x"] + table["width"] <= panel["x"] + panel["width"] + 1
+            )
+            said = page.locator("#ca-sources td.ca-vp-said").first.bounding_box()
+            assert said and said["x"] + said["width"] <= width
+            if width == 390:  # stacked: each row one block, no header row
+                assert page.locator("#ca-sources .ca-vp-table thead").is_hidden()
+                display = page.locator("#ca-sources .ca-vp-row").first.evaluate(
+                    "r => getComputedStyle(r).display"
+                )
+                assert display == "block"
+            text = bot.inner_text() + page.locator("#ca-sources").inner_text()
+            assert "““" not in text and "””" not in text
+            if shots:
+                page.locator("#ca-sources").scroll_into_view_if_needed()
+                page.screenshot(
+                    path=str(Path(shots) / f"web-viewpoints-{width}.png"), full_page=width == 390
+                )
+        browser.close()
+
+
+def test_quotes_are_shown_with_one_pair_of_marks() -> None:
+    d = {
+        "answer": "What 1 article says:\n- x",
+        "citations": [{"n": 1, "quote": "“Student debt is a trap.”", "article_id": "a"},
+                      {"n": 2, "quote": "“No,” he said.", "article_id": "a"},
+                      {"n": 3, "quote": "60% support “forgiving debt.”", "article_id": "a"}],
+        "viewpoints": [{"article_id": "a", "title": "T", "author": "Ann", "outlet": None,
+                        "published": None, "citations": [1, 2, 3]}],
+    }  # fmt: skip
+    for out in (viewpoints_view.table_html(d), viewpoints_view.chat_markdown(d)):
+        assert "““" not in out and "””" not in out and "“Student debt is a trap" in out
+        plain = out.replace("\\", "")  # the chat's Markdown escapes
+        assert "“‘No,’ he said.”" in plain and "“60% support ‘forgiving debt.’”" in plain

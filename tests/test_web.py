@@ -358,6 +358,7 @@ def test_add_by_pasting_ask_then_remove(page: Any) -> None:
 
     page.locator("#ca-picked input, #ca-picked textarea").first.fill(new_id)
     page.get_by_role("button", name="Remove").click()
+    page.locator("#ca-remove-yes").click()  # "Remove “…” (id)?": yes
     page.wait_for_function(
         "id => document.querySelector('#ca-status input, #ca-status textarea').value === id + ' removed'",
         arg=new_id,
@@ -441,3 +442,196 @@ def test_url_box_never_reads_the_server_disk(
     assert str(secret) not in page.locator("body").inner_text()
     assert sorted(p.name for p in app_library.corpus_dir.iterdir()) == before
     assert not any("Private words" in p.read_text() for p in app_library.corpus_dir.glob("*.md"))
+
+
+# --- issue 24: what was understood, errors in place, answers to keep, a corpus table that scales ---
+
+SHOTS = os.environ.get("WEB_SHOTS")  # a directory: keep screenshots at 1400 and 390 px there
+
+
+def _shoot(page: Any, name: str) -> None:
+    if SHOTS:
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(Path(SHOTS) / name))
+
+
+@pytest.mark.browser
+def test_a_follow_up_shows_how_it_was_understood_and_a_standalone_question_does_not(
+    page: Any,
+) -> None:
+    _ask(page, SEED_QUESTION, 0)
+    follow = _ask(page, "why?", 1)
+    assert f"Understood as: why? ({SEED_QUESTION})" in follow.inner_text()
+    alone = _ask(page, "How old was Vin Scully when he died?", 2)
+    assert "Understood as" not in alone.inner_text()
+    assert "Stefan Wolff" not in alone.inner_text().split("\n")[0]
+
+
+@pytest.mark.browser
+def test_errors_show_beside_their_control_and_the_chat_stays_usable(page: Any) -> None:
+    first = _ask(page, SEED_QUESTION, 0)
+    page.get_by_text("Filters", exact=True).click()
+    page.get_by_label("Since").fill("last week")
+    box = page.locator("#ca-question textarea")
+    box.fill("and what did Ukraine reject?")
+    box.press("Enter")
+    error = page.locator("#ca-chat-error .ca-error")
+    error.wait_for()
+    assert "Filters › Since: Invalid date 'last week'" in error.inner_text()
+    # no overlay, no toast: the answer so far and the question box are still there, usable
+    assert page.locator(".toast-body").count() == 0
+    assert "Russia has offered in return" in first.inner_text() and first.is_visible()
+    assert box.input_value() == "and what did Ukraine reject?"
+    _shoot(page, "web-error-1400.png")
+    page.get_by_label("Since").fill("")
+    box.press("Enter")
+    page.locator('#ca-chat [data-testid="bot"]').nth(1).wait_for()
+    assert page.locator("#ca-chat-error .ca-error").count() == 0  # cleared by the next success
+    # the Corpus tab: "Add files" with nothing chosen, a refused feed address
+    page.get_by_role("tab", name="Corpus").click()
+    page.get_by_role("tab", name="Upload files").click()
+    page.locator("#ca-upload-add").click()
+    page.locator("#ca-add-error").get_by_text("Choose one or more").wait_for()
+    page.get_by_role("tab", name="Follow a feed").click()
+    page.locator("#ca-feed-url input, #ca-feed-url textarea").first.fill("not a url")
+    page.locator("#ca-feed-follow").click()
+    page.locator("#ca-feed-error").get_by_text("Only web addresses").wait_for()
+    assert page.locator(".toast-body").count() == 0
+    assert page.dialogs == []
+
+
+@pytest.mark.browser
+def test_the_conversation_survives_a_reload_exports_copies_and_links_its_sources(
+    page: Any,
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    _ask(page, SEED_QUESTION, 0)
+    _ask(page, "and what did Ukraine reject?", 1)
+    page.reload(wait_until="load")
+    bots = page.locator('#ca-chat [data-testid="bot"]')
+    bots.nth(1).wait_for()  # both answers are back, from the browser's storage
+    assert "Russia has offered in return" in bots.nth(0).inner_text()
+    # [1] of the first answer: its sources are shown and card 1 comes into view
+    bots.nth(0).locator('a[href="#ca-cite-1"]').first.click()
+    card = page.locator('#ca-sources [data-answer="0"] .ca-card[data-n="1"]')
+    card.wait_for()
+    page.locator("#ca-sources .ca-card.ca-flash").wait_for()
+    assert SEED_QUOTE in card.locator("mark").inner_text()
+    # Copy: the same Markdown as `assistant ask --format markdown`, no escapes
+    page.locator("#ca-sources button.ca-copy").click()
+    page.locator("#ca-sources button.ca-copy", has_text="Copied").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"### {SEED_QUESTION}\n") and "\\[" not in copied
+    assert "Stefan Wolff, CNA, date unknown, paragraph 12" in copied and "   > “It is not" in copied
+    # Export: every answer with its sources
+    with page.expect_download() as download:
+        page.locator("#ca-export").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename.endswith(".md")
+    assert exported.startswith("# Conversation") and exported.count("\n### ") == 2
+    assert copied in exported and "and what did Ukraine reject?" in exported
+    _shoot(page, "web-answer.png")
+    # Clear empties it, for good
+    page.locator("#ca-clear").click()
+    page.wait_for_function("() => !document.querySelector('#ca-chat [data-testid=\"bot\"]')")
+    page.reload(wait_until="load")
+    page.locator("#ca-examples").get_by_text(SEED_QUESTION).wait_for()
+    page.wait_for_timeout(1000)
+    assert page.locator('#ca-chat [data-testid="bot"]').count() == 0
+
+
+def _news_records(n: int) -> list[dict[str, Any]]:
+    """``n`` short dated articles on made-up local matters, every fifth without a title."""
+    towns = ["Aldham", "Brenford", "Corrow", "Dunmere", "Eastwick", "Fallowby", "Glenmarsh"]
+    topics = ["bus lanes", "library hours", "school meals", "river cleanup", "market stalls"]
+    out = []
+    for i in range(n):
+        town, topic = towns[i % len(towns)], topics[i % len(topics)]
+        text = (
+            f"{town} council voted on {topic} in meeting number {i}.\n\n"
+            f"Residents of {town} said the {topic} plan number {i} needs more money and time.\n\n"
+            f"The council will report back on {topic} in {town} next spring."
+        )
+        rec: dict[str, Any] = {"id": f"local-{i:03d}", "text": text,
+                               "published": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                               "author": f"Writer {i % 9}", "outlet": "The Local Ledger"}  # fmt: skip
+        if i % 5:
+            rec["title"] = f"{town} weighs {topic} ({i})"
+        out.append(rec)
+    out.append({"id": "monroe-note", "title": "Monroe county doubles its bus budget",
+                "text": "Monroe county doubled its bus budget on Tuesday.\n\nRiders cheered.",
+                "published": "2023-05-05"})  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def big_url(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[str]:
+    """An app over 81 short articles: enough for two pages of the corpus table."""
+    import json
+
+    root = tmp_path_factory.mktemp("big")
+    records = root / "local.jsonl"
+    records.write_text("".join(json.dumps(r) + "\n" for r in _news_records(80)))
+    with served_app(build_library(root, model_cache, [records])) as url:
+        yield url
+
+
+@pytest.mark.browser
+def test_the_corpus_table_pages_sorts_searches_words_and_undoes_a_remove(
+    browser: Any, big_url: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(big_url, wait_until="load")
+    page.get_by_role("tab", name="Corpus").click()
+    count = page.locator("#ca-count")
+    count.get_by_text("81 articles · 1–50 shown, page 1 of 2").wait_for()
+    rows = page.locator("#ca-table .virtual-row")
+    visible = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#ca-table .virtual-row')).filter(r => {"
+        " const b = r.getBoundingClientRect();"
+        " return b.height > 0 && b.top >= 0 && b.bottom <= window.innerHeight; }).length"
+    )
+    assert visible >= 15, visible
+    # newest first: December 2024 before anything older, the 2023 article last
+    assert "2024-12-" in rows.first.inner_text()
+    assert page.locator("#ca-sort input").input_value() == "Newest first"
+    # an untitled article shows its first line
+    assert page.locator("#ca-table").get_by_text("council voted on").count() > 0
+    _shoot(page, "web-corpus-1400.png")
+    page.locator("#ca-next").click()
+    count.get_by_text("51–81 shown, page 2 of 2").wait_for()
+    assert "2024-" in rows.first.inner_text()  # (rows are drawn as they scroll into view)
+    page.locator("#ca-sort input").click()
+    page.get_by_role("option", name="Oldest first", exact=True).click()
+    count.get_by_text("page 1 of 2").wait_for()
+    assert "Monroe county" in rows.first.inner_text()
+    # whole words, with a count: "Monroe" is not found by "Roe"
+    search = page.locator("#ca-search input, #ca-search textarea").first
+    search.fill("roe")
+    count.get_by_text("0 of 81 articles match “roe”").wait_for()
+    search.fill("bus lanes Aldham")
+    count.get_by_text("of 81 articles match “bus lanes Aldham”").wait_for()
+    assert rows.count() >= 1 and all("Aldham" in rows.nth(i).inner_text()
+                                      for i in range(rows.count()))  # fmt: skip
+    # remove asks first, then can be undone once
+    search.fill("Monroe")
+    count.get_by_text("1 of 81 articles match").wait_for()
+    page.locator("#ca-picked input, #ca-picked textarea").first.fill("monroe-note")
+    page.locator("#ca-remove").click()
+    page.locator("#ca-confirm").get_by_text(
+        "Remove “Monroe county doubles its bus budget”"
+    ).wait_for()
+    page.locator("#ca-remove-no").click()
+    page.wait_for_timeout(300)
+    assert page.locator("#ca-confirm").is_hidden()
+    page.locator("#ca-remove").click()
+    page.locator("#ca-remove-yes").click()
+    count.get_by_text("0 of 80 articles match").wait_for()
+    page.locator("#ca-undo").click()
+    count.get_by_text("1 of 81 articles match").wait_for()
+    status = page.locator("#ca-status input, #ca-status textarea").first
+    assert status.input_value() == "monroe-note restored"
+    assert page.locator("#ca-undo").is_hidden()
+    context.close()

@@ -1,8 +1,11 @@
 """Follow-up questions resolved against earlier turns, without a language model.
 
 "and what did Ukraine reject?", "why?" or "what else does he say about China?" carry too little
-on their own. A follow-up borrows the content words of the question before it, pronouns for a
-person become the author cited last, and the articles cited last get a small boost in retrieval.
+on their own. A follow-up borrows the question before it ("why? (What has Russia offered ...)"),
+"he" or "she" in one asking what someone says becomes the author cited last, and the articles
+cited last get a small boost in retrieval. A question that does not need its context (it names
+what its pronouns refer to, or has none) is never rewritten: standalone questions are answered
+the same on a fresh page and in the middle of a conversation.
 
 >>> resolve("why?", [Turn("What has Russia offered in return?")]).query
 'why? (What has Russia offered in return?)'
@@ -10,11 +13,12 @@ person become the author cited last, and the articles cited last get a small boo
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.text import words
+from assistant.text import STOPWORDS, words
 from assistant.types import Turn
 
 # "why?" or "how so?" are caught by their length; "Why should cities price parking?" is a new topic
@@ -23,10 +27,39 @@ _FOLLOW_START = re.compile(
     r"tell me more|more on|who else|where else)\b",
     re.IGNORECASE,
 )
+# pronouns that point outside the sentence unless something before them in it is their antecedent
 _PRONOUN = re.compile(
-    r"\b(?:he|she|they|him|her|them|his|hers|their|it|its|this|that|these|those)\b", re.I
+    r"\b(?:he|she|they|him|her|them|his|hers|their|it|its)\b"
+    # a demonstrative only when it stands for a thing ("why is that?", "what does this mean"),
+    # not as a determiner ("this week") or a conjunction ("warns that finishing ...")
+    r"|\b(?:this|that|these|those)\b(?=\s*(?:[?.!,]|$|(?:is|was|are|were|mean|means|say|says|"
+    r"said|show|shows|happen|happened|matter|matters)\b))",
+    re.IGNORECASE,
+)
+# "is it true that ...", "it is illegal to ...": "it" points forward, at the rest of the question
+_EXPLETIVE_IT = re.compile(
+    r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|possible|likely|legal|illegal|safe|right|wrong|"
+    r"worth|clear|necessary)\b|\bit\s+(?:is|was|will be|would be)\s+(?:true|possible|likely|"
+    r"legal|illegal|safe|right|wrong|worth|clear|necessary)\b|\bit\s+(?:cost|costs|take|takes|took)\b(?=.*\bto\b)",
+    re.IGNORECASE,
 )
 _PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
+# what a columnist does: "what else does he say", "what did she propose" ask about the writer
+_SPEAKS = re.compile(
+    r"\b(?:say|says|said|argue|argues|argued|write|writes|wrote|think|thinks|thought|claim|claims|"
+    r"recommend|recommends|suggest|suggests|propose|proposes|proposed|urge|urges|mean|means|"
+    r"believe|believes|warn|warns|predict|predicts)\b",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[\w'’-]+")
+# the word after one of these is a noun, which a pronoun after it may refer to
+_DETERMINER = frozenset({
+    "the", "a", "an", "which", "this", "that", "these", "those", "his", "her", "their", "its",
+    "our", "my", "your", "each", "every", "some", "any", "many", "most", "all", "both",
+    "several", "do", "does", "did", "are", "were",
+})  # fmt: skip
+_PLURAL = {"they", "them", "their", "theirs"}
+_FULL_NAME = re.compile(r"\b[A-Z][\w'’-]+\s+[A-Z][\w'’-]+")
 
 
 # words that steer a conversation but say nothing about what to find
@@ -48,21 +81,55 @@ class Resolved:
 
 
 def is_follow_up(question: str) -> bool:
-    """True when the question leans on the conversation before it: it opens like a follow-up
-    ("and ...", "what about ..."), is a word or two ("why?", "any numbers?") or names no one and
-    little else ("what did he propose?"). "Who is the president of FIFA?" is short but names
-    what it is about: a question of its own."""
-    content = words(question)
-    return (
-        bool(_FOLLOW_START.match(question))
-        or (len(content) <= 2 and not _names_something(question))
-        or (bool(_PRONOUN.search(question)) and len(content) <= 4)
+    """True when the question needs the conversation before it: it opens like a follow-up
+    ("and ...", "what about ..."), is elliptical (a word or two: "why?", "any numbers?") or has
+    a pronoun with nothing before it in the question to refer to ("what did he propose?", "how
+    old is he?"). "How old was Vin Scully when he died?" resolves its own pronoun, and "What is
+    inflation?" is short but complete: questions of their own, never rewritten."""
+    if _FOLLOW_START.match(question):
+        return True
+    tokens = _TOKEN.findall(question)
+    if len(tokens) <= 2 and len(words(question)) < 2 and not _names_something(question):
+        return True  # "why?", "how so?", "any numbers?"; not "Monkeypox vaccines?"
+    return _dangling_pronoun(question)
+
+
+def _dangling_pronoun(question: str) -> bool:
+    """A pronoun whose antecedent is not in the question: neither a name nor a noun (a word
+    after a determiner: "the president", "which company", "do economists") comes before it.
+    "How old is he?", "Who will replace him?" need context; "Why did the president say he
+    ..." does not."""
+    question = _EXPLETIVE_IT.sub(" ", question)
+    for m in _PRONOUN.finditer(question):
+        before = question[: m.start()]
+        if _names_something(before):
+            continue
+        tokens = [t.lower() for t in _TOKEN.findall(before)]
+        if any(_noun_after(a, b) for a, b in itertools.pairwise(tokens)):
+            continue
+        if m.group().lower() in _PLURAL and any(_plural(w) for w in words(before)):
+            continue  # "families can no longer afford to heat their homes"
+        return True
+    return False
+
+
+def _noun_after(first: str, second: str) -> bool:
+    """True when ``second`` reads as a noun: after a determiner ("the president", "which
+    company", "what country"; not "what happened")."""
+    if second in STOPWORDS:
+        return False
+    return first in _DETERMINER or (first == "what" and not second.endswith("ed"))
+
+
+def _plural(word: str) -> bool:
+    return word in {"people", "children", "men", "women"} or (
+        word.endswith("s") and not word.endswith("ss")
     )
 
 
 def _names_something(question: str) -> bool:
     """A capitalised word after the first ("FIFA", "Putin"): a name, which a follow-up lacks."""
-    return any(w[:1].isupper() for w in re.findall(r"[\w'’-]+", question)[1:])
+    return any(w[:1].isupper() for w in _TOKEN.findall(question)[1:])
 
 
 def resolve(
@@ -77,8 +144,20 @@ def resolve(
     # a follow-up of a follow-up keeps the topic: "why?" after "and what did Ukraine reject?"
     previous = resolve(history[-1].question, history[-2:-1]).query
     query = question
-    if last_author and _PERSON.search(question):
+    if last_author and _writer_meant(question, previous, last_author):
         query = _PERSON.sub(last_author, query)
     own = [w for w in words(question) if w not in _CHATTER]
     query = f"{query} ({previous})"
     return Resolved(query, True, tuple(last_articles), " ".join(own) if own else query)
+
+
+def _writer_meant(question: str, previous: str, author: str) -> bool:
+    """True when "he" or "she" in ``question`` is the writer cited last: it asks what someone
+    says, and the question before named that writer or no one by full name ("What has Russia
+    offered?", then "what else does he say?"). After "Who won the Stanley Cup?" or "What did
+    Liz Cheney say?", "he" and "she" are whoever that question was about, never the byline.
+    (A surname alone is not told from a place: after "What did Putin offer?", "he" in "what
+    else does he say?" is taken for the writer.)"""
+    if not (_PERSON.search(question) and _SPEAKS.search(question)):
+        return False
+    return author.casefold() in previous.casefold() or not _FULL_NAME.search(previous)

@@ -44,9 +44,9 @@ from assistant.text import terms
 from assistant.types import Answer, Citation, Filters, Passage, Viewpoint
 
 if TYPE_CHECKING:
-    from assistant.answer.conversation import Resolved
-    from assistant.api import Assistant
+    from assistant.answer.reading import Reading
     from assistant.index.stores import Stores
+    from assistant.index.sync import Library
 
 MODES = ("viewpoints", "timeline", "answer")  # "answer": an ordinary answer, whatever the wording
 GROUPINGS = ("article", "author", "outlet")
@@ -347,23 +347,27 @@ def compose(
 
 
 def answer(
-    assistant: Assistant,
+    lib: Library,
     question: str,
-    resolved: Resolved,
+    reading: Reading,
     filters: Filters | None,
     mode: str,
     by: str | None,
+    judge_for: Callable[[str], Callable[[Evidence], float]],
+    around: Callable[[Passage], str],
 ) -> Answer:
-    """The viewpoints or timeline answer to ``question`` (its follow-up resolution given)."""
-    lib = assistant.library
-    s = assistant.settings.answer
-    query, focus = topic(resolved.query), topic(resolved.focus)
-    found = retrieve(lib.stores, query, filters, n=RETRIEVE, boost_articles=resolved.boost_articles)
+    """The viewpoints or timeline answer to ``question`` (its follow-up resolution given).
+
+    ``judge_for`` gives the support judge for a question, ``around`` a passage's context.
+    """
+    s = lib.settings.answer
+    query, focus = topic(reading.query), topic(reading.focus)
+    found = retrieve(lib.stores, query, filters, n=RETRIEVE, boost_articles=reading.boost_articles)
     qv = found.query_vector
     if qv is None:
         qv = lib.embed([query])[0]
     ranked = rank_articles(lib.stores, query, qv, found.passages, POOL, s.rrf_k)
-    judge = assistant._judge(focus)
+    judge = judge_for(focus)
     judged: dict[str, list[Evidence]] = {}
     listed: list[Entry] = []
     for start in range(0, len(ranked), BATCH):  # the next articles, until enough have support
@@ -379,4 +383,4 @@ def answer(
         if len(listed) >= MAX_ENTRIES:
             break
     shown = order(listed, mode == "timeline", by or "article")
-    return compose(question, shown, mode == "timeline", by or "article", assistant._around)
+    return compose(question, shown, mode == "timeline", by or "article", around)

@@ -29,7 +29,7 @@ from assistant.errors import InputError, NotFoundError
 from assistant.ingest import yamlfile
 from assistant.ingest.cleaning import safe_text
 
-FIELDS = ("id", "question", "answerable", "evidence", "answer", "mode")
+FIELDS = ("id", "question", "answerable", "evidence", "answer", "mode", "as_of")
 MODES = ("viewpoints", "timeline")  # a question may ask to be answered in one of these modes
 MAX_LISTED = 10
 _TRUE = {"true", "1", "yes", "y"}
@@ -54,6 +54,7 @@ class Question:
     evidence: tuple[Gold, ...] = ()
     answer: tuple[str, ...] = ()  # acceptable reference answers; empty if none
     mode: str | None = None  # "viewpoints" or "timeline": asked in that mode (viewpoints.py)
+    as_of: str | None = None  # asked on this day (YYYY-MM-DD): later articles are not used
     # fields the format does not define, kept as given (they go on into results.jsonl)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -207,11 +208,29 @@ def _question(
     if mode is not None and mode not in MODES:
         problems.append(f'{where}: "mode" must be one of {", ".join(MODES)}, got {mode!r}')
 
+    as_of = _as_of(record, where, problems)
+
     if len(problems) > before:
         return None
     assert isinstance(text, str)
     text = safe_text(text).strip()  # lone surrogates (JSON "\\udcff") and control characters
-    return Question(qid, text, answerable, tuple(evidence), tuple(answers), mode, extra)
+    return Question(qid, text, answerable, tuple(evidence), tuple(answers), mode, as_of, extra)
+
+
+def _as_of(record: dict[str, Any], where: str, problems: list[str]) -> str | None:
+    """``as_of`` (or its synonym ``question_date``, as news-quiz sets name it) as YYYY-MM-DD."""
+    value = record.get("as_of") or record.get("question_date")
+    if value is None or value == "":
+        return None
+    from assistant.types import Filters
+
+    try:
+        return Filters.parse(as_of=str(value)).as_of
+    except InputError:
+        problems.append(
+            f'{where}: "as_of" must be a date, YYYY-MM-DD or YYYY/MM/DD, got {str(value)[:40]!r}'
+        )
+        return None
 
 
 def _boolean(value: Any, where: str, problems: list[str]) -> bool:

@@ -161,6 +161,8 @@ class Stores:
                 continue
             if until and not (day and day <= until):
                 continue
+            if filters.as_of and r.published and r.published[:10] > filters.as_of:
+                continue
             out.append(r.id)
         return out
 

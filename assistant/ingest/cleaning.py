@@ -409,17 +409,10 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     names = ("title", "author", "outlet", "url")
     checked = ArticleMeta.check({k: data.get(k) for k in names}, "the front matter", yaml=True)
     meta = {k: v for k in names if (v := getattr(checked, k))}
-    stated = data.get("published")
-    if stated:
-        # pasted Markdown may say "March 3, 2025" (read) or "sometime last spring" (left out);
-        # a date written as a date but impossible (2024-02-30) is a mistake worth telling
-        if published := parse_date(str(stated)):
-            meta["published"] = published
-        elif re.match(r"\s*\d{4}-\d{1,2}-\d{1,2}", str(stated)):
-            raise InputError(
-                f"the front matter's published {str(stated)[:40]!r} is not a real "
-                "date; write YYYY-MM-DD (e.g. 2025-04-24) or leave it out."
-            )
+    # an added file's unclear date ("sometime last spring", 2024-02-30) is left unknown, as
+    # any metadata the source does not state clearly; a stored file's must be real (corpus.py)
+    if data.get("published") and (published := parse_date(str(data["published"]))):
+        meta["published"] = published
     return meta, text
 
 

@@ -51,7 +51,7 @@ def build_app(
                 talk = chat.layout(ctx)
             with gr.Tab("Corpus", id="corpus"):
                 corpus = corpus_tab.layout(ctx)
-        chat.wire(ctx, talk)
-        refreshed = [corpus.table, talk.outlet, talk.examples, header, corpus.problems]
+        chat.wire(ctx, talk, demo)
+        refreshed = [talk.outlet, talk.examples, header, corpus.problems]
         corpus_tab.wire(ctx, demo, corpus, refreshed)
     return demo

@@ -12,8 +12,18 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import AssistantError, InputError
+from assistant.markdown import conversation_markdown
 from assistant.types import Filters
-from assistant.web.context import ANY_OUTLET, PRIVATE, READ, WebContext, asset, bind, fail
+from assistant.web.context import (
+    ANY_OUTLET,
+    PRIVATE,
+    READ,
+    WebContext,
+    asset,
+    bind,
+    error_html,
+    fail,
+)
 from assistant.web.render import (
     article_html,
     article_placeholder,
@@ -22,6 +32,10 @@ from assistant.web.render import (
     plain_markdown,
     sources_html,
 )
+
+# the conversation kept in the browser: the latest answers only (each holds its passages, a few
+# kB; browsers give a page about 5 MB of storage)
+KEPT_ANSWERS = 200
 
 # "Answer as": the chat's way to ask for what the CLI's --by and --timeline ask for
 AUTOMATIC = "Automatic"
@@ -62,6 +76,11 @@ def parse_form(
                 f"The number of passages (k) must be a whole number from 1 to {K_MAX} "
                 f"(got {str(k)[:40]!r})."
             )
+    for label, value in (("Since", since), ("Until", until)):
+        try:  # say which box holds the bad date
+            Filters.parse(since=value)
+        except InputError as e:
+            raise InputError(f"Filters › {label}: {e}") from None
     return Filters.parse(outlet, author, since, until), kk
 
 
@@ -133,22 +152,30 @@ def chat(
     ctx: WebContext, question: str, answers: list[dict[str, Any]], outlet: str, author: str,
     since: str, until: str, k: float, generate: bool = False, as_label: Any = AUTOMATIC,
 ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+    """Streams the chat's outputs; an error (an empty question, a bad date in Filters) goes to
+    the line under the question box, and the conversation stays as it was, usable."""
+    answers = stored_answers(answers)
     try:
         mode, by = answer_as(as_label)
-    except InputError as e:
-        raise fail(e) from None
-    if generate and ctx.assistant.can_generate and mode is None:
-        ans = yield from drafts(ctx, question, answers, outlet, author, since, until, k)
-    else:  # a viewpoints answer is its quotes: there is nothing for a model to write
-        ans = ask(ctx, question, answers, outlet, author, since, until, k, False, mode, by)
-    answers = [*answers, ans]
+        if generate and ctx.assistant.can_generate and mode is None:
+            ans = yield from drafts(ctx, question, answers, outlet, author, since, until, k)
+        else:  # a viewpoints answer is its quotes: there is nothing for a model to write
+            ans = ask(ctx, question, answers, outlet, author, since, until, k, False, mode, by)
+    except (InputError, gr.Error) as e:
+        # the conversation as it was (without a half-streamed draft), the error under the box
+        message = fail(e).message if isinstance(e, InputError) else e.message
+        yield (gr.skip(), chat_messages(answers), *(gr.skip(),) * 5, error_html(str(message)))
+        return
+    answers = [*answers, ans][-KEPT_ANSWERS:]
     yield (
         "",
         chat_messages(answers),
         answers,
         ans,
-        sources_html(ans),
+        sources_html(ans, len(answers) - 1),
         gr.Tabs(selected="sources"),
+        conversation_markdown(answers),
+        "",
     )
 
 
@@ -158,7 +185,7 @@ def drafts(
 ) -> Generator[tuple[Any, ...], None, dict[str, Any]]:  # fmt: skip
     """Streams the model's draft into the chat; returns the checked answer object."""
     so_far = [*chat_messages(answers), {"role": "user", "content": plain_markdown(question)}]
-    skip = (gr.skip(),) * 4
+    skip = (gr.skip(),) * 6
     text, final = "", None
     try:
         ctx.assistant.ensure_index()
@@ -177,18 +204,45 @@ def drafts(
     return final
 
 
+def stored_answers(value: Any) -> list[dict[str, Any]]:
+    """The conversation kept in the browser, as far as it is one: answer objects with a
+    question and an answer (anything else in the browser's storage is dropped)."""
+    if not isinstance(value, list):
+        return []
+    return [a for a in value if isinstance(a, dict) and isinstance(a.get("question"), str)
+            and isinstance(a.get("answer"), str)]  # fmt: skip
+
+
+def restore(ctx: WebContext, answers: Any) -> tuple[Any, ...]:
+    """The conversation kept in the browser, shown again after a reload."""
+    kept = stored_answers(answers)
+    last = kept[-1] if kept else None
+    return (chat_messages(kept), kept, last, sources_html(last, len(kept) - 1 if kept else None),
+            conversation_markdown(kept))  # fmt: skip
+
+
 def new_conversation(ctx: WebContext) -> tuple[Any, ...]:
-    return [], [], None, sources_html(None), article_placeholder(), ""
+    return (
+        [],
+        [],
+        None,
+        sources_html(None),
+        article_placeholder(),
+        "",
+        conversation_markdown([]),
+        "",
+    )
 
 
 def pick_message(
     ctx: WebContext, answers: list[dict[str, Any]], evt: gr.SelectData
 ) -> tuple[Any, ...]:
+    answers = stored_answers(answers)
     index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
     if not isinstance(index, int) or not 0 <= index // 2 < len(answers):
         return gr.skip(), gr.skip(), gr.skip()
     ans = answers[index // 2]
-    return ans, sources_html(ans), gr.Tabs(selected="sources")
+    return ans, sources_html(ans, index // 2), gr.Tabs(selected="sources")
 
 
 def open_cited(ctx: WebContext, shown: dict[str, Any] | None, evt: gr.EventData) -> tuple[Any, ...]:
@@ -226,16 +280,24 @@ class ChatTab:
     side: Any
     sources: Any
     article: Any
+    error: Any
+    export_md: Any
+    export_btn: Any
 
 
 def layout(ctx: WebContext) -> ChatTab:
     """The Chat tab's components, placed inside the enclosing ``gr.Tab``."""
-    answers = gr.State([])
+    # the conversation survives a reload (the browser's storage, for this app's address) until
+    # Clear; its secret is fixed per library so that a restarted server still reads it
+    import hashlib
+
+    secret = hashlib.sha256(f"ca-conversation:{ctx.settings.corpus_dir}".encode()).hexdigest()
+    answers = gr.BrowserState([], storage_key="ca-conversation", secret=secret[:32])
     shown = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             chatbot = gr.Chatbot(
-                show_label=False, height=480, latex_delimiters=[], buttons=["copy"],
+                show_label=False, height=480, latex_delimiters=[], buttons=[],
                 elem_id="ca-chat", placeholder="Answers quote the articles and cite them as [1], [2]…",
             )  # fmt: skip
             with gr.Row():
@@ -244,7 +306,14 @@ def layout(ctx: WebContext) -> ChatTab:
                     scale=6, autofocus=True, elem_id="ca-question", max_lines=4,
                 )  # fmt: skip
                 ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                clear_btn = gr.Button("Clear", scale=1, min_width=80)
+                clear_btn = gr.Button("Clear", scale=1, min_width=80, elem_id="ca-clear")
+            error = gr.HTML("", elem_id="ca-chat-error")  # what went wrong, under the box
+            with gr.Row(elem_classes=["ca-chat-tools"]):
+                export_btn = gr.Button("Export conversation (Markdown)", size="sm",
+                                       elem_id="ca-export", scale=0)  # fmt: skip
+                # the Markdown the button downloads, kept in the page (hidden by the style sheet)
+                export_md = gr.Textbox(conversation_markdown([]), elem_id="ca-export-md",
+                                       show_label=False, interactive=False)  # fmt: skip
             with gr.Row(equal_height=True):
                 with gr.Column(scale=0, min_width=230):
                     # viewpoints and timelines on request, as the CLI's --by and --timeline
@@ -267,8 +336,8 @@ def layout(ctx: WebContext) -> ChatTab:
                     outlet = gr.Dropdown([ANY_OUTLET], value=ANY_OUTLET, label="Outlet")
                     author = gr.Textbox(label="Author", placeholder="part of the name")
                 with gr.Row():
-                    since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD")
-                    until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD")
+                    since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="ca-since")
+                    until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="ca-until")
                     k = gr.Slider(
                         1, 10, value=ctx.settings.answer.k, step=1, label="Citations at most (k)"
                     )
@@ -280,24 +349,27 @@ def layout(ctx: WebContext) -> ChatTab:
             with gr.Tab("Article", id="article"):
                 article = gr.HTML(article_placeholder(), js_on_load=None, elem_id="ca-chat-article")
     return ChatTab(answers, shown, chatbot, question, ask_btn, clear_btn, gen_box, as_menu,
-                   examples, outlet, author, since, until, k, side, sources, article)  # fmt: skip
+                   examples, outlet, author, since, until, k, side, sources, article, error,
+                   export_md, export_btn)  # fmt: skip
 
 
-def wire(ctx: WebContext, t: ChatTab) -> None:
+def wire(ctx: WebContext, t: ChatTab, demo: gr.Blocks) -> None:
     """The Chat tab's events, and the ``/ask`` API endpoint."""
     gr.api(bind(ctx, api_ask), api_name="ask", **READ)
-    outputs = [t.question, t.chatbot, t.answers, t.shown, t.sources, t.side]
+    outputs = [t.question, t.chatbot, t.answers, t.shown, t.sources, t.side, t.export_md, t.error]
     inputs = [t.question, t.answers, t.outlet, t.author, t.since, t.until, t.k, t.gen_box,
               t.answer_as]  # fmt: skip
     on_chat = bind(ctx, chat)
     t.question.submit(on_chat, inputs, outputs, **READ, **PRIVATE)
     t.ask_btn.click(on_chat, inputs, outputs, **READ, **PRIVATE)
-    t.clear_btn.click(
-        bind(ctx, new_conversation),
-        None,
-        [t.chatbot, t.answers, t.shown, t.sources, t.article, t.question],
-        **PRIVATE,
-    )
+    cleared = [t.chatbot, t.answers, t.shown, t.sources, t.article, t.question, t.export_md,
+               t.error]  # fmt: skip
+    t.clear_btn.click(bind(ctx, new_conversation), None, cleared, **PRIVATE)
+    # the chat's own bin icon clears the kept conversation too (else a reload brings it back)
+    t.chatbot.clear(bind(ctx, new_conversation), None, cleared, **PRIVATE)
+    demo.load(bind(ctx, restore), t.answers,
+              [t.chatbot, t.answers, t.shown, t.sources, t.export_md], **PRIVATE)  # fmt: skip
+    t.export_btn.click(None, None, None, js=asset("export-conversation.js"), **PRIVATE)
     t.examples.click(lambda s: s[0], t.examples, t.question, **PRIVATE).then(
         on_chat, inputs, outputs, **READ, **PRIVATE
     )

@@ -75,15 +75,43 @@ def fail(e: AssistantError | str) -> gr.Error:
     return gr.Error(html.escape(public_message(str(e)), quote=False), print_exception=False)
 
 
+def error_html(message: str) -> str:
+    """An error shown inline, next to the control that caused it (``message`` already HTML)."""
+    return f'<div class="ca-error" role="alert">⚠ {message}</div>'
+
+
+def inline(fn: Callable[..., Any], outputs: int) -> Callable[..., Any]:
+    """``fn`` whose error (a ``fail``) is shown in its last output, an error slot beside the
+    control, instead of Gradio's overlay over every output: the other ``outputs - 1`` stay as
+    they were and the page stays usable. On success the slot is cleared."""
+    import gradio as gr
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            out = fn(*args, **kwargs)
+        except gr.Error as e:
+            return (*([gr.skip()] * (outputs - 1)), error_html(str(e.message)))
+        return (*(out if isinstance(out, tuple) else (out,)), "")
+
+    return wrapped
+
+
 def may_edit(ctx: WebContext, request: gr.Request | None) -> None:
     """Nothing when the logged-in user may add and remove articles; else the error toast."""
-    if ctx.editors is None:
-        return
-    user = getattr(request, "username", None)
-    if user not in ctx.editors:
-        who = f"you are logged in as {user!r}" if user else "you are not logged in"
-        raise fail(f"Only editors may add or remove articles, and {who}. "
-                   "Ask an editor, or log in as one (ASSISTANT_EDITORS lists them).")  # fmt: skip
+    refusal = edit_refusal(ctx.editors, getattr(request, "username", None))
+    if refusal is not None:
+        raise fail(refusal)
+
+
+def edit_refusal(editors: frozenset[str] | None, user: str | None) -> str | None:
+    """Why ``user`` may not add or remove articles, or None when they may (the one rule of the
+    web app and its MCP endpoint)."""
+    if editors is None or user in editors:
+        return None
+    who = f"you are logged in as {user!r}" if user else "you are not logged in"
+    return (f"Only editors may add or remove articles, and {who}. "
+            "Ask an editor, or log in as one (ASSISTANT_EDITORS lists them).")  # fmt: skip
 
 
 def bind(ctx: WebContext, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,7 +19,7 @@ import gradio as gr
 
 from assistant.errors import AssistantError, InputError
 from assistant.ingest import feeds
-from assistant.web.context import PRIVATE, READ, WRITE, WebContext, bind, fail, may_edit
+from assistant.web.context import PRIVATE, READ, WRITE, WebContext, bind, fail, inline, may_edit
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -122,6 +122,7 @@ class FeedsTab:
     unfollow_btn: Any
     table: Any
     log: Any
+    error: Any
 
 
 def layout(ctx: WebContext) -> FeedsTab:
@@ -132,23 +133,27 @@ def layout(ctx: WebContext) -> FeedsTab:
         follow_btn = gr.Button("Follow and import", variant="primary", elem_id="ca-feed-follow")
         update_btn = gr.Button("Update now", elem_id="ca-feed-update")
         unfollow_btn = gr.Button("Stop following", variant="stop", elem_id="ca-feed-unfollow")
+    error = gr.HTML("", elem_id="ca-feed-error")
     table = gr.Dataframe(headers=FEED_HEADERS, value=lambda: feed_rows(ctx.assistant),
                          interactive=False, wrap=True, max_height=240, elem_id="ca-feeds")  # fmt: skip
     log = gr.Textbox(label="Feed result (one line per article, then per feed)", lines=3,
                      interactive=False, elem_classes=["ca-mono"], elem_id="ca-feed-log")  # fmt: skip
-    return FeedsTab(url, follow_btn, update_btn, unfollow_btn, table, log)
+    return FeedsTab(url, follow_btn, update_btn, unfollow_btn, table, log, error)
 
 
 def wire(
-    ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any], refresh: Callable[..., Any]
-) -> None:
-    """The tab's events: writers one at a time, like adding articles; after a success,
-    ``refresh`` (the Corpus tab's, bound: it takes ``search``) updates ``refreshed`` — passed in,
-    so this module does not import the Corpus tab that places it."""
-    outputs = [t.log, t.table]
+    ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any], refresh: Callable[..., Any],
+    redraw: Callable[[Any], None] = lambda event: None,
+) -> None:  # fmt: skip
+    """The tab's events: writers one at a time, like adding articles; an error goes to the
+    line under the buttons (``inline``); then ``refresh`` (the Corpus tab's, bound: it takes
+    ``search``) updates ``refreshed`` — handed in, so this module does not import the Corpus
+    tab that places it — and ``redraw`` chains the article table's update."""
+    outputs = [t.log, t.table, t.error]
+    n = len(outputs)
     for button, handler, inputs in ((t.follow_btn, follow, [t.url]),
                                     (t.unfollow_btn, unfollow, [t.url]),
                                     (t.update_btn, update_now, [])):  # fmt: skip
-        event = button.click(bind(ctx, handler), inputs, outputs, **WRITE, **PRIVATE)
-        event.success(refresh, search, refreshed, **READ, **PRIVATE)
+        event = button.click(bind(ctx, inline(handler, n)), inputs, outputs, **WRITE, **PRIVATE)
+        redraw(event.then(refresh, search, refreshed, **READ, **PRIVATE))
     t.table.select(bind(ctx, pick_feed), None, t.url, **READ, **PRIVATE)

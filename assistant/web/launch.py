@@ -34,7 +34,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     sans = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     theme = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=sans, font_mono=mono)
-    return {"theme": theme, "css": asset("style.css"), "max_file_size": settings.ingest.max_bytes}
+    return {"theme": theme, "css": asset("style.css"), "js": asset("page.js"),
+            "max_file_size": settings.ingest.max_bytes}  # fmt: skip
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
@@ -76,6 +77,7 @@ def serve(
     auth: str | None = None,
     *,
     editors: str | None = None,
+    mcp: bool = True,
     block: bool = True,
     login_limiter: Any = None,
 ) -> Any:
@@ -83,7 +85,8 @@ def serve(
 
     ``auth``: ``user:password`` logins, comma-separated (else ASSISTANT_AUTH); ``editors``: the
     users who may add and remove articles, comma-separated (else ASSISTANT_EDITORS; unset:
-    everyone who can open the app). ``block=False`` returns the running Blocks, for tests;
+    everyone who can open the app). ``mcp``: also serve the MCP endpoint ``/mcp`` (behind the
+    same logins, writes for editors only). ``block=False`` returns the running Blocks, for tests;
     ``login_limiter``: a ``logins.LoginLimiter`` other than the default one (for tests).
     """
     started = time.perf_counter()
@@ -118,8 +121,15 @@ def serve(
         print(f"\n{bar}\n  WARNING: serving on {host} WITHOUT a login. Anyone who can reach this machine\n"
               f"  can read, add and remove articles. Use --auth USER:PASSWORD or ASSISTANT_AUTH.\n{bar}\n",
               file=sys.stderr, flush=True)  # fmt: skip
+    app_kwargs: dict[str, Any] = {}
+    if mcp:  # agents' endpoint: Gradio's FastAPI app routes /mcp to it and runs its sessions
+        from starlette.routing import Route
+
+        from assistant.web.mcp_endpoint import PATH, mcp_endpoint
+
+        endpoint = mcp_endpoint(assistant, credentials, editor_names, host)
+        app_kwargs = {"routes": [Route(PATH, endpoint.app)], "lifespan": endpoint.lifespan}
     demo.queue(default_concurrency_limit=1)
-    extra: dict[str, Any] = {}
     if credentials is not None:
         from starlette.middleware import Middleware
 
@@ -127,15 +137,18 @@ def serve(
 
         # wrong passwords slow the next try down, per user name and per client address
         limiter = login_limiter or LoginLimiter()
-        extra["app_kwargs"] = {"middleware": [Middleware(LoginLimit, limiter=limiter)]}
+        app_kwargs["middleware"] = [Middleware(LoginLimit, limiter=limiter)]
     demo.launch(
         server_name=host, server_port=port, auth=credentials, share=False,
         prevent_thread_lock=True, quiet=True, show_error=False,
-        footer_links=["api"], **launch_options(settings), **extra,
+        footer_links=["api"], app_kwargs=app_kwargs, **launch_options(settings),
     )  # fmt: skip
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Commentary Assistant ready at http://{shown_host}:{port}/ "
           f"(started in {time.perf_counter() - started:.1f} s; Ctrl+C to stop)", flush=True)  # fmt: skip
+    if mcp:
+        print(f"MCP endpoint for agents: http://{shown_host}:{port}/mcp "
+              "(streamable HTTP; --no-mcp turns it off)", flush=True)  # fmt: skip
     if not block:
         return demo
     try:

@@ -67,8 +67,9 @@ def highlight(passage: str, quote: str | None) -> str:
     return f"{esc(passage[:at])}<mark>{esc(quote)}</mark>{esc(passage[end:])}"
 
 
-def sources_html(answer: dict[str, Any] | None) -> str:
-    """The sources panel: one card per citation of ``answer``."""
+def sources_html(answer: dict[str, Any] | None, position: int | None = None) -> str:
+    """The sources panel: one card per citation of ``answer`` (the ``position``-th answer of the
+    conversation, 0-based: its ``[n]`` links find their cards by it), and "Copy answer"."""
     if not answer:
         return (
             '<div class="ca-empty">Ask a question: the passages that support the answer '
@@ -91,9 +92,25 @@ def sources_html(answer: dict[str, Any] | None) -> str:
                 '<div class="ca-sources-head ca-further-head">'
                 "More passages on the question, not cited in the answer:</div>"
             ) + "".join(citation_card(c, True) for c in further)
+    at = f' data-answer="{position}"' if position is not None else ""
     if not cites:
-        return f'<div class="ca-empty">{esc(head)}</div>'
-    return f'<div class="ca-sources"><div class="ca-sources-head">{esc(head)}</div>{body}</div>'
+        return f'<div class="ca-empty"{at}>{esc(head)}</div>{copy_tool(answer)}'
+    return (
+        f'<div class="ca-sources"{at}>{copy_tool(answer)}'
+        f'<div class="ca-sources-head">{esc(head)}</div>{body}</div>'
+    )
+
+
+def copy_tool(answer: dict[str, Any]) -> str:
+    """ "Copy answer": the answer as Markdown (answer, sources, quotes) for the clipboard, held in
+    a hidden textarea (escaped: text, never markup) that the page's script copies."""
+    from assistant.markdown import answer_markdown
+
+    return (
+        '<div class="ca-tools"><button class="ca-copy" type="button" '
+        'title="Copy this answer with its sources as Markdown">Copy answer</button>'
+        f'<textarea class="ca-md" hidden readonly>{esc(answer_markdown(answer))}</textarea></div>'
+    )
 
 
 def citation_card(c: dict[str, Any], muted: bool = False) -> str:
@@ -160,17 +177,28 @@ def chat_messages(answers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     out = []
     for a in answers:
         out.append({"role": "user", "content": plain_markdown(a["question"])})
-        text = plain_markdown(a["answer"])
+        text = cite_links(plain_markdown(a["answer"]))
         if a.get("viewpoints") and not a.get("refused"):
-            text = chat_markdown(a)
+            text = cite_links(chat_markdown(a))
         if a.get("refused"):
             text = f"**No answer in the corpus.** {text}"
+        if understood := a.get("resolved_question"):  # a follow-up, read with its context
+            text = f"*Understood as: {plain_markdown(understood)}*\n\n{text}"
         if a.get("generated"):
             text += generated_note(a)
         if note := conflict_note(a):
             text += f"\n\n⚠ *{plain_markdown(note)}*"
         out.append({"role": "assistant", "content": text})
     return out
+
+
+_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")
+
+
+def cite_links(markdown: str) -> str:
+    """Escaped Markdown whose ``[n]`` markers link to their source cards (the page's script
+    shows the answer's sources and scrolls to card n)."""
+    return _ESCAPED_MARKER.sub(r"[\\[\1\\]](#ca-cite-\1)", markdown)
 
 
 def generated_note(a: dict[str, Any]) -> str:
@@ -217,16 +245,66 @@ def example_questions(rows: Sequence[ArticleRow], limit: int = 4) -> list[str]:
     return out
 
 
-def table_rows(rows: Sequence[ArticleRow], search: str = "") -> list[list[Any]]:
-    """The article list, filtered by ``search`` (any field, case-insensitive)."""
-    needle = (search or "").strip().casefold()
+SORTS = ("Newest first", "Oldest first", "Title A–Z", "Author A–Z", "Outlet A–Z",
+         "Most passages")  # fmt: skip
+PAGE_SIZE = 50
+
+
+def table_rows(
+    rows: Sequence[ArticleRow], search: str = "", sort: str = SORTS[0],
+    first_lines: dict[str, str] | None = None,
+) -> list[list[Any]]:  # fmt: skip
+    """The article list: rows holding every word of ``search`` as a whole word (any field,
+    case-insensitive: "Roe" finds Roe v. Wade, not Monroe), in the order ``sort`` names.
+    An untitled article shows its first line of text (``first_lines``), marked "(untitled)"."""
+    needles = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)", re.I) for w in search.split()]
+    firsts = first_lines or {}
     out = []
-    for r in sorted(rows, key=lambda r: ((r.title or r.id).casefold(), r.id)):
-        row = [r.title or "", r.author or "", r.outlet or "", r.published or "", r.n_passages, r.id]
-        if needle and not any(needle in str(v).casefold() for v in row):
-            continue
-        out.append(row)
+    for r in _sorted(rows, sort):
+        title = r.title or (f"“{firsts[r.id]}” (untitled)" if r.id in firsts else "(untitled)")
+        row = [title, r.author or "", r.outlet or "", r.published or "", r.n_passages, r.id]
+        text = " ".join(str(v) for v in row)
+        if all(n.search(text) for n in needles):
+            out.append(row)
     return out
+
+
+def _sorted(rows: Sequence[ArticleRow], sort: str) -> list[ArticleRow]:
+    """``rows`` in the order ``sort`` names; undated articles come after dated ones (by the
+    time they were added), and empty fields after filled ones."""
+    title = lambda r: ((r.title or "~").casefold().lstrip("\"'“‘([").strip(), r.id)  # noqa: E731
+    if sort in (SORTS[0], SORTS[1]):
+        dated = sorted((r for r in rows if r.published), key=lambda r: (r.published, r.added or ""),
+                       reverse=sort == SORTS[0])  # fmt: skip
+        undated = sorted((r for r in rows if not r.published), key=lambda r: r.added or "",
+                         reverse=True)  # fmt: skip
+        return dated + undated
+    if sort == SORTS[3]:
+        return sorted(rows, key=lambda r: ((r.author or "~").casefold(), title(r)))
+    if sort == SORTS[4]:
+        return sorted(rows, key=lambda r: ((r.outlet or "~").casefold(), title(r)))
+    if sort == SORTS[5]:
+        return sorted(rows, key=lambda r: (-r.n_passages, title(r)))
+    return sorted(rows, key=title)
+
+
+def table_page(matched: list[list[Any]], total: int, search: str, page: int) -> tuple[
+    list[list[Any]], int, str
+]:  # fmt: skip
+    """The ``page``-th page of the matched rows (clamped), the page shown, and the count line:
+    "1,201 articles · page 1 of 25" or "12 of 1,201 articles match “roe” · page 1 of 1"."""
+    pages = max(1, -(-len(matched) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = matched[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    words = " ".join(search.split())
+    head = (
+        f"{len(matched):,} of {count(total, 'article')} match “{words}”"
+        if words
+        else count(total, "article")
+    )
+    first, last = page * PAGE_SIZE + 1, page * PAGE_SIZE + len(shown)
+    where = f"{first:,}–{last:,} shown, page {page + 1} of {pages}" if shown else "none shown"
+    return shown, page, f"{head} · {where}"
 
 
 def header_html(n_articles: int | None, n_passages: int | None) -> str:

@@ -13,6 +13,8 @@ import re
 import textwrap
 from typing import Any
 
+from assistant.text import quoted
+
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=$:<>&])")
 
 
@@ -38,11 +40,12 @@ def rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 def chat_markdown(answer: dict[str, Any]) -> str:
     """The chat message of a viewpoints answer: a lead line and a compact two-column table
-    (who · where · when, then what they say: narrow columns would break names mid-word)."""
+    (who · where · when, then what they say: narrow columns would break names mid-word; the
+    style sheet gives the first column room, and stacks the rows on a narrow screen)."""
     lead = (answer.get("answer") or "").split("\n", 1)[0]
     lines = [_md(lead), "", "| who · where · when | what they say |", "|---|---|"]
     for r in rows(answer):
-        said = " ".join(f"“{_md(q)}” \\[{n}\\]" for n, q in r["quotes"])
+        said = " ".join(f"{_md(quoted(q))} \\[{n}\\]" for n, q in r["quotes"])
         who = " · ".join(
             _md(x)
             for x in (r.get("author") or "unknown author", r.get("outlet") or "unknown outlet",
@@ -58,18 +61,19 @@ def table_html(answer: dict[str, Any]) -> str:
     for r in rows(answer):
         first = r["quotes"][0][0] if r["quotes"] else ""
         quotes = "".join(
-            f'<span class="ca-vp-quote" data-open="1" data-n="{_esc(n)}">“{_esc(q)}” '
+            f'<span class="ca-vp-quote" data-open="1" data-n="{_esc(n)}">{_esc(quoted(q))} '
             f'<span class="ca-n">[{_esc(n)}]</span></span> '
             for n, q in r["quotes"]
         )
         title = _esc(r.get("title") or r.get("article_id") or "")
+        who = _esc(r.get("author") or "unknown author")
+        outlet = _esc(r.get("outlet") or "unknown outlet")
         date = r.get("published")
         body.append(
             f'<tr class="ca-vp-row" data-open="1" data-n="{_esc(first)}" title="{title}">'
-            f'<td class="ca-vp-who">{_esc(r.get("author") or "unknown author")}</td>'
-            f"<td>{_esc(r.get('outlet') or 'unknown outlet')}</td>"
+            f'<td class="ca-vp-who">{who}</td><td class="ca-vp-outlet">{outlet}</td>'
             f'<td class="ca-vp-date">{_esc(date) if date else "<em>date unknown</em>"}</td>'
-            f"<td>{quotes}</td></tr>"
+            f'<td class="ca-vp-said">{quotes}</td></tr>'
         )
     head = _esc((answer.get("answer") or "").split("\n", 1)[0])
     return (

@@ -1,0 +1,130 @@
+"""The command line's rough edges (issue 24, item 7): a mistyped --corpus, --history as ask --json
+prints it, filters that match nothing, progress in logs, typos, Markdown output."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.cli import main
+from assistant.progress import LineProgress
+from tests.conftest import SEED, SEED_ID
+
+SEED_QUESTION = "What has Russia offered in return?"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["ask", "hello"], ["list"], ["index"], ["remove", "x"], ["show", "x"], ["feeds", "list"],
+     ["eval", "q.jsonl"]],
+)  # fmt: skip
+def test_a_corpus_that_does_not_exist_is_an_error_and_nothing_is_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    missing = tmp_path / "no" / "such"
+    assert main(["--corpus", str(missing), "--index", str(tmp_path / "ix"), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: No library at {missing}/") and err.count("\n") == 1
+    assert "assistant add" in err
+    assert (
+        not missing.exists() and not (tmp_path / "ix").exists() and not (tmp_path / "no").exists()
+    )
+
+
+def test_add_creates_the_library_and_reports_progress_in_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.progress
+
+    monkeypatch.setattr(assistant.progress, "EVERY", 0)  # as if each step took longer than one
+    lib = tmp_path / "new"
+    argv = ["--corpus", str(lib / "corpus"), "--index", str(lib / "indexes")]
+    assert main([*argv, "add", str(SEED)]) == 0
+    assert (lib / "corpus" / f"{SEED_ID}.md").exists()
+    err = capsys.readouterr().err  # stderr is not a terminal here: lines, not a bar
+    assert "reading articles: 1, done in" in err and "indexing: 1/1 (100%), done in" in err
+    assert main([*argv, "list"]) == 0
+
+
+def test_history_takes_one_answer_object_or_a_list(
+    seeded: Assistant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", SEED_QUESTION, "--json"]) == 0
+    one = tmp_path / "one.json"
+    one.write_text(capsys.readouterr().out)  # exactly what ask --json printed
+    assert main(["ask", "and what did Ukraine reject?", "--history", str(one), "--json"]) == 0
+    follow = json.loads(capsys.readouterr().out)
+    assert follow["resolved_question"].endswith(f"({SEED_QUESTION})") and not follow["refused"]
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps([json.loads(one.read_text()), follow]))
+    assert main(["ask", "why?", "--history", str(both)]) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"answer": "no question"}]')
+    assert main(["ask", "why?", "--history", str(bad)]) == 1
+    assert "expected an answer object" in capsys.readouterr().err
+
+
+def test_filters_that_match_no_article_say_so_on_stderr(
+    seeded: Assistant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", SEED_QUESTION, "--outlet", "No Such Outlet"]) == 0
+    out, err = capsys.readouterr()
+    assert "note: no article matches --outlet 'No Such Outlet'" in err
+    assert "No article in the corpus matches the filters" in out
+    assert main(["ask", SEED_QUESTION, "--outlet", "CNA"]) == 0
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_ask_format_markdown_lists_the_sources(
+    seeded: Assistant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", SEED_QUESTION, "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith(f"### {SEED_QUESTION}\n\n") and "\\[" not in md
+    assert "[1]" in md and "\n1. **Commentary: Could Trump" in md
+    assert "Stefan Wolff, CNA, date unknown, paragraph 12" in md
+    assert "   > “It is not clear, however, what, if anything, Russia has offered in return" in md
+
+
+def test_a_command_typo_gets_the_closest_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["aks", "hello"])
+    assert e.value.code == 2
+    assert "Did you mean 'ask'?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["feeds", "updat"])
+    assert "Did you mean 'update'?" in capsys.readouterr().err
+
+
+def test_progress_lines_come_while_a_step_runs_and_at_the_end() -> None:
+    out = io.StringIO()
+    bar = LineProgress(1200, "indexing", out, every=0.01)
+    bar.update(120)
+    deadline = time.monotonic() + 30  # the ticker's line, however slow the machine
+    while "indexing: 120/1,200 (10%)" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    bar.update(1080)
+    bar.close()
+    bar.close()  # twice is harmless
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("indexing: 120/1,200 (10%), 0:")
+    assert lines[-1].startswith("indexing: 1,200/1,200 (100%), done in")
+    assert sum("done in" in line for line in lines) == 1
+    quiet = io.StringIO()
+    short = LineProgress(3, "indexing", quiet)  # done before the first 10 s: no lines
+    short.update(3)
+    short.close()
+    assert quiet.getvalue() == ""
+
+
+def test_the_web_progress_never_counts_past_its_total() -> None:
+    from assistant.web.corpus_tab import read_progress
+
+    # one upload or URL may hold many articles (a .jsonl, a feed): no "40/1"
+    assert read_progress(40, 1) == ((40, None), "Read 40 articles")
+    assert read_progress(1, 3) == ((1, 3), "Read 1 of 3")

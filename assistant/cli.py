@@ -259,6 +259,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # a full or read-only disk is the user's to fix, not a bug
+        from assistant.errors import disk_problem
+
+        settings = settings_from(args)
+        if problem := disk_problem(e, settings.library_dir, settings.index_dir):
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
+        raise
 
 
 def _assistant(settings: Settings) -> Any:
@@ -453,16 +461,26 @@ def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime
 
-    from assistant.evaluation.metrics import compare, failed_questions, run_eval, summary_table
+    from assistant.evaluation.metrics import (
+        check_comparable,
+        compare,
+        failed_questions,
+        run_eval,
+        summary_table,
+    )
     from assistant.evaluation.questions import load_questions
 
     questions = load_questions(Path(args.questions))
+    out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file: name a folder (new or an earlier run).")
+    if args.compare:  # a run that cannot be compared with is told before any work
+        check_comparable(Path(args.compare), {q.id for q in questions}, args.questions)
     settings = settings.with_answer(retriever=args.retriever, k=args.k)
     a = _assistant(settings)
     if args.generate:
         a.chat_model()
     a.ensure_index()
-    out = Path(args.out) if args.out else Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
     def ask(q: Any) -> dict[str, Any]:
         return a.ask(q.question, generate=args.generate, mode=q.mode, as_of=q.as_of).to_dict()
@@ -470,7 +488,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     described = settings.describe()
     if args.generate:
         described["generate"] = True
-    summary = run_eval(ask, questions, out, described, progress=_progress)
+    try:
+        summary = run_eval(ask, questions, out, described, progress=_progress)
+    except KeyboardInterrupt:
+        kept = f"the earlier run in {out}/ is as it was" if out.exists() else "nothing written"
+        print(f"\ninterrupted: {kept}.", file=sys.stderr)
+        return 130
     print(summary_table(summary))
     print(f"wrote {out}/results.jsonl, summary.json, report.html")
     if args.compare:
@@ -501,7 +524,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     on_result = lambda r: print(r.line(), flush=True)  # noqa: E731
     limit = settings.ingest.feed_max_entries
     if args.feeds_command == "add":
-        report = feeds.follow(a, args.url, limit, on_result)
+        report = feeds.follow(settings, a.add, args.url, limit, on_result)
         print(f"following {report.url}: {report.summary()}", file=sys.stderr)
         return 1 if report.failed else 0
 
@@ -512,7 +535,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{report.url}: {report.summary()}", file=sys.stderr, flush=True)
 
     try:
-        reports = feeds.update(a, limit, on_result, on_feed)
+        reports = feeds.update(settings, a.add, limit, on_result, on_feed)
     except feeds.FeedsBusy as e:
         print(f"note: {e}", file=sys.stderr)  # the running update does the work: not a failure
         return 0

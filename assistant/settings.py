@@ -157,6 +157,16 @@ class Settings:
                 given[key] = Path(str(given[key]))
         return replace(s, **given)  # type: ignore[arg-type]
 
+    @property
+    def library_dir(self) -> Path:
+        """The folder holding the corpus and the index: paths in messages are given from it."""
+        import os
+
+        try:
+            return Path(os.path.commonpath([self.corpus_dir.absolute(), self.index_dir.absolute()]))
+        except ValueError:
+            return self.index_dir.absolute().parent
+
     def with_answer(self, **changes: object) -> Settings:
         """A copy with some answer settings changed (None values are ignored)."""
         given = {k: v for k, v in changes.items() if v is not None}

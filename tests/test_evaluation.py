@@ -415,3 +415,82 @@ def test_compare_and_summary_table(tmp_path: Path):
     assert re.search(r"answer_match\s+n/a", table)
     with pytest.raises(NotFoundError):
         compare(tmp_path / "nope", tmp_path / "b")
+
+
+# --- runs are atomic; --compare refuses what it cannot compare ---------------------------------
+
+
+def test_an_interrupted_run_leaves_the_earlier_run_whole(tmp_path: Path) -> None:
+    run_eval(fake_ask(True), QUESTIONS, tmp_path / "run", {})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    asked = []
+
+    def interrupted(q: Question) -> dict:
+        asked.append(q)
+        if len(asked) == 2:
+            raise KeyboardInterrupt
+        return fake_ask(False)(q)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(interrupted, QUESTIONS, tmp_path / "run", {})
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary folder left
+    asked.clear()
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(interrupted, QUESTIONS, tmp_path / "new", {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_run_into_a_folder_keeps_its_other_files(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    run_eval(fake_ask(True), QUESTIONS, tmp_path, {})
+    run_eval(fake_ask(False), QUESTIONS, tmp_path, {})
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["notes.txt", "report.html", "results.jsonl", "summary.json"]
+    with pytest.raises(InputError, match="is a file"):
+        run_eval(fake_ask(True), QUESTIONS, tmp_path / "notes.txt", {})
+
+
+def test_compare_refuses_an_incomplete_run_or_another_set(tmp_path: Path) -> None:
+    run_eval(fake_ask(True), QUESTIONS, tmp_path / "a", {})
+    run_eval(fake_ask(True), QUESTIONS, tmp_path / "b", {})
+    other = [Question(f"o{i}", f"Other question {i}?", answerable=False) for i in range(5)]
+    run_eval(fake_ask(True), other, tmp_path / "other", {})
+    with pytest.raises(InputError, match="another question set"):
+        compare(tmp_path / "a", tmp_path / "other")
+    lines = (tmp_path / "b" / "results.jsonl").read_text().splitlines()
+    (tmp_path / "b" / "results.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    with pytest.raises(InputError, match="holds 2 results but its summary counts 3"):
+        compare(tmp_path / "a", tmp_path / "b")
+    (tmp_path / "b" / "results.jsonl").write_text("\n".join([*lines[:2], lines[2][:40]]) + "\n")
+    with pytest.raises(InputError, match="line 3 is cut off"):
+        compare(tmp_path / "a", tmp_path / "b")
+
+
+def test_eval_cli_refuses_early_and_says_what_ctrl_c_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.api import Assistant
+    from assistant.cli import main
+
+    Path("corpus").mkdir()  # a library, empty
+    qs = tmp_path / "qs.jsonl"
+    qs.write_text('{"id": "a", "question": "Why?", "answerable": false}\n')
+    assert main(["eval", str(tmp_path)]) == 1
+    assert "is a folder: name the .jsonl" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["eval", str(qs), "--out", str(tmp_path / "file")]) == 1
+    assert "is a file" in capsys.readouterr().err
+    run_eval(fake_ask(True), QUESTIONS, tmp_path / "old", {})
+    assert main(["eval", str(qs), "--compare", str(tmp_path / "old")]) == 1
+    assert "another question set" in capsys.readouterr().err
+
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Assistant, "ask", interrupt)
+    monkeypatch.setattr(Assistant, "ensure_index", lambda self: None)
+    assert main(["eval", str(qs), "--out", str(tmp_path / "old")]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted: the earlier run in {tmp_path / 'old'}/ is as it was." in err
+    assert "assistant index" not in err

@@ -237,11 +237,21 @@ def test_a_missing_page_and_only_a_summary_is_one_error_line_and_retried_next_up
     assert len(out) == 2
     [sub] = feeds.load(Path("corpus"))
     assert sub.seen == [f"{site.base}/articles/1"] and sub.etag is None  # 2 is tried again
+    assert (
+        list(sub.failing) == [f"{site.base}/articles/2"]
+        and sub.failing[f"{site.base}/articles/2"][0] == 1
+    )
 
     serve_articles(site, [2])  # the page is there now
     site.requests.clear()
+    assert run("feeds", "update") == 0  # ... but not before its wait (an hour) is over
+    assert "1 failing entries wait to be retried" in capsys.readouterr().err
+    assert site.pages_fetched() == []
+    sub.failing[f"{site.base}/articles/2"][1] = "2000-01-01T00:00:00+00:00"  # the wait is over
+    feeds.save(Path("corpus"), [sub])
     assert run("feeds", "update") == 0
     assert lines(capsys.readouterr().out)[0].endswith(" added")
+    assert feeds.load(Path("corpus"))[0].failing == {}
     assert site.pages_fetched() == ["/articles/2"]  # entry 1 is not fetched again
     assert len(corpus()) == 2
 
@@ -535,23 +545,103 @@ def test_web_follow_list_update_and_editors_only(site: Site, assistant: Assistan
 
     for who in (None, "bob"):
         # refused on the error line beside the buttons (the last output), nothing else changed
-        for out in (fns["follow"](url, "", Visitor(who)), fns["update_now"]("", Visitor(who)),
-                    fns["unfollow"](url, "", Visitor(who))):  # fmt: skip
+        for out in (fns["follow"](url, Visitor(who)), fns["update_now"](Visitor(who)),
+                    fns["unfollow"](url, Visitor(who))):  # fmt: skip
             assert "Only editors" in out[-1] and all(v == gr.skip() for v in out[:-1])
     assert site.requests == [] and not Path("corpus/feeds.yaml").exists()
 
-    log, rows, *_ = fns["follow"](url, "", Visitor("ann"))
+    log, rows, *_ = fns["follow"](url, Visitor("ann"))
     assert log.splitlines()[0].endswith(" added") and "following" in log.splitlines()[-1]
     assert rows[0][:2] == [url, "Harbour Opinion"] and rows[0][3].startswith("1 added")
-    assert "already followed" in fns["follow"](url, "", Visitor("ann"))[-1]
+    assert "already followed" in fns["follow"](url, Visitor("ann"))[-1]
 
     site.routes["/feed"] = Route(rss([rss_item(site, 2), rss_item(site, 1)]), "application/rss+xml")
-    log = fns["update_now"]("", Visitor("ann"))[0]
+    log = fns["update_now"](Visitor("ann"))[0]
     assert log.splitlines()[0].endswith(" added") and len(assistant.library.catalog.articles()) == 2
-    assert fns["unfollow"](url, "", Visitor("ann"))[0].endswith(
+    assert fns["unfollow"](url, Visitor("ann"))[0].endswith(
         "no longer followed (its articles stay)"
     )
     assert (
         web_feeds.feed_rows(assistant) == []
         and web_feeds.update_feeds(assistant) == "No feeds followed yet."
     )
+
+
+# --- downloads outside the write lock; failing entries back off; every entry has its line -------
+
+
+def test_pages_are_fetched_outside_the_libraries_write_lock(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    serve_articles(site, [1, 2])
+    site.routes["/feed.xml"] = Route(rss([rss_item(site, 1), rss_item(site, 2)]),
+                                     "application/rss+xml")  # fmt: skip
+    lock_free_while_fetching = []
+    fetch_entry = feeds.entry_doc
+
+    def watched(entry: feeds.Entry, settings: IngestSettings) -> object:
+        Path("indexes").mkdir(exist_ok=True)
+        with open("indexes/write.lock", "w") as f:  # another writer's try, as `add` makes it
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_UN)
+                lock_free_while_fetching.append(True)
+            except BlockingIOError:
+                lock_free_while_fetching.append(False)
+        return fetch_entry(entry, settings)
+
+    monkeypatch.setattr(feeds, "entry_doc", watched)
+    assert run("feeds", "add", f"{site.base}/feed.xml") == 0
+    assert lock_free_while_fetching == [True, True]
+    assert len(corpus()) == 2
+
+
+def test_failing_entries_wait_and_never_hold_up_the_rest(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_articles(site, [3])  # pages 1 and 2 are missing, and the feed has only summaries
+    items = [rss_item(site, 1), rss_item(site, 2), rss_item(site, 3)]
+    site.routes["/feed.xml"] = Route(rss(items), "application/rss+xml")
+    assert run("feeds", "add", f"{site.base}/feed.xml", "--max-entries", "2") == 1
+    out = lines(capsys.readouterr().out)
+    assert len(out) == 2 and all(" error: " in line for line in out)
+    assert run("feeds", "update", "--max-entries", "2") == 0  # entry 3 comes in at last
+    captured = capsys.readouterr()
+    assert lines(captured.out)[0].endswith(" added") and len(lines(captured.out)) == 1
+    assert "2 failing entries wait to be retried" in captured.err
+    [sub] = feeds.load(Path("corpus"))
+    assert sorted(sub.failing) == [f"{site.base}/articles/1", f"{site.base}/articles/2"]
+    assert list(corpus()) == [f"{site.base}/articles/3"]
+
+
+def test_an_entry_with_no_link_id_or_text_has_its_line(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_articles(site, [1])
+    bare = "<item><title>A note without a link</title><description>Short.</description></item>"
+    site.routes["/feed.xml"] = Route(rss([rss_item(site, 1), bare]), "application/rss+xml")
+    assert run("feeds", "add", f"{site.base}/feed.xml") == 1
+    out = lines(capsys.readouterr().out)
+    assert out[0].endswith(" added")
+    assert out[1].startswith("entry A note without a link error: the entry has no link.")
+
+
+def test_trafilatura_logs_go_through_ours(tmp_path: Path) -> None:
+    """What a user sees on stderr: our one line, not trafilatura's own "discarding data"."""
+    import subprocess
+    import sys
+
+    page_file = tmp_path / "empty.html"
+    page_file.write_text("<html><body></body></html>")
+    import os
+
+    import assistant
+
+    here = str(Path(assistant.__file__).parents[1])  # this checkout's package, not another's
+    env = {**os.environ, "PYTHONPATH": here}
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "add", str(page_file)],
+                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert done.returncode == 1 and "No article text found" in done.stdout
+    assert "discarding data" not in done.stderr and "trafilatura" not in done.stderr, done.stderr

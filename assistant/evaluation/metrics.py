@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import shutil
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -31,7 +34,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AssistantError, NotFoundError
+from assistant.errors import AssistantError, InputError, NotFoundError
 from assistant.evaluation.questions import Gold, Question
 from assistant.text import normalise
 
@@ -216,24 +219,48 @@ def run_eval(
     from assistant.evaluation.report import render_report
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir} is a file: name a folder (new or an earlier run).")
+    # written to a temporary folder and moved into place at the end: an interrupted run leaves
+    # nothing half-written, and an earlier run in the same folder stays whole until then
+    if out_dir.is_dir():
+        work = Path(tempfile.mkdtemp(dir=out_dir, prefix=".partial-"))
+    else:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.partial-"))
     bar = progress(len(questions), "Evaluating") if progress else None
     results = []
     try:
-        with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
+        with (work / "results.jsonl").open("w", encoding="utf-8") as f:
             for q in questions:
                 results.append(_run_one(ask, q))
                 f.write(json_line(results[-1]) + "\n")
                 f.flush()
                 if bar:
                     bar.update(1)
+        summary = summarise(results, settings_description)
+        text = json.dumps(summary, indent=2) + "\n"
+        (work / "summary.json").write_text(text, encoding="utf-8")
+        (work / "report.html").write_text(render_report(summary, results), encoding="utf-8")
+        _swap_in(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     finally:
         if bar:
             bar.close()
-    summary = summarise(results, settings_description)
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "report.html").write_text(render_report(summary, results), encoding="utf-8")
     return summary
+
+
+def _swap_in(work: Path, out_dir: Path) -> None:
+    """Put the finished run ``work`` at ``out_dir``: the folder renamed when new, else its
+    files, one atomic rename each (other files in the folder are left alone), summary last."""
+    if work.parent != out_dir:
+        os.replace(work, out_dir)
+        return
+    for name in ("results.jsonl", "report.html", "summary.json"):
+        os.replace(work / name, out_dir / name)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def json_line(record: dict[str, Any]) -> str:
@@ -292,14 +319,41 @@ def _load_run(run: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     summary_path, results_path = run_dir / "summary.json", run_dir / "results.jsonl"
     if not summary_path.is_file():
         raise NotFoundError(f"No summary.json in {run_dir}: is it an `assistant eval` output?")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    redo = "it is not a whole run; run `assistant eval` again"
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise InputError(f"{summary_path} cannot be read ({e}): {redo}.") from None
     results: dict[str, dict[str, Any]] = {}
     if results_path.is_file():
-        for line in results_path.read_text(encoding="utf-8").splitlines():
+        lines = results_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        for number, line in enumerate(lines, start=1):
             if line.strip():
-                r = json.loads(line)
-                results[r["id"]] = r
+                try:
+                    r = json.loads(line)
+                    results[str(r["id"])] = r
+                except (ValueError, KeyError, TypeError):
+                    raise InputError(
+                        f"{results_path} line {number} is cut off or not a result: {redo}."
+                    ) from None
+    if not isinstance(summary, dict) or len(results) != summary.get("questions"):
+        raise InputError(
+            f"{run_dir} holds {len(results)} results but its summary counts "
+            f"{summary.get('questions') if isinstance(summary, dict) else 'none'}: {redo}."
+        )
     return summary, results
+
+
+def check_comparable(run: Path, ids: set[str], other: str) -> None:
+    """Nothing when ``run`` is a whole run of (mostly) the questions ``ids``; InputError saying
+    why not otherwise (incomplete, cut off, or a run of another question set)."""
+    _, results = _load_run(run)
+    shared = len(results.keys() & ids)
+    if shared * 2 < max(len(results), len(ids)):  # an edited set still compares
+        raise InputError(
+            f"{run} is a run of another question set than {other} ({shared} of their "
+            f"{len(results)} and {len(ids)} question ids are shared). Compare runs of one set."
+        )
 
 
 def _fmt(value: Any, latency: bool = False) -> str:
@@ -311,6 +365,7 @@ def _fmt(value: Any, latency: bool = False) -> str:
 def compare(run_a: Path, run_b: Path) -> str:
     """Text: each metric old → new with its change, then the questions whose verdict changed."""
     (sa, ra), (sb, rb) = _load_run(run_a), _load_run(run_b)
+    check_comparable(run_a, set(rb), str(run_b))
     lines = [f"{'metric':<20}{'old':>10}{'new':>10}{'change':>10}"]
     for key in ("questions", "answerable", *SHARE_KEYS, *LATENCY_KEYS):
         a, b, lat = sa.get(key), sb.get(key), key in LATENCY_KEYS

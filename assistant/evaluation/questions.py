@@ -62,6 +62,10 @@ class Question:
 def load_questions(path: Path) -> list[Question]:
     """The questions of a JSONL, CSV or YAML file, in file order; InputError lists every problem."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(
+            f"Question set {path} is a folder: name the .jsonl, .csv or .yaml file in it."
+        )
     if not path.is_file():
         raise NotFoundError(f"Question set {path} does not exist.")
     try:

@@ -230,7 +230,7 @@ class Catalog:
                         "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
                         [
                             (c.id, c.article_id, c.position, c.paragraph, c.start, c.end,
-                             c.heading, c.text, c.lexical_text)
+                             c.heading, c.text, None)
                             for c in chunks
                         ],
                     )  # fmt: skip
@@ -281,16 +281,39 @@ class Catalog:
         return out
 
     def lexical_texts(
-        self, article_ids: Sequence[str] | None = None
+        self, article_ids: Sequence[str] | None = None, window: int = 1
     ) -> tuple[list[str], list[str], list[str]]:
-        """(chunk ids, article ids, lexical texts) of every passage (or of these articles'), in
-        a stable order."""
-        return self._passage_texts(article_ids, "lexical_text")
+        """(chunk ids, article ids, what BM25 reads of each passage) of every passage (or of
+        these articles'), in a stable order.
+
+        Made here from the passages' own texts (``chunking.lexical_view``), not stored: a
+        passage's neighbourhood stored per passage repeated the text two or three times over.
+        """
+        from assistant.index.chunking import lexical_view
+
+        ids, arts, texts, heads = self._passage_texts(article_ids)
+        rows = (
+            self.articles()
+            if article_ids is None
+            else [r for a in set(arts) if (r := self.article(a)) is not None]
+        )  # a few changed articles (a BM25 update) read their own rows only
+        context = {r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in rows}
+        out: list[str] = []
+        start = 0
+        for end in range(1, len(ids) + 1):
+            if end == len(ids) or arts[end] != arts[start]:  # one article's passages, in order
+                mine = texts[start:end]
+                out += [
+                    lexical_view(context.get(arts[start], ""), heads[i], mine, i - start, window)
+                    for i in range(start, end)
+                ]
+                start = end
+        return ids, arts, out
 
     def _passage_texts(
-        self, article_ids: Sequence[str] | None = None, column: str = "text"
-    ) -> tuple[list[str], list[str], list[str]]:
-        query = f"SELECT id, article_id, {column} FROM chunks"
+        self, article_ids: Sequence[str] | None = None
+    ) -> tuple[list[str], list[str], list[str], list[str | None]]:
+        query = "SELECT id, article_id, text, heading FROM chunks"
         order = "ORDER BY article_id, position"
         with self._lock:
             if article_ids is None:
@@ -303,7 +326,12 @@ class Catalog:
                     rows += self._db.execute(
                         f"{query} WHERE article_id IN ({marks}) {order}", part
                     ).fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+        return (
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [r[3] for r in rows],
+        )
 
     def article_vectors(self, article_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         """The stored vector (title + lede) of each of these articles that has one."""
@@ -315,7 +343,7 @@ class Catalog:
     ) -> tuple[list[str], list[str], list[str]]:
         """(article ids, article ids, whole texts with title, author and outlet) for article-level
         BM25, in the shape ``lexical_texts`` has for passages."""
-        ids, _, texts = self._passage_texts(article_ids)
+        ids, _, texts, _ = self._passage_texts(article_ids)
         by_article: dict[str, list[str]] = {}
         for cid, text in zip(ids, texts, strict=True):
             by_article.setdefault(cid.rsplit(":", 1)[0], []).append(text)
@@ -324,6 +352,17 @@ class Catalog:
         }
         out = sorted(by_article)
         return out, out, [f"{heads.get(a, '')}\n" + "\n".join(by_article[a]) for a in out]
+
+    def reclaim(self) -> None:
+        """Give the space of deleted rows back to the disk once a quarter of the file is free
+        (SQLite keeps freed pages for reuse: removing a large article left the file at its
+        largest size), and empty the write-ahead log."""
+        with self._lock:
+            free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+            total = self._db.execute("PRAGMA page_count").fetchone()[0]
+            if free and free * 4 >= total:
+                self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def count_chunks(self) -> int:
         with self._lock:

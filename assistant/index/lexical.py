@@ -177,6 +177,8 @@ class LexicalIndex:
                     model = _bm25s().BM25.load(str(self.root), mmap=True, show_progress=False)
                 except Exception:
                     return False
+            if not _consistent(model, meta, state):
+                return False  # rebuilt from the catalog by the caller, never searched
             self._set(model, meta, state)
             return True
 
@@ -242,6 +244,32 @@ class LexicalIndex:
         n = model.scores["num_docs"]
         indptr = model.scores["indptr"]
         return {t: _idf(n, _df(model, indptr, t)) for t in query_terms}
+
+
+def _consistent(model: Any, meta: Any, state: Any) -> bool:
+    """True when the saved files agree with each other: as many passages in the BM25 matrix as
+    ids and articles listed, the removed ones among them, the added ones well formed. A hand-
+    edited or half-copied file used to crash every question while `assistant index` said all
+    was well."""
+    try:
+        ids, articles = meta["ids"], meta["articles"]
+        if not (isinstance(ids, list) and isinstance(articles, list)):
+            return False
+        n = len(ids)
+        if len(articles) != n or not all(isinstance(x, str) for x in ids + articles):
+            return False
+        if model is not None and int(model.scores["num_docs"]) != n:
+            return False
+        if state is not None:
+            if not all(isinstance(i, int) and 0 <= i < n for i in state["dead"]):
+                return False
+            for pid, aid, tf, length in state["delta"]:
+                ok = isinstance(pid, str) and isinstance(aid, str) and isinstance(length, int)
+                if not ok or not isinstance(tf, dict):
+                    return False
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _df(model: Any, indptr: Any, term: str) -> int:

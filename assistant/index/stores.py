@@ -8,6 +8,7 @@ not is the writer's job (``Library.ensure_lexical``, under the write lock).
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import IndexStateError
+from assistant.errors import IndexStateError, disk_problem
 from assistant.index.catalog import ArticleRow, Catalog, ChunkRow
 from assistant.index.lexical import LexicalIndex
 from assistant.index.vectors import VectorIndex
@@ -44,7 +45,11 @@ class Stores:
             path = self.settings.index_dir / "catalog.sqlite"
             try:
                 self._catalog = Catalog(path)
-            except sqlite3.DatabaseError as e:
+            except (OSError, sqlite3.Error) as e:
+                if problem := disk_problem(e, self.settings.library_dir, path):
+                    raise problem from None  # a full or read-only disk is no damage
+                if not isinstance(e, sqlite3.DatabaseError):
+                    raise
                 raise IndexStateError(
                     f"The catalog {path} is damaged ({e}). Run: assistant index --rebuild"
                 ) from None
@@ -128,8 +133,9 @@ class Stores:
 
     def lexical_indexes(self) -> list[tuple[LexicalIndex, Any]]:
         """Each BM25 index with the catalog method giving its texts: passages, whole articles."""
+        window = self.settings.chunks.lexical_window
         return [
-            (self.lexical, self.catalog.lexical_texts),
+            (self.lexical, lambda ids=None: self.catalog.lexical_texts(ids, window)),
             (self.article_lexical, self.catalog.article_texts),
         ]
 
@@ -142,15 +148,18 @@ class Stores:
         """Ids of the articles the filters admit (None: no filter)."""
         if not filters.active():
             return None
+        since = _day(filters.since)
+        until = _day(filters.until)
         out = []
         for r in self.catalog.articles():
             if filters.outlet and (r.outlet or "").casefold() != filters.outlet.casefold():
                 continue
             if filters.author and filters.author.casefold() not in (r.author or "").casefold():
                 continue
-            if filters.since and not (r.published and r.published >= filters.since):
+            day = _day(r.published)
+            if since and not (day and day >= since):
                 continue
-            if filters.until and not (r.published and r.published <= filters.until):
+            if until and not (day and day <= until):
                 continue
             if filters.as_of and r.published and r.published[:10] > filters.as_of:
                 continue
@@ -202,3 +211,12 @@ def to_passage(
         outlet=meta.outlet, published=meta.published, url=meta.url, score=score, dense=dense,
         lexical=lexical,
     )  # fmt: skip
+
+
+def _day(value: str | None) -> dt.date | None:
+    """The date ``value`` names (None when empty or not a date): filters compare dates, not
+    text, so a catalog row from before dates were checked ("yesterday") never passes one."""
+    try:
+        return dt.date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None

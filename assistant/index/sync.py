@@ -14,6 +14,8 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -43,6 +45,8 @@ from assistant.text import iso_date, sentence_spans
 from assistant.types import Article, Chunk
 
 EMBED_GROUP = 1024  # passages embedded and stored per step of a sync
+STAGING = ".rebuild"  # under indexes/: where `index --rebuild` builds before swapping in
+READY = "READY"  # in STAGING once the new index is complete
 
 
 @dataclass(frozen=True)
@@ -241,12 +245,15 @@ class Library:
         """Delete articles from the corpus and every index (NotFoundError for an unknown id)."""
         with self.write_lock():
             for aid in article_ids:  # NotFoundError before anything is deleted
-                if not self.corpus.present(aid):
+                # an id whose file is gone but which the index still holds (a `remove a b c`
+                # interrupted after deleting a) is removed again, not refused
+                if not self.corpus.present(aid) and self.catalog.article(aid) is None:
                     raise NotFoundError(
                         f"No article {aid!r} in {self.corpus.root}/. See: assistant list"
                     )
             for aid in article_ids:
-                self.corpus.remove(aid)
+                if self.corpus.present(aid):
+                    self.corpus.remove(aid)
             self.sync()
 
     # -- bringing the indexes in line ----------------------------------------------------------
@@ -317,6 +324,9 @@ class Library:
     def sync(self, rebuild: bool = False) -> SyncReport:
         """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed."""
         with self.write_lock():
+            self._finish_swap()
+            if rebuild and not self.settings.chroma_url:
+                return self._rebuild_beside()
             if rebuild:
                 self._reset()
             else:
@@ -328,6 +338,8 @@ class Library:
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
                 self.catalog.forget_article(aid)
+            if removed:
+                self.catalog.reclaim()
             problems: list[str] = self.problems()
             pending = [r for r in self.catalog.articles() if r.indexed_sha != r.file_sha]
             passages = self._index_articles(pending, problems)
@@ -378,6 +390,69 @@ class Library:
         lost = {aid for cid, aid in zip(ids, article_ids, strict=True) if cid not in have}
         rows = [r for r in self.catalog.articles() if r.id in lost]
         return rows, self._index_articles(rows, problems)
+
+    # -- rebuilding beside the old index ----------------------------------------------------------
+    def _rebuild_beside(self) -> SyncReport:
+        """Build a whole new index in ``indexes/.rebuild/``, then swap it in.
+
+        A rebuild that fails (a full disk, Ctrl-C, a crash) leaves the old index as it was and
+        answering; deleting it first, as rebuilds did, lost it whenever the new one could not
+        be written.
+        """
+        staging = self.settings.index_dir / STAGING
+        shutil.rmtree(staging, ignore_errors=True)
+        e = self.settings.embedding
+        cache = e.cache_dir or self.settings.index_dir / "models"  # the export is not redone
+        staged = replace(self.settings, index_dir=staging, embedding=replace(e, cache_dir=cache))
+        beside = Library(staged, self.progress)
+        try:
+            report = beside.sync()
+            beside.catalog.reclaim()  # the write-ahead log folded in: the catalog is one file
+        except BaseException:
+            beside.close()
+            beside.vectors.reopen()
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        beside.close()
+        beside.vectors.reopen()  # Chroma's in-process copy of the staged store is let go
+        (staging / READY).touch()
+        self._finish_swap()
+        return replace(report, rebuilt_lexical=True)
+
+    def _finish_swap(self) -> None:
+        """Move a finished rebuild (``.rebuild/`` with its READY mark) into place; drop an
+        unfinished one. Safe to repeat after a crash at any point of it."""
+        staging = self.settings.index_dir / STAGING
+        if not staging.is_dir():
+            return
+        if not (staging / READY).exists():
+            shutil.rmtree(staging, ignore_errors=True)  # a rebuild cut short: the old index stays
+            return
+        old = self.settings.index_dir / ".replaced"
+        old.mkdir(exist_ok=True)
+        names = sorted(
+            p.name for p in staging.iterdir() if p.name not in (READY, "write.lock", "models")
+        )
+        # directories first; the catalog last, replaced in one step: readers that see the new
+        # catalog file (a new inode, Stores.follow_rebuild) reopen everything and find it all new
+        names.sort(key=lambda n: (n.startswith("catalog.sqlite"), n == "manifest.json"))
+        for name in names:
+            target = self.settings.index_dir / name
+            if name == "catalog.sqlite":
+                for side in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.replace(self.settings.index_dir / side, old / side)
+            elif target.is_dir():
+                shutil.rmtree(old / name, ignore_errors=True)
+                os.replace(target, old / name)
+            os.replace(staging / name, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+        self.close()
+        self.vectors.reopen()
+        self.lexical.forget()
+        self.stores.article_lexical.forget()
+        self.stores.vector_generation = None
 
     def _reset(self) -> None:
         """Forget every derived thing (the corpus stays)."""

@@ -16,7 +16,13 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.errors import IndexStateError, InputError, StoreUnavailable
+from assistant.errors import (
+    AssistantError,
+    IndexStateError,
+    InputError,
+    StoreUnavailable,
+    disk_problem,
+)
 from assistant.settings import Settings
 
 MAX_BATCH = 5000  # Chroma refuses batches over 5,461 records
@@ -128,7 +134,9 @@ class VectorIndex:
                 raise self._damaged(e) from e
         return self._collection
 
-    def _damaged(self, e: Exception) -> IndexStateError:
+    def _damaged(self, e: Exception) -> AssistantError:
+        if problem := disk_problem(e, self.settings.library_dir, self.settings.index_dir):
+            return problem  # a full or read-only disk is no damage: rebuilding would not help
         return IndexStateError(
             f"The vector index in {self.where} cannot be opened ({type(e).__name__}: "
             f"{str(e)[:200]}); it is damaged. Run: assistant index --rebuild"

@@ -76,7 +76,7 @@ def make_article(raw: RawDoc, flags: dict[str, str]) -> Article:
         meta = (
             {**raw.meta, **found, **flags} if raw.kind == "text" else {**raw.meta, **flags, **found}
         )
-    meta = {k: cleaning.safe_text(v) if isinstance(v, str) else v for k, v in meta.items()}
+    meta = {k: cleaning.field_text(v) if isinstance(v, str) else v for k, v in meta.items()}
     if meta.get("author"):  # "Opinion Andrew Cohen": the names, and the piece marked as opinion
         meta["author"], label = cleaning.clean_author(meta["author"], meta.get("outlet"))
         title = meta.get("title") or ""

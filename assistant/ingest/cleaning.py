@@ -19,6 +19,7 @@ Article text (curly quotes, dashes, literal ``<script>`` text) is kept verbatim.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from typing import Any
 from assistant.errors import InputError
 from assistant.text import MONTH as _MONTH
 from assistant.text import parse_date
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,24 @@ def safe_text(value: str, keep_lines: bool = False) -> str:
     """
     text = _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", value))
     return text if keep_lines else re.sub(r"[\t\n\r]", " ", text)
+
+
+# Characters that change how a line is shown without being seen: bidi embeddings, overrides,
+# isolates and marks, and zero-width spaces ("gnp.exe" behind U+202E shows as "exe.png").
+# ZWJ and ZWNJ stay: Persian, Indic scripts and emoji need them.
+_INVISIBLE = re.compile(
+    "[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def field_text(value: str) -> str:
+    """A metadata field (title, author, outlet, ...) safe to store and show on one line:
+    ``safe_text`` without the characters that reorder or hide what is shown.
+
+    >>> field_text("report\u202egnp.exe\u200b")
+    'reportgnp.exe'
+    """
+    return _INVISIBLE.sub("", safe_text(value))
 
 
 def _words(text: str) -> int:
@@ -382,10 +403,15 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     data, text = found
     if not isinstance(data, dict):
         data = {}
-    meta = {k: str(data[k]).strip() for k in ("title", "author", "outlet", "url") if data.get(k)}
+    from assistant.ingest.schema import ArticleMeta
+
+    # the schema every file's metadata goes through: `title: [a, b]` is refused, not "['a', 'b']"
+    names = ("title", "author", "outlet", "url")
+    checked = ArticleMeta.check({k: data.get(k) for k in names}, "the front matter", yaml=True)
+    meta = {k: v for k in names if (v := getattr(checked, k))}
     # an added file's unclear date ("sometime last spring", 2024-02-30) is left unknown, as
     # any metadata the source does not state clearly; a stored file's must be real (corpus.py)
-    if data.get("published") and (published := parse_date(data["published"])):
+    if data.get("published") and (published := parse_date(str(data["published"]))):
         meta["published"] = published
     return meta, text
 
@@ -396,10 +422,27 @@ def clean_markdown(raw: str) -> Cleaned:
     return _finish(_paragraphs(_markdown_inline(text)), meta, "Markdown")
 
 
+class _AsDebug(logging.Handler):
+    """Hands a library's log records on to ours at DEBUG level."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _log.debug("%s: %s", record.name, record.getMessage())
+
+
+def _route_library_logs() -> None:
+    """trafilatura's own records ("ERROR: empty HTML tree") go through our logging, as debug
+    detail: the page's problem is reported once, as our own one line, not twice on stderr."""
+    lib = logging.getLogger("trafilatura")
+    if not any(isinstance(h, _AsDebug) for h in lib.handlers):
+        lib.addHandler(_AsDebug())
+    lib.propagate = False  # set each time: a logging.config call elsewhere (Chroma's) resets it
+
+
 def clean_html(html: str, url: str | None = None) -> Cleaned:
     """Return the cleaned main article of an HTML page (text and metadata via trafilatura)."""
     import trafilatura
 
+    _route_library_logs()
     html = html or ""
     extracted = None
     if html.strip():

@@ -36,6 +36,7 @@ import yaml
 
 from assistant.errors import InputError, NotFoundError
 from assistant.ingest import yamlfile
+from assistant.ingest.schema import FIELD_LIMITS, ArticleMeta
 from assistant.text import iso_date, normalise
 from assistant.types import Article, Block
 
@@ -109,26 +110,20 @@ def parse(text: str, fallback_id: str) -> Article:
             f"{fallback_id}.md: the front matter is not valid YAML ({yaml_problem(e, first_line=2)}). "
             f"Fix that line, or run: assistant remove {fallback_id}"
         ) from None
-    meta: dict[str, object] = {}
+    meta: object = {}
     body = text
     if found is not None:
-        loaded, body = found
-        loaded = loaded or {}
-        if not isinstance(loaded, dict):
+        meta, body = found
+        meta = meta or {}
+        if not isinstance(meta, dict):
             raise InputError(
                 f"{fallback_id}.md: the front matter must be fields (title: ...), one a line."
             )
-        meta = loaded
-    fields = {k: _str_or_none(meta.get(k)) for k in Article.__dataclass_fields__ if k != "body"}
+    fix = f"Fix it, or run: assistant remove {fallback_id}"
+    fields = ArticleMeta.check(meta, f"{fallback_id}.md", fix, yaml=True).model_dump()
     fields["id"] = fields["id"] or fallback_id
-    article = Article(body=body.strip(), **fields)  # type: ignore[arg-type]
+    article = Article(body=body.strip(), **fields)
     return check_fields(article, f"{fallback_id}.md", f"or run: assistant remove {fallback_id}")
-
-
-# What a stored field may hold: the longest real headline is a few hundred characters; a field
-# past these is pasted text (a title holding the whole article is prepended to every passage
-# and aborted the tokenizer on every question).
-FIELD_LIMITS = {"title": 500, "author": 200, "outlet": 200, "url": 2000, "source": 2000}
 
 
 def check_fields(article: Article, where: str, fix: str = "") -> Article:
@@ -159,12 +154,6 @@ def yaml_problem(e: Exception, first_line: int = 1) -> str:
     mark = getattr(e, "problem_mark", None)
     what = getattr(e, "problem", None) or str(e).splitlines()[0]
     return f"{what} on line {mark.line + first_line}" if mark is not None else what
-
-
-def _str_or_none(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)
 
 
 class Corpus:

@@ -49,12 +49,14 @@ from assistant.ingest.sources import Failure, Fetched, RawDoc, fetch, is_feed, p
 from assistant.settings import IngestSettings
 
 if TYPE_CHECKING:
-    from assistant.api import Assistant
     from assistant.ingest.articles import AddResult
+    from assistant.settings import Settings
 
 FEEDS_FILE = "feeds.yaml"
 FULL_TEXT_WORDS = 150  # a feed text this long is the article, not a summary
 SEEN_KEPT = 1000  # entry keys remembered per feed (feeds show their latest few dozen)
+RETRY_AFTER_S = 3600  # an entry that failed waits this long, doubled per failure ...
+RETRY_MAX_S = 7 * 24 * 3600  # ... up to a week, so failing entries never hold the others up
 _TAG = re.compile(r"<[^>]+>")
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,8 @@ class Subscription:
     etag: str | None = None
     last_modified: str | None = None
     seen: list[str] = field(default_factory=list)
+    # entries that failed: key -> [failures, ISO time before which they are not tried again]
+    failing: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class FeedReport:
     error: str | None = None  # the feed itself could not be read
     not_modified: bool = False
     left: int = 0  # new entries beyond max_entries, left for the next update
+    waiting: int = 0  # entries that failed before, not tried again yet (backing off)
 
     @property
     def failed(self) -> bool:
@@ -121,7 +126,10 @@ class FeedReport:
         text = (
             f"{counts['added']} added, {counts['duplicate']} duplicates, {counts['error']} failed"
         )
-        return text + (f", {self.left} left for the next update" if self.left else "")
+        text += f", {self.left} left for the next update" if self.left else ""
+        return text + (
+            f", {self.waiting} failing entries wait to be retried" if self.waiting else ""
+        )
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -137,15 +145,16 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
             f"; charset={fetched.charset}" if fetched.charset else ""
         )
     parsed = feedparser.parse(fetched.data, response_headers=headers)
-    entries = [e for e in (_entry(raw) for raw in parsed.entries) if e is not None]
+    entries = [_entry(raw) for raw in parsed.entries]
     reason = parsed.get("bozo_exception")
     detail = f" ({_first_line(reason)})" if reason else ""
-    if not parsed.version and not entries:
+    usable = [e for e in entries if e.link or e.full_text or not e.key.startswith("text:")]
+    if not parsed.version and not usable:
         raise InputError(
             f"{fetched.url}: not a readable RSS or Atom feed{detail}. "
             "Check the address: a site's feed is often at /feed, /rss or /atom.xml."
         )
-    if parsed.bozo and not entries:  # feedparser reads slightly broken feeds; this is worse
+    if parsed.bozo and not usable:  # feedparser reads slightly broken feeds; this is worse
         raise InputError(f"{fetched.url}: a broken feed{detail}; not one entry could be read.")
     header = {k.lower(): v for k, v in fetched.headers.items()}
     return ParsedFeed(
@@ -161,14 +170,13 @@ def _first_line(reason: object) -> str:
     return str(reason).strip().split("\n")[0][:200]
 
 
-def _entry(raw: Any) -> Entry | None:
+def _entry(raw: Any) -> Entry:
     link = (raw.get("link") or "").strip() or None
     key = (raw.get("id") or "").strip() or link
     full = _full_text(raw)
-    if key is None:
-        if full is None:
-            return None  # nothing to fetch, nothing to keep: not an article
-        key = "text:" + hashlib.sha256(full.encode()).hexdigest()[:16]
+    if key is None:  # no id, no link: keyed by its text, so it gets its line once
+        what = full or f"{raw.get('title') or ''}\n{raw.get('summary') or ''}"
+        key = "text:" + hashlib.sha256(what.encode()).hexdigest()[:16]
     detail = raw.get("author_detail") or {}
     author = (detail.get("name") or raw.get("author") or "").strip() or None
     return Entry(
@@ -206,8 +214,8 @@ def entry_doc(entry: Entry, settings: IngestSettings) -> RawDoc | Failure:
     """The entry's article: its page; else the feed's full text; else a Failure saying why."""
     meta = {k: v for k, v in (("title", entry.title), ("author", entry.author),
                               ("published", entry.published), ("url", entry.link)) if v}  # fmt: skip
-    origin = entry.link or f"entry {entry.key}"
-    problem = "the entry has no link"
+    origin = entry.link or f"entry {entry.title or entry.key}"[:300]
+    problem = "the entry has no link."
     if entry.link:
         try:
             doc = page_doc(fetch(entry.link, settings))
@@ -220,12 +228,34 @@ def entry_doc(entry: Entry, settings: IngestSettings) -> RawDoc | Failure:
     return Failure(origin, f"{problem} The feed holds only a summary of this entry: not added.")
 
 
-def new_entries(feed: ParsedFeed, seen: Iterable[str], max_entries: int) -> tuple[list[Entry], int]:
-    """The entries not seen before, at most ``max_entries`` (feed order: newest first), and
-    how many more were left out."""
+def new_entries(
+    feed: ParsedFeed,
+    seen: Iterable[str],
+    max_entries: int,
+    failing: dict[str, list[Any]] | None = None,
+    now: str = "",
+) -> tuple[list[Entry], int]:
+    """The entries not seen before, at most ``max_entries``, and how many more were left out.
+
+    Feed order (newest first), except that entries which failed before come after the others
+    and only once their wait (``failing``: key -> [failures, ISO time]) is over at ``now``:
+    retried first on every update, a few always-failing entries held the rest up for good.
+    """
     known = set(seen)
-    fresh = [e for e in feed.entries if e.key not in known]
-    return fresh[:max_entries], max(0, len(fresh) - max_entries)
+    failing = failing or {}
+    due = [e for e in feed.entries if e.key not in known and str(_retry(failing, e.key)) <= now]
+    due.sort(key=lambda e: e.key in failing)  # stable: feed order within each group
+    return due[:max_entries], max(0, len(due) - max_entries)
+
+
+def _retry(failing: dict[str, list[Any]], key: str) -> str:
+    state = failing.get(key)
+    return str(state[1]) if state and len(state) > 1 else ""
+
+
+def _waiting(feed: ParsedFeed, sub: Subscription, now: str) -> int:
+    known = set(sub.seen)
+    return sum(e.key not in known and _retry(sub.failing, e.key) > now for e in feed.entries)
 
 
 def feed_items(
@@ -252,6 +282,7 @@ def feeds_path(corpus_dir: Path) -> Path:
 def load(corpus_dir: Path) -> list[Subscription]:
     """The followed feeds (none when the file does not exist)."""
     from assistant.ingest import yamlfile
+    from assistant.ingest.schema import FeedEntry
 
     path = feeds_path(corpus_dir)
     try:
@@ -263,12 +294,12 @@ def load(corpus_dir: Path) -> list[Subscription]:
     rows = data.get("feeds") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) and r.get("url") for r in rows):
         raise InputError(f"{path}: expected `feeds:` followed by a list of entries with a `url`.")
-    known = Subscription.__dataclass_fields__
+    fix = "Fix it or delete the entry (assistant feeds remove URL)."
     subs = []
-    for r in rows:
-        fields = {k: (str(v) if v is not None else None) for k, v in r.items() if k in known}
-        fields["seen"] = [str(s) for s in r.get("seen") or []]  # type: ignore[assignment]
-        subs.append(Subscription(**fields))  # type: ignore[arg-type]
+    for n, r in enumerate(rows, start=1):
+        fields = FeedEntry.check(r, f"{path}: feed {n}", fix, yaml=True).model_dump()
+        fields["failing"] = {k: list(v) for k, v in fields["failing"].items()}
+        subs.append(Subscription(**fields))
     return subs
 
 
@@ -278,7 +309,7 @@ def save(corpus_dir: Path, subs: list[Subscription]) -> None:
 
     path = feeds_path(corpus_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [{k: v for k, v in asdict(s).items() if v is not None} for s in subs]
+    rows = [{k: v for k, v in asdict(s).items() if v is not None and v != {}} for s in subs]
     text = (
         "# Feeds followed by `assistant feeds update` (assistant feeds add/remove URL).\n"
         + yaml.safe_dump({"feeds": rows}, sort_keys=False, allow_unicode=True, width=1000)
@@ -341,33 +372,50 @@ def read_feed(
     return parse_feed(fetched)
 
 
+AddItems = Callable[..., list["AddResult"]]  # Assistant.add: (items, on_result=...) -> results
+
+
 def _import(
-    assistant: Assistant, sub: Subscription, feed: ParsedFeed, max_entries: int,
+    settings: Settings, add: AddItems, sub: Subscription, feed: ParsedFeed, max_entries: int,
     on_result: OnResult | None,
 ) -> FeedReport:  # fmt: skip
     """Import the feed's new entries and record them in ``sub``."""
-    ingest = assistant.settings.ingest
-    entries, left = new_entries(feed, sub.seen, max_entries)
-    results: list[AddResult] = []
-    if entries:
-        results = assistant.add((entry_doc(e, ingest) for e in entries), on_result=on_result)
-    came_in = [e.key for e, r in zip(entries, results, strict=True) if r.status != "error"]
+    now = _now()
+    waiting = _waiting(feed, sub, now)
+    entries, left = new_entries(feed, sub.seen, max_entries, sub.failing, now)
+    # every page fetched first, then added: ``add`` takes the library's write lock, and a slow
+    # site must not hold up every other writer meanwhile (an `add` waited 50 s)
+    docs = [entry_doc(e, settings.ingest) for e in entries]
+    results = add(docs, on_result=on_result) if docs else []
+    came_in = []
+    for entry, result in zip(entries, results, strict=True):
+        if result.status == "error":  # tried again later, after a wait that doubles each time
+            failures = int(sub.failing.get(entry.key, [0])[0]) + 1
+            wait = min(RETRY_MAX_S, RETRY_AFTER_S * 2 ** (failures - 1))
+            sub.failing[entry.key] = [failures, _now(wait)]
+        else:
+            came_in.append(entry.key)
+            sub.failing.pop(entry.key, None)
+    in_feed = {e.key for e in feed.entries}
+    sub.failing = {k: v for k, v in sub.failing.items() if k in in_feed}  # gone: forgotten
     sub.seen = (sub.seen + came_in)[-SEEN_KEPT:]
     sub.title = feed.title or sub.title
-    report = FeedReport(feed.url, results, left=left)
+    report = FeedReport(feed.url, results, left=left, waiting=waiting)
     # validators only when nothing is left to retry: a 304 would hide failed and later entries
-    complete = not left and len(came_in) == len(entries)
+    complete = not left and not waiting and len(came_in) == len(entries)
     sub.etag, sub.last_modified = (feed.etag, feed.last_modified) if complete else (None, None)
     sub.last_update, sub.last_result = _now(), report.summary()
     return report
 
 
 def follow(
-    assistant: Assistant, url: str, max_entries: int, on_result: OnResult | None = None
-) -> FeedReport:
-    """Follow the feed at ``url`` and import its current entries; InputError (and nothing
-    written) when it is already followed, cannot be fetched or is not a feed."""
-    corpus = assistant.settings.corpus_dir
+    settings: Settings, add: AddItems, url: str, max_entries: int,
+    on_result: OnResult | None = None,
+) -> FeedReport:  # fmt: skip
+    """Follow the feed at ``url`` and import its current entries with ``add`` (the library's
+    ``add``: the pages are fetched before it is called); InputError (and nothing written)
+    when it is already followed, cannot be fetched or is not a feed."""
+    corpus = settings.corpus_dir
     url = url.strip()
     with locked(corpus):
         subs = load(corpus)
@@ -375,10 +423,10 @@ def follow(
             raise InputError(
                 f"{url}: already followed. New entries come in with: assistant feeds update"
             )
-        feed = read_feed(url, assistant.settings.ingest)
+        feed = read_feed(url, settings.ingest)
         assert feed is not None
         sub = Subscription(url, added=_now())
-        report = _import(assistant, sub, feed, max_entries, on_result)
+        report = _import(settings, add, sub, feed, max_entries, on_result)
         save(corpus, [*subs, sub])
     return report
 
@@ -394,7 +442,8 @@ def unfollow(corpus_dir: Path, url: str) -> None:
 
 
 def update(
-    assistant: Assistant,
+    settings: Settings,
+    add: AddItems,
     max_entries: int,
     on_result: OnResult | None = None,
     on_feed: Callable[[FeedReport], None] | None = None,
@@ -404,7 +453,7 @@ def update(
     One feed failing (unreachable, no longer a feed) is reported and the others go on; the
     file is saved after each feed, so an interrupted update keeps what came in.
     """
-    corpus = assistant.settings.corpus_dir
+    corpus = settings.corpus_dir
     reports = []
     with locked(corpus, wait=False):
         for url in [s.url for s in load(corpus)]:
@@ -413,12 +462,12 @@ def update(
             if sub is None:
                 continue
             try:
-                feed = read_feed(url, assistant.settings.ingest, sub)
+                feed = read_feed(url, settings.ingest, sub)
                 if feed is None:
                     report = FeedReport(url, not_modified=True)
                     sub.last_update, sub.last_result = _now(), report.summary()
                 else:
-                    report = _import(assistant, sub, feed, max_entries, on_result)
+                    report = _import(settings, add, sub, feed, max_entries, on_result)
             except InputError as e:
                 report = FeedReport(url, error=str(e))
                 sub.last_update, sub.last_result = _now(), report.summary()
@@ -429,5 +478,6 @@ def update(
     return reports
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _now(after_s: float = 0) -> str:
+    """The time now (or ``after_s`` seconds from now), UTC, as ISO text (these sort as times)."""
+    return datetime.fromtimestamp(time.time() + after_s, UTC).isoformat(timespec="seconds")

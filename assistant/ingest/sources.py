@@ -72,6 +72,10 @@ def decode(data: bytes, origin: str, limit: int) -> str:
         )
     if not data.strip():
         raise InputError(f"{origin}: empty file; nothing to add.")
+    if (utf16 := _utf16(data)) is not None:  # saved as "Unicode" by Windows tools
+        if not utf16.strip():
+            raise InputError(f"{origin}: only whitespace; nothing to add.")
+        return utf16
     if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192]:
         raise InputError(f"{origin}: binary data, not text. Add .txt, .md, .html or .jsonl files.")
     try:
@@ -84,6 +88,28 @@ def decode(data: bytes, origin: str, limit: int) -> str:
     if not text.strip():
         raise InputError(f"{origin}: only whitespace; nothing to add.")
     return text
+
+
+def _utf16(data: bytes) -> str | None:
+    """The text of UTF-16 ``data`` — a byte-order mark, or the zero byte every other byte that
+    UTF-16 of Latin text has — else None. Read as UTF-8 it was "binary" (a file) or letter-
+    spaced garbage (a page without a charset)."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    else:
+        even, odd = data[:4096:2], data[1:4096:2]
+        if len(odd) < 8:
+            return None
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            encoding = "utf-16-le"
+        elif even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            encoding = "utf-16-be"
+        else:
+            return None
+    try:
+        return data.decode(encoding).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
 
 
 def read_sources(
@@ -220,31 +246,11 @@ def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
         raise InputError(f'{origin}: the "text" field is missing or empty.')
     if len(text.encode()) > settings.max_bytes:
         raise InputError(f"{origin}: text too large (the limit is {settings.max_bytes:,} bytes).")
-    meta = {}
-    for k in RECORD_FIELDS[1:]:
-        value = obj.get(k)
-        if k == "text" or value is None:
-            continue
-        if not isinstance(value, str):
-            raise InputError(
-                f'{origin}: the "{k}" field must be text or null, not {_json_kind(value)}.'
-            )
-        if value.strip():
-            meta[k] = value.strip()
-    rid = obj.get("id")
-    if rid is not None and not isinstance(rid, str | int):
-        raise InputError(f'{origin}: the "id" field must be a string.')
-    return RawDoc(
-        origin, text, "record", meta, id=None if rid is None else str(rid), id_given=rid is not None
-    )
+    from assistant.ingest.schema import ArticleMeta
 
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    return "a list" if isinstance(value, list) else "an object"
+    checked = ArticleMeta.check({k: v for k, v in obj.items() if k != "text"}, origin)
+    meta = {k: v for k in RECORD_FIELDS[1:] if k != "text" and (v := getattr(checked, k))}
+    return RawDoc(origin, text, "record", meta, id=checked.id, id_given=checked.id is not None)
 
 
 def looks_like_html(text: str) -> bool:
@@ -528,6 +534,8 @@ def page_text(data: bytes, charset: str | None) -> str:
             return data.decode(codecs.lookup(charset).name, errors="replace")
         except LookupError:
             pass  # e.g. charset=x-klingon
+    if (utf16 := _utf16(data)) is not None:
+        return utf16
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

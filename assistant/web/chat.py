@@ -61,17 +61,42 @@ def answer_as(label: Any) -> tuple[str | None, str | None]:
 def parse_form(
     outlet: Any, author: Any, since: Any, until: Any, k: Any, as_of: Any = None
 ) -> tuple[Filters, int | None]:
-    """The filters and k from the form (blank means no restriction); InputError for a bad
-    date, ValueError for a k that is not a number."""
+    """The filters and k from the form (blank means no restriction); InputError, worded for
+    the web (not the CLI's "-k must be"), for a bad date or k."""
     if isinstance(outlet, str) and outlet.strip() == ANY_OUTLET:
         outlet = None
-    kk = int(k) if k not in (None, "") else None
-    for label, value in (("Since", since), ("Until", until), ("As of", as_of)):
+    kk = None
+    if k not in (None, ""):
+        try:
+            kk = int(float(k)) if float(k) == int(float(k)) else None
+        except (TypeError, ValueError, OverflowError):
+            kk = None
+        if kk is None or not 1 <= kk <= K_MAX:
+            raise InputError(
+                f"The number of passages (k) must be a whole number from 1 to {K_MAX} "
+                f"(got {str(k)[:40]!r})."
+            )
+    for label, key, value in (("Since", "since", since), ("Until", "until", until),
+                              ("As of", "as_of", as_of)):  # fmt: skip
         try:  # say which box holds the bad date
-            Filters.parse(as_of=value)
+            Filters.parse(**{key: value})
         except InputError as e:
             raise InputError(f"Filters › {label}: {e}") from None
     return Filters.parse(outlet, author, since, until, as_of), kk
+
+
+K_MAX = 50  # as Assistant.ask allows
+
+
+def check_by(by: Any) -> str | None:
+    """``by`` from the web API, or InputError worded for the web (not the CLI's "--by")."""
+    from assistant.answer.viewpoints import GROUPINGS
+
+    if by in (None, ""):
+        return None
+    if by not in GROUPINGS:
+        raise InputError(f"by: expected one of {', '.join(GROUPINGS)} (got {str(by)[:40]!r}).")
+    return str(by)
 
 
 def _history(value: Any) -> list[dict[str, Any]]:
@@ -98,7 +123,7 @@ def ask(
         filters, kk = parse_form(outlet, author, since, until, k, as_of)
         return ctx.assistant.ask(question, history=_history(history), filters=filters, k=kk,
                                  generate=bool(generate), mode=mode or None,
-                                 by=by or None).to_dict()  # fmt: skip
+                                 by=check_by(by)).to_dict()  # fmt: skip
     except AssistantError as e:
         raise fail(e) from None
     except (TypeError, ValueError) as e:

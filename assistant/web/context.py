@@ -122,18 +122,46 @@ def bind(ctx: WebContext, fn: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(fn)
         def bound(*args: Any, **kwargs: Any) -> Any:
-            return (yield from fn(ctx, *args, **kwargs))
+            try:
+                return (yield from fn(ctx, *args, **kwargs))
+            except Exception as e:
+                if (toast := _disk_error(ctx, e)) is None:
+                    raise
+                raise toast from None
     else:
 
         @functools.wraps(fn)
         def bound(*args: Any, **kwargs: Any) -> Any:
-            return fn(ctx, *args, **kwargs)
+            try:
+                return fn(ctx, *args, **kwargs)
+            except Exception as e:
+                if (toast := _disk_error(ctx, e)) is None:
+                    raise
+                raise toast from None
 
     sig = inspect.signature(fn)
     first, *rest = sig.parameters.values()
     bound.__signature__ = sig.replace(parameters=rest)  # type: ignore[attr-defined]
     bound.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != first.name}
     return bound
+
+
+def _disk_error(ctx: WebContext, e: Exception) -> gr.Error | None:
+    """The error toast when ``e`` is a full or read-only disk (worded for a web user: the
+    server's paths stay on the server), else None."""
+    import gradio as gr
+
+    from assistant.errors import disk_problem
+
+    if (
+        isinstance(e, AssistantError | gr.Error)
+        or disk_problem(e, ctx.settings.library_dir, ctx.settings.index_dir) is None
+    ):
+        return None
+    return fail(
+        "The library cannot be written: the server's disk is full or read-only. Nothing was "
+        "lost; tell whoever runs this server."
+    )
 
 
 def asset(name: str) -> str:

@@ -403,4 +403,4 @@ def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -
                               added, **WRITE, **PRIVATE))  # fmt: skip
     redraw(t.url_btn.click(bind(ctx, inline(add_url, len(added))), [t.url, t.search], added,
                            **WRITE, **PRIVATE))  # fmt: skip
-    feeds_tab.wire(ctx, t.feeds, t.search, refreshed, redraw)
+    feeds_tab.wire(ctx, t.feeds, t.search, refreshed, bind(ctx, refresh), redraw)

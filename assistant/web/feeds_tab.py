@@ -1,6 +1,7 @@
 """The web app's "Follow a feed" panel: follow a feed, see the followed ones, update them now.
 
-A tab inside the Corpus tab (``corpus_tab.layout`` places it, ``corpus_tab.wire`` wires it).
+A tab inside the Corpus tab (``corpus_tab.layout`` places it, ``corpus_tab.wire`` wires it,
+handing in its ``refresh``: this module never imports the Corpus tab).
 The work is done by plain functions (``follow_feed``, ``stop_following``, ``update_feeds``,
 ``feed_rows``) that take the Assistant and give text back, so they are tested without a
 browser; the handlers add the editors check (``may_edit``), as for adding articles: Gradio's
@@ -44,7 +45,9 @@ def follow_feed(assistant: "Assistant", url: str) -> str:
     from assistant.ingest.sources import web_address
 
     lines: list[str] = []
-    report = feeds.follow(assistant, web_address(url), _limit(assistant), _collect(lines))
+    report = feeds.follow(
+        assistant.settings, assistant.add, web_address(url), _limit(assistant), _collect(lines)
+    )
     return "\n".join([*lines, f"following {report.url}: {report.summary()}"])
 
 
@@ -66,7 +69,9 @@ def update_feeds(assistant: "Assistant") -> str:
         else:
             lines.append(f"{report.url}: {report.summary()}")
 
-    reports = feeds.update(assistant, _limit(assistant), _collect(lines), on_feed)
+    reports = feeds.update(
+        assistant.settings, assistant.add, _limit(assistant), _collect(lines), on_feed
+    )
     return "\n".join(lines) if reports else "No feeds followed yet."
 
 
@@ -81,29 +86,27 @@ def _collect(lines: list[str]) -> Callable[["AddResult"], None]:
 # -- the tab: handlers over the web context, layout, events ------------------------------------
 
 
-def _run(ctx: WebContext, action: Callable[[], str], search: str) -> tuple[Any, ...]:
-    from assistant.web.corpus_tab import refresh  # the Corpus tab holds this one (no cycle)
-
+def _run(ctx: WebContext, action: Callable[[], str]) -> tuple[Any, ...]:
     try:
         log = action()
     except AssistantError as e:
         raise fail(e) from None
-    return (log, feed_rows(ctx.assistant), *refresh(ctx, search))
+    return log, feed_rows(ctx.assistant)
 
 
-def follow(ctx: WebContext, url: str, search: str, request: gr.Request) -> tuple[Any, ...]:
+def follow(ctx: WebContext, url: str, request: gr.Request) -> tuple[Any, ...]:
     may_edit(ctx, request)
-    return _run(ctx, lambda: follow_feed(ctx.assistant, url), search)
+    return _run(ctx, lambda: follow_feed(ctx.assistant, url))
 
 
-def unfollow(ctx: WebContext, url: str, search: str, request: gr.Request) -> tuple[Any, ...]:
+def unfollow(ctx: WebContext, url: str, request: gr.Request) -> tuple[Any, ...]:
     may_edit(ctx, request)
-    return _run(ctx, lambda: stop_following(ctx.assistant, url), search)
+    return _run(ctx, lambda: stop_following(ctx.assistant, url))
 
 
-def update_now(ctx: WebContext, search: str, request: gr.Request) -> tuple[Any, ...]:
+def update_now(ctx: WebContext, request: gr.Request) -> tuple[Any, ...]:
     may_edit(ctx, request)
-    return _run(ctx, lambda: update_feeds(ctx.assistant), search)
+    return _run(ctx, lambda: update_feeds(ctx.assistant))
 
 
 def pick_feed(ctx: WebContext, evt: gr.SelectData) -> Any:
@@ -139,17 +142,18 @@ def layout(ctx: WebContext) -> FeedsTab:
 
 
 def wire(
-    ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any],
+    ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any], refresh: Callable[..., Any],
     redraw: Callable[[Any], None] = lambda event: None,
 ) -> None:  # fmt: skip
     """The tab's events: writers one at a time, like adding articles; an error goes to the
-    line under the buttons (``inline``); ``redraw`` chains the article table's update."""
-    outputs = [t.log, t.table, *refreshed, t.error]
+    line under the buttons (``inline``); then ``refresh`` (the Corpus tab's, bound: it takes
+    ``search``) updates ``refreshed`` — handed in, so this module does not import the Corpus
+    tab that places it — and ``redraw`` chains the article table's update."""
+    outputs = [t.log, t.table, t.error]
     n = len(outputs)
-    redraw(t.follow_btn.click(bind(ctx, inline(follow, n)), [t.url, search], outputs,
-                              **WRITE, **PRIVATE))  # fmt: skip
-    redraw(t.unfollow_btn.click(bind(ctx, inline(unfollow, n)), [t.url, search], outputs,
-                                **WRITE, **PRIVATE))  # fmt: skip
-    redraw(t.update_btn.click(bind(ctx, inline(update_now, n)), [search], outputs,
-                              **WRITE, **PRIVATE))  # fmt: skip
+    for button, handler, inputs in ((t.follow_btn, follow, [t.url]),
+                                    (t.unfollow_btn, unfollow, [t.url]),
+                                    (t.update_btn, update_now, [])):  # fmt: skip
+        event = button.click(bind(ctx, inline(handler, n)), inputs, outputs, **WRITE, **PRIVATE)
+        redraw(event.then(refresh, search, refreshed, **READ, **PRIVATE))
     t.table.select(bind(ctx, pick_feed), None, t.url, **READ, **PRIVATE)

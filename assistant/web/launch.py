@@ -79,13 +79,15 @@ def serve(
     editors: str | None = None,
     mcp: bool = True,
     block: bool = True,
+    login_limiter: Any = None,
 ) -> Any:
     """Bring the index in line, warm the model, launch the app and print its URL.
 
     ``auth``: ``user:password`` logins, comma-separated (else ASSISTANT_AUTH); ``editors``: the
     users who may add and remove articles, comma-separated (else ASSISTANT_EDITORS; unset:
     everyone who can open the app). ``mcp``: also serve the MCP endpoint ``/mcp`` (behind the
-    same logins, writes for editors only). ``block=False`` returns the running Blocks, for tests.
+    same logins, writes for editors only). ``block=False`` returns the running Blocks, for tests;
+    ``login_limiter``: a ``logins.LoginLimiter`` other than the default one (for tests).
     """
     started = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -128,6 +130,14 @@ def serve(
         endpoint = mcp_endpoint(assistant, credentials, editor_names, host)
         app_kwargs = {"routes": [Route(PATH, endpoint.app)], "lifespan": endpoint.lifespan}
     demo.queue(default_concurrency_limit=1)
+    if credentials is not None:
+        from starlette.middleware import Middleware
+
+        from assistant.web.logins import LoginLimit, LoginLimiter
+
+        # wrong passwords slow the next try down, per user name and per client address
+        limiter = login_limiter or LoginLimiter()
+        app_kwargs["middleware"] = [Middleware(LoginLimit, limiter=limiter)]
     demo.launch(
         server_name=host, server_port=port, auth=credentials, share=False,
         prevent_thread_lock=True, quiet=True, show_error=False,

@@ -77,6 +77,8 @@ def read(question: str, turns: Sequence[Turn] = (), as_of: str | None = None) ->
         form=asked.answer_form(focus),
         views=asked.about_views(focus),
         commentary=asked.names_commentary(focus),
-        recent=asked.asks_recent(focus),
+        # asked as of a day (a news quiz's week): the newest coverage up to it first, as for
+        # "this week" (realtimeqa dev, 101 questions: MRR .824 -> .850, hit@5 .901 -> .931)
+        recent=asked.asks_recent(focus) or as_of is not None,
         as_of=as_of,
     )

@@ -325,6 +325,10 @@ class Catalog:
         out = sorted(by_article)
         return out, out, [f"{heads.get(a, '')}\n" + "\n".join(by_article[a]) for a in out]
 
+    def count_articles(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
     def count_chunks(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

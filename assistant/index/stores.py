@@ -36,6 +36,7 @@ class Stores:
         self.article_lexical = LexicalIndex(settings.index_dir / f"bm25-articles-{fingerprint}")
         self.vector_generation: int | None = None  # the catalog state the open vectors reflect
         self._reopen_lock = threading.Lock()
+        self.writer: int | None = None  # the thread of this process that holds the write lock
 
     # -- parts, opened on first use ------------------------------------------------------------
     @property
@@ -113,7 +114,14 @@ class Stores:
         """Reopen the embedded vector store when another process changed the index since."""
         with self._reopen_lock:  # readers run in parallel (the web app): reopen once, not twice
             generation = self.catalog.generation()
-            if self.vector_generation is not None and generation != self.vector_generation:
+            # a writer of this process writes through the store readers use: nothing to reopen
+            # (reopening would reload the whole HNSW graph, seconds at 100k, for each sync)
+            ours = self.writer is not None and self.writer != threading.get_ident()
+            if (
+                self.vector_generation is not None
+                and generation != self.vector_generation
+                and not ours
+            ):
                 self.vectors.reopen()
             self.vector_generation = generation
 
@@ -132,6 +140,10 @@ class Stores:
             (self.lexical, self.catalog.lexical_texts),
             (self.article_lexical, self.catalog.article_texts),
         ]
+
+    def lexical_loaded(self) -> bool:
+        """True when every BM25 index has some generation loaded (current or not)."""
+        return all(index.generation >= 0 for index, _ in self.lexical_indexes())
 
     def load_lexical(self, generation: int) -> bool:
         """True when every BM25 index of this catalog generation is loaded."""

@@ -14,7 +14,9 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -84,6 +86,7 @@ class Library:
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
         self._lock_file: Any = None
+        self.watcher: Any = None  # a running ``index/watch.py`` Watcher keeps the index in line
 
     # -- the read side's parts, shared ---------------------------------------------------------
     @property
@@ -118,13 +121,35 @@ class Library:
                 self._lock_file = open(self.settings.index_dir / "write.lock", "w")  # noqa: SIM115
                 fcntl.flock(self._lock_file, fcntl.LOCK_EX)
             self._lock_depth += 1
+            self.stores.writer = threading.get_ident()
             try:
                 yield
             finally:
                 self._lock_depth -= 1
                 if self._lock_depth == 0:
+                    self.stores.writer = None
                     fcntl.flock(self._lock_file, fcntl.LOCK_UN)
                     self._lock_file.close()
+
+    def writer_busy(self) -> bool:
+        """True when another thread or process holds the write lock right now."""
+        if not self._thread_lock.acquire(blocking=False):
+            return True
+        try:
+            if self._lock_depth:
+                return False  # this thread is the writer
+            path = self.settings.index_dir / "write.lock"
+            if not path.exists():
+                return False
+            with open(path, "a") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True
+                fcntl.flock(f, fcntl.LOCK_UN)
+            return False
+        finally:
+            self._thread_lock.release()
 
     # -- manifest ------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
@@ -314,6 +339,28 @@ class Library:
                 return True
         return not self.stores.load_lexical(self.catalog.generation())
 
+    def corpus_changed(self) -> bool:
+        """A cheap "has the corpus changed?": the corpus directory's times against those the
+        last sync saw, so no file is looked at. A file added, deleted or saved by renaming (as
+        most editors save) changes them; an edit written in place into an existing file does
+        not, and is seen by ``sync`` (``assistant index``) or a running Watcher."""
+        stored = self.catalog.get_meta("corpus_dir")
+        return stored is None or json.loads(stored) != self._corpus_dir_state()
+
+    def _corpus_dir_state(self, settle: bool = False) -> list[int] | None:
+        """The corpus directory's (mtime, ctime) in ns, None when it is missing. ``settle``:
+        first wait until the clock has left the tick of its last change (file times come from a
+        coarse clock: a file created within that same tick after a scan would change nothing)."""
+        try:
+            st = os.stat(self.corpus.root)
+        except OSError:
+            return None
+        if settle:
+            wait = (max(st.st_mtime_ns, st.st_ctime_ns) + 20_000_000 - time.time_ns()) / 1e9
+            if wait > 0:
+                time.sleep(min(wait, 0.05))
+        return [st.st_mtime_ns, st.st_ctime_ns]
+
     def sync(self, rebuild: bool = False) -> SyncReport:
         """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed."""
         with self.write_lock():
@@ -321,6 +368,7 @@ class Library:
                 self._reset()
             else:
                 self.check_manifest()
+            seen = self._corpus_dir_state(settle=True)  # before the scan: a later change differs
             self.stores.fresh_vectors()
             self.corpus.clean_temp_files()
             lexical_current = not rebuild and self.stores.load_lexical(self.catalog.generation())
@@ -344,7 +392,10 @@ class Library:
             if not current:
                 self._build_lexical(generation)
                 rebuilt = True
+            if changed or rebuild:
+                self.catalog.set_meta("changed", now())  # "last changed" in the web header
             self._write_manifest()
+            self.catalog.set_meta("corpus_dir", json.dumps(seen))
             self.stores.vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
 
@@ -449,9 +500,15 @@ class Library:
         """Load the BM25 index of the current catalog generation (rebuild it if missing).
 
         Also the moment a reader picks up what other processes changed (``Stores.refresh``).
+        While a writer is at work, a reader that has BM25 loaded answers from it rather than
+        wait (the writer brings it in line when it is done).
         """
-        if not self.stores.refresh():
-            with self.write_lock():
+        if self.stores.refresh():
+            return
+        if self.stores.lexical_loaded() and self.writer_busy():
+            return
+        with self.write_lock():
+            if not self.stores.load_lexical(self.catalog.generation()):  # not done meanwhile
                 self._build_lexical(self.catalog.generation())
 
 

@@ -28,14 +28,21 @@ from assistant.web.render import (
 )
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".jsonl")
+LIST_WAIT_S = 10.0  # the article list waits this long at most for the watcher's catch-up
+HEADER_EVERY_S = 30.0  # how often an open page refreshes the header (size, last change)
 
 
 # -- handlers ------------------------------------------------------------------------------------
 def refresh(ctx: WebContext, search: str = "") -> tuple[Any, ...]:
     """The article table, the outlet filter's choices, the example questions, the header and
     the corpus files that cannot be read."""
+    watcher = ctx.assistant.library.watcher
     try:
-        ctx.assistant.ensure_index()  # picks up files edited by hand, and finds unreadable ones
+        if (
+            watcher is not None
+        ):  # files just dropped or edited: the list shows them (not a question)
+            watcher.flush(timeout=LIST_WAIT_S)
+        ctx.assistant.ensure_index()  # without a watcher: files added or deleted by hand
         problems = ctx.assistant.library.problems()
     except AssistantError as e:
         problems = [public_message(str(e))]
@@ -46,8 +53,16 @@ def refresh(ctx: WebContext, search: str = "") -> tuple[Any, ...]:
         gr.Dataframe(value=table_rows(rows, search)),
         gr.Dropdown(choices=[ANY_OUTLET, *outlets]),
         gr.Dataset(samples=[[q] for q in example_questions(rows)]),
-        header_html(len(rows), passages),
+        header_html(len(rows), passages, ctx.assistant.library.catalog.get_meta("changed")),
         problems_html(problems),
+    )
+
+
+def header(ctx: WebContext) -> str:
+    """The header alone, from counts (cheap at any size): refreshed while the page is open."""
+    catalog = ctx.assistant.library.catalog
+    return header_html(
+        catalog.count_articles(), catalog.count_chunks(), catalog.get_meta("changed")
     )
 
 
@@ -263,6 +278,9 @@ def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -
     """The Corpus tab's events; ``refreshed``: what ``refresh`` updates (table, outlet filter,
     example questions, header)."""
     demo.load(bind(ctx, refresh), t.search, refreshed, **READ, **PRIVATE)
+    # the watcher changes the library behind the page's back: its header follows
+    gr.Timer(HEADER_EVERY_S).tick(bind(ctx, header), None, refreshed[3], queue=False,
+                                  show_progress="hidden", **PRIVATE)  # fmt: skip
     t.search.change(bind(ctx, search_table), t.search, t.table, **READ, **PRIVATE)
     t.table.select(bind(ctx, pick_row), None, [t.picked, t.article], **READ, **PRIVATE)
     t.view_btn.click(bind(ctx, view_article), t.picked, t.article, **READ, **PRIVATE)

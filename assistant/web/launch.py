@@ -1,7 +1,8 @@
 """Launching the web app: logins, who may edit, the bind address, and ``serve``.
 
-``serve(settings)`` brings the index in line, warms the model and launches the app on
-http://127.0.0.1:7860 (``assistant serve`` and ``python app.py`` call it).
+``serve(settings)`` brings the index in line, warms the model, starts watching the corpus
+(index/watch.py: questions then never scan it) and launches the app on http://127.0.0.1:7860
+(``assistant serve`` and ``python app.py`` call it).
 """
 
 import ipaddress
@@ -105,6 +106,7 @@ def serve(
         assistant.ask("What is this library about?")  # loads the model: the first question is fast
     except AssistantError as e:
         print(f"note: warm-up question failed: {e}", file=sys.stderr)
+    watcher = start_watcher(assistant, settings)
     demo = build_app(settings, assistant, editors=editor_names)
     if editor_names is not None:
         users = {u for u, _ in credentials or []}
@@ -126,12 +128,34 @@ def serve(
     print(f"Commentary Assistant ready at http://{shown_host}:{port}/ "
           f"(started in {time.perf_counter() - started:.1f} s; Ctrl+C to stop)", flush=True)  # fmt: skip
     if not block:
+        if watcher is not None:  # the watcher stops with the app
+            close = demo.close
+            demo.close = lambda *a, **k: (watcher.stop(), close(*a, **k))[1]  # type: ignore[method-assign]
         return demo
     try:
         demo.block_thread()
     except KeyboardInterrupt:
         pass
     finally:
+        if watcher is not None:
+            watcher.stop()
         demo.close()
         assistant.close()
     return demo
+
+
+def start_watcher(assistant: Any, settings: Settings) -> Any:
+    """The running Watcher of the app's library (None when ASSISTANT_WATCH=off), its lines on
+    stderr."""
+    from assistant.index.watch import watcher_for
+
+    watcher = watcher_for(assistant.library, settings, report=_note)
+    if watcher is not None:
+        inbox = f" and {settings.watch.inbox}/" if settings.watch.inbox else ""
+        print(f"Watching {settings.corpus_dir}/{inbox} ({watcher.how}): changes are indexed "
+              "in the background", flush=True)  # fmt: skip
+    return watcher
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

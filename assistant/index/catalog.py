@@ -319,9 +319,12 @@ class Catalog:
         by_article: dict[str, list[str]] = {}
         for cid, text in zip(ids, texts, strict=True):
             by_article.setdefault(cid.rsplit(":", 1)[0], []).append(text)
-        heads = {
-            r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in self.articles()
-        }
+        rows = (
+            self.articles()
+            if article_ids is None  # a few changed articles: their rows alone (100k at 100k)
+            else [r for a in by_article if (r := self.article(a)) is not None]
+        )
+        heads = {r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in rows}
         out = sorted(by_article)
         return out, out, [f"{heads.get(a, '')}\n" + "\n".join(by_article[a]) for a in out]
 

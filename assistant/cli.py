@@ -319,6 +319,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.outlet, args.author, args.since, args.until)
     history = _read_history(args.history) if args.history else []
     a = _assistant(settings)
+    a.library.stores.prefetch()  # the model loads while the index is checked and opened
     a.ensure_index()
     if args.generate:
         a.chat_model()  # a clear error before any work when no model is configured

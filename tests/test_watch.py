@@ -167,8 +167,10 @@ def test_polling_takes_over_when_file_events_cannot_be_had(
         assert watcher.how == "polling"
         assert any("polling instead" in line for line in lines)
         (seeded.library.corpus.root / "trams.md").write_text(TRAMS)
-        eventually(lambda: seeded.library.catalog.article("trams"), "polling finds a new file")
-        assert "trams" in {p.article_id for p in seeded.passages(TRAM_QUESTION, k=3)}
+        eventually(
+            lambda: "trams" in {p.article_id for p in seeded.passages(TRAM_QUESTION, k=3)},
+            "polling finds a new file and it is indexed",
+        )
     finally:
         watcher.stop()
 

@@ -8,6 +8,7 @@ not is the writer's job (``Library.ensure_lexical``, under the write lock).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -37,6 +38,7 @@ class Stores:
         self.vector_generation: int | None = None  # the catalog state the open vectors reflect
         self._reopen_lock = threading.Lock()
         self.writer: int | None = None  # the thread of this process that holds the write lock
+        self._embedder_lock = threading.Lock()  # loaded once, whichever thread asks first
 
     # -- parts, opened on first use ------------------------------------------------------------
     @property
@@ -54,18 +56,37 @@ class Stores:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from assistant.index.embedding import load_embedder
+            with self._embedder_lock:
+                if self._embedder is None:
+                    from assistant.index.embedding import load_embedder
 
-            e = self.settings.embedding
-            # One export serves every library: a fresh index dir must not re-export (and import
-            # torch, ~10 s) when ASSISTANT_MODEL_CACHE points at an existing cache.
-            self._embedder = load_embedder(
-                e.runtime,
-                e.cache_dir or self.settings.index_dir / "models",
-                threads=e.threads,
-                batch_size=e.batch_size,
-            )
+                    e = self.settings.embedding
+                    # One export serves every library: a fresh index dir must not re-export (and
+                    # import torch, ~10 s) when ASSISTANT_MODEL_CACHE points at an existing cache.
+                    self._embedder = load_embedder(
+                        e.runtime,
+                        e.cache_dir or self.settings.index_dir / "models",
+                        threads=e.threads,
+                        batch_size=e.batch_size,
+                    )
         return self._embedder
+
+    def prefetch(self) -> None:
+        """Start loading the embedding model on a background thread, for a question to come.
+
+        A first question opens the vector store (Chroma reads its whole HNSW graph: seconds
+        at 100k articles) and then embeds the question: loading the model meanwhile makes
+        the first answer wait for the longer of the two, not their sum. A failure here is
+        met again, and reported, when the model is used.
+        """
+        if self._embedder is not None:
+            return
+
+        def load() -> None:
+            with contextlib.suppress(Exception):
+                self.embedder.embed(["warm"])  # the first run also allocates the session's buffers
+
+        threading.Thread(target=load, name="load-model", daemon=True).start()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embedder.embed(texts)

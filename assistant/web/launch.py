@@ -8,6 +8,7 @@
 import ipaddress
 import os
 import sys
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -102,11 +103,11 @@ def serve(
         flush=True,
     )
     assistant.ensure_index()
-    try:
-        assistant.ask("What is this library about?")  # loads the model: the first question is fast
-    except AssistantError as e:
-        print(f"note: warm-up question failed: {e}", file=sys.stderr)
-    watcher = start_watcher(assistant, settings)
+    # a first question loads the model, BM25 and Chroma's graph (seconds at 100k articles):
+    # asked on a thread while Gradio is imported and the app built, so start-up takes the
+    # longer of the two, not their sum
+    warm = threading.Thread(target=_warm_up, args=(assistant,), name="warm-up", daemon=True)
+    warm.start()
     demo = build_app(settings, assistant, editors=editor_names)
     if editor_names is not None:
         users = {u for u, _ in credentials or []}
@@ -124,6 +125,8 @@ def serve(
         prevent_thread_lock=True, quiet=True, show_error=False,
         footer_links=["api"], **launch_options(settings),
     )  # fmt: skip
+    warm.join()
+    watcher = start_watcher(assistant, settings)  # after: its first catch-up is no warm-up's wait
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Commentary Assistant ready at http://{shown_host}:{port}/ "
           f"(started in {time.perf_counter() - started:.1f} s; Ctrl+C to stop)", flush=True)  # fmt: skip
@@ -142,6 +145,13 @@ def serve(
         demo.close()
         assistant.close()
     return demo
+
+
+def _warm_up(assistant: Any) -> None:
+    try:
+        assistant.ask("What is this library about?")
+    except AssistantError as e:
+        print(f"note: warm-up question failed: {e}", file=sys.stderr)
 
 
 def start_watcher(assistant: Any, settings: Settings) -> Any:

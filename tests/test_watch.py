@@ -87,9 +87,7 @@ def test_the_web_app_follows_files_dropped_edited_and_deleted(
     # edited in place (no rename: the directory does not change): the next answers follow
     path = settings.corpus_dir / f"{SEED_ID}.md"
     path.write_text(path.read_text().replace("Stefan Wolff", "S. Wolff"))
-    eventually(
-        lambda: ask(SEED_QUESTION)["citations"][0]["author"] == "S. Wolff", "an edit shows"
-    )
+    eventually(lambda: ask(SEED_QUESTION)["citations"][0]["author"] == "S. Wolff", "an edit shows")
 
     # deleted: gone from the answers
     (settings.corpus_dir / "trams.md").unlink()
@@ -146,6 +144,32 @@ def test_the_cheap_check_sees_files_added_and_deleted(seeded: Assistant) -> None
     assert lib.catalog.article("trams") is None
 
 
+def test_add_and_remove_look_at_their_own_files_when_the_corpus_is_in_line(
+    seeded: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.ingest.sources import RawDoc
+
+    lib = seeded.library
+    (lib.corpus.root / "windows.md").write_bytes(b"Caf\xe9 in Windows-1252.\n")  # by hand
+    doc = RawDoc("trams.txt", TRAMS.split("---\n", 2)[2], "text", id="trams", id_given=True)
+    assert [r.status for r in seeded.add([doc])] == ["added"]  # the hand change: a full sync
+    assert any("windows.md" in p for p in lib.problems())
+
+    def no_scan() -> None:
+        raise AssertionError("scanned every file")
+
+    monkeypatch.setattr(lib.corpus, "scan", no_scan)  # in line now: no scan may happen
+    other = RawDoc("ferries.txt", "Ferry fares in Oslo rose by a fifth in March, the city said.",
+                   "text", id="ferries", id_given=True)  # fmt: skip
+    assert [r.status for r in seeded.add([other])] == ["added"]
+    seeded.remove(["trams"])
+    assert lib.catalog.article("trams") is None and lib.catalog.article("ferries") is not None
+    assert "ferries" in {p.article_id for p in seeded.passages("Oslo ferry fares", k=3)}
+    assert any("windows.md" in p for p in lib.problems())  # the other file's problem stands
+    monkeypatch.undo()
+    assert not lib.needs_sync()
+
+
 # --- polling ------------------------------------------------------------------------------------
 
 
@@ -195,12 +219,15 @@ def test_assistant_watch_killed_mid_sync_loses_nothing(seeded: Assistant, tmp_pa
     names = [f"note-{i:02d}" for i in range(12)]
     for i, name in enumerate(names):  # different enough not to be near-duplicates
         (inbox / f"{name}.txt").write_text(
-            f"Harbour note {i}\n\n" + " ".join(f"Ship {i}-{j} docked at berth {j * i + 7}." for j in range(40))
+            f"Harbour note {i}\n\n"
+            + " ".join(f"Ship {i}-{j} docked at berth {j * i + 7}." for j in range(40))
         )
     log = tmp_path / "watch.log"
     first = _watch(settings, log)
     try:  # killed once it has started on the inbox (wherever it is then)
-        eventually(lambda: any((settings.corpus_dir / f"{n}.md").exists() for n in names), "a start")
+        eventually(
+            lambda: any((settings.corpus_dir / f"{n}.md").exists() for n in names), "a start"
+        )
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(60)
@@ -208,10 +235,12 @@ def test_assistant_watch_killed_mid_sync_loses_nothing(seeded: Assistant, tmp_pa
     try:
         lib = Assistant(Settings.from_env()).library
         eventually(
-            lambda: not any(inbox.glob("*.txt"))
-            and all(
-                (row := lib.catalog.article(n)) is not None and row.indexed_sha == row.file_sha
-                for n in names
+            lambda: (
+                not any(inbox.glob("*.txt"))
+                and all(
+                    (row := lib.catalog.article(n)) is not None and row.indexed_sha == row.file_sha
+                    for n in names
+                )
             ),
             "every inbox file indexed after the restart",
         )

@@ -151,6 +151,14 @@ class Catalog:
             ).fetchall()
         return {r[0]: (r[1], r[2], bool(r[3])) for r in rows}
 
+    def unindexed(self) -> list[str]:
+        """Ids of the articles whose current file is not what their passages came from."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM articles WHERE indexed_sha IS NOT file_sha ORDER BY id"
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def article(self, article_id: str) -> ArticleRow | None:
         with self._lock:
             r = self._db.execute(

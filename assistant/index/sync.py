@@ -213,16 +213,20 @@ class Library:
         with self.write_lock():
             self.check_manifest()
             self.vectors.count()  # an unreachable Chroma server fails here, before any write
-            self.refresh_catalog()
+            # in line with the directory as the last sync saw it: only what this call writes
+            # needs looking at (a scan of every file took seconds at 100k articles)
+            clean = not self.corpus_changed()
+            if not clean:
+                self.refresh_catalog()
             signatures = list(self.catalog.signatures())
             for item in items:
                 result = self._add_one(item, given, force, signatures)
                 results.append(result)
                 if on_result:
                     on_result(result)
-            if any(r.status == "added" for r in results):
+            if added := [r.id for r in results if r.status == "added" and r.id]:
                 try:
-                    self.sync()
+                    self.sync(only=added if clean else None)
                 except StoreUnavailable as e:
                     raise StoreUnavailable(
                         f"{e} The articles reported as added are saved in "
@@ -270,15 +274,22 @@ class Library:
                     raise NotFoundError(
                         f"No article {aid!r} in {self.corpus.root}/. See: assistant list"
                     )
+            clean = not self.corpus_changed()  # as in ``add``
             for aid in article_ids:
                 self.corpus.remove(aid)
-            self.sync()
+            self.sync(only=list(article_ids) if clean else None)
 
     # -- bringing the indexes in line ----------------------------------------------------------
-    def refresh_catalog(self) -> tuple[list[str], list[str]]:
-        """Update the catalog from the corpus files; returns (changed ids, removed ids)."""
-        files = self.corpus.scan()
-        known = self.catalog.file_states()  # not whole rows: ~10× less to read at 100k articles
+    def refresh_catalog(self, only: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+        """Update the catalog from the corpus files (``only``: these articles' files, the rest
+        being known to be in line); returns (changed ids, removed ids)."""
+        if only is None:
+            files = self.corpus.scan()
+            known = self.catalog.file_states()  # not whole rows: ~10× less to read at 100k
+        else:
+            files = {a: st for a in only if (st := self.corpus.stat(a)) is not None}
+            rows = [r for a in only if (r := self.catalog.article(a)) is not None]
+            known = {r.id: (r.mtime_ns, r.size, r.indexed_sha == r.file_sha) for r in rows}
         changed = []
         broken: dict[str, tuple[int, int, str]] = {}
         for aid, st in files.items():
@@ -296,6 +307,8 @@ class Library:
             )
             changed.append(aid)
         removed = [aid for aid in known if aid not in files]
+        if only is not None:  # the other files' problems stand
+            broken = {a: p for a, p in self.catalog.problems().items() if a not in only} | broken
         self.catalog.set_problems(broken)
         return changed, removed
 
@@ -361,8 +374,12 @@ class Library:
                 time.sleep(min(wait, 0.05))
         return [st.st_mtime_ns, st.st_ctime_ns]
 
-    def sync(self, rebuild: bool = False) -> SyncReport:
-        """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed."""
+    def sync(self, rebuild: bool = False, only: Sequence[str] | None = None) -> SyncReport:
+        """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed.
+
+        ``only``: the articles ``add`` or ``remove`` just wrote or deleted, when the corpus was
+        in line before (``corpus_changed``): their files alone are looked at.
+        """
         with self.write_lock():
             if rebuild:
                 self._reset()
@@ -370,15 +387,15 @@ class Library:
                 self.check_manifest()
             seen = self._corpus_dir_state(settle=True)  # before the scan: a later change differs
             self.stores.fresh_vectors()
-            self.corpus.clean_temp_files()
+            if only is None:  # a crash's temp files change the directory: never "only" then
+                self.corpus.clean_temp_files()
             lexical_current = not rebuild and self.stores.load_lexical(self.catalog.generation())
-            _, removed = self.refresh_catalog()
+            _, removed = self.refresh_catalog(None if rebuild else only)
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
                 self.catalog.forget_article(aid)
             problems: list[str] = self.problems()
-            unindexed = sorted(a for a, (_, _, ok) in self.catalog.file_states().items() if not ok)
-            pending = [r for a in unindexed if (r := self.catalog.article(a)) is not None]
+            pending = [r for a in self.catalog.unindexed() if (r := self.catalog.article(a))]
             passages = self._index_articles(pending, problems)
             repaired, restored = self._reconcile_vectors(problems)
             pending += repaired

@@ -151,6 +151,13 @@ class Catalog:
             ).fetchall()
         return {r[0]: (r[1], r[2], bool(r[3])) for r in rows}
 
+    def bylines(self) -> list[tuple[str, str | None, str | None, str | None]]:
+        """(id, outlet, author, published) of every article, by id: what filters look at."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT id, outlet, author, published FROM articles ORDER BY id"
+            ).fetchall()
+
     def unindexed(self) -> list[str]:
         """Ids of the articles whose current file is not what their passages came from."""
         with self._lock:

@@ -176,16 +176,21 @@ class Stores:
         if not filters.active():
             return None
         out = []
-        for r in self.catalog.articles():
-            if filters.outlet and (r.outlet or "").casefold() != filters.outlet.casefold():
+        for (
+            aid,
+            outlet,
+            author,
+            published,
+        ) in self.catalog.bylines():  # not whole rows: per question
+            if filters.outlet and (outlet or "").casefold() != filters.outlet.casefold():
                 continue
-            if filters.author and filters.author.casefold() not in (r.author or "").casefold():
+            if filters.author and filters.author.casefold() not in (author or "").casefold():
                 continue
-            if filters.since and not (r.published and r.published >= filters.since):
+            if filters.since and not (published and published >= filters.since):
                 continue
-            if filters.until and not (r.published and r.published <= filters.until):
+            if filters.until and not (published and published <= filters.until):
                 continue
-            out.append(r.id)
+            out.append(aid)
         return out
 
     def article_rankings(

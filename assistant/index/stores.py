@@ -72,19 +72,22 @@ class Stores:
         return self._embedder
 
     def prefetch(self) -> None:
-        """Start loading the embedding model on a background thread, for a question to come.
+        """Start loading the embedding model and BM25 on a background thread, for a question
+        to come.
 
         A first question opens the vector store (Chroma reads its whole HNSW graph: seconds
-        at 100k articles) and then embeds the question: loading the model meanwhile makes
-        the first answer wait for the longer of the two, not their sum. A failure here is
-        met again, and reported, when the model is used.
+        at 100k articles), then BM25, then embeds the question: loading the other two
+        meanwhile makes the first answer wait for the longest part, not their sum. A failure
+        here is met again, and reported, when the part is used.
         """
         if self._embedder is not None:
             return
+        catalog = self.catalog  # opened here, on the caller's thread: one connection
 
         def load() -> None:
             with contextlib.suppress(Exception):
                 self.embedder.embed(["warm"])  # the first run also allocates the session's buffers
+                self.load_lexical(catalog.generation())
 
         threading.Thread(target=load, name="load-model", daemon=True).start()
 

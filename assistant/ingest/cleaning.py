@@ -383,12 +383,9 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     if not isinstance(data, dict):
         data = {}
     meta = {k: str(data[k]).strip() for k in ("title", "author", "outlet", "url") if data.get(k)}
-    if data.get("published"):
-        if not (published := parse_date(data["published"])):
-            raise InputError(
-                f"the front matter's published {str(data['published'])[:40]!r} is not a real "
-                "date; write YYYY-MM-DD (e.g. 2025-04-24) or leave it out."
-            )
+    # an added file's unclear date ("sometime last spring", 2024-02-30) is left unknown, as
+    # any metadata the source does not state clearly; a stored file's must be real (corpus.py)
+    if data.get("published") and (published := parse_date(data["published"])):
         meta["published"] = published
     return meta, text
 

@@ -473,9 +473,9 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     import threading
     import time
 
-    from assistant.index.watch import Watcher
+    from assistant.index.watch import Watcher, check_mode
 
-    if settings.watch.mode == "off":
+    if check_mode(settings) == "off":
         raise InputError("ASSISTANT_WATCH=off: unset it (or set auto or poll) to watch.")
     a = _assistant(settings)
     a.library.check_manifest()  # an index to rebuild is told now, not retried every few seconds

@@ -170,6 +170,19 @@ def test_add_and_remove_look_at_their_own_files_when_the_corpus_is_in_line(
     assert not lib.needs_sync()
 
 
+def test_a_bad_watch_mode_is_one_line_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_WATCH", "sometimes")
+    for command in (["watch"], ["serve", "--port", "1"]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: ASSISTANT_WATCH='sometimes': expected one of auto, poll, off")
+        assert "Traceback" not in err and err.count("\n") == 1
+
+
 # --- polling ------------------------------------------------------------------------------------
 
 

@@ -235,14 +235,20 @@ def watcher_for(
     """A started Watcher as ``settings.watch`` asks (None when it says "off"); InputError for
     a mode it does not know. The one way every long-running face starts one."""
     w = settings.watch
-    if w.mode not in MODES:
-        raise InputError(
-            f"ASSISTANT_WATCH={w.mode!r}: expected one of {', '.join(MODES)} (auto: file events, "
-            "else polling)."
-        )
-    if w.mode == "off":
+    if check_mode(settings) == "off":
         return None
     return Watcher(library, w.inbox, w.mode, w.delay, report).start()
+
+
+def check_mode(settings: Settings) -> str:
+    """The watch mode of ``settings``; InputError when it is not one of MODES (told at start,
+    before anything is launched)."""
+    if settings.watch.mode not in MODES:
+        raise InputError(
+            f"ASSISTANT_WATCH={settings.watch.mode!r}: expected one of {', '.join(MODES)} "
+            "(auto: file events, else polling)."
+        )
+    return settings.watch.mode
 
 
 def _text(path: str | bytes) -> str:

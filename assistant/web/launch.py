@@ -93,6 +93,9 @@ def serve(
     credentials = parse_logins(auth or settings.web.auth)
     editor_names = parse_editors(editors if editors is not None else settings.web.editors)
     settings = web_settings(settings)
+    from assistant.index.watch import check_mode
+
+    check_mode(settings)  # a bad ASSISTANT_WATCH is told before anything starts
 
     from assistant.api import Assistant
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,12 @@ class Watcher:
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._last_event = 0.0
+        # what changed since the last catch-up: article ids from file events, or "everything"
+        # (the first catch-up, lost events, a failure): a full sync scans every file (~1 s at
+        # 100k articles), the articles alone need only their own files looked at
+        self._pending_lock = threading.Lock()
+        self._ids: set[str] = set()
+        self._full = True
 
     # -- start and stop ------------------------------------------------------------------------
     def start(self) -> Watcher:
@@ -94,8 +100,13 @@ class Watcher:
         if self.library.watcher is self:
             self.library.watcher = None
 
-    def changed(self) -> None:
-        """Note that something changed (a file event, or a caller who knows)."""
+    def changed(self, ids: Iterable[str] | None = None) -> None:
+        """Note that something changed: these articles' files (``ids``), or anything (None)."""
+        with self._pending_lock:
+            if ids is None:
+                self._full = True
+            else:
+                self._ids.update(ids)
         self._last_event = time.monotonic()
         self._idle.clear()
         self._wake.set()
@@ -143,11 +154,18 @@ class Watcher:
         """Wake the worker for an event that matters (watchdog calls this on its thread)."""
         if event.event_type in ("opened", "closed_no_write"):
             return
-        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-        lost = type(event).__name__ == "EventsLostEvent"  # the kernel's queue overflowed
+        if type(event).__name__ == "EventsLostEvent":  # the kernel's queue overflowed
+            self.changed()
+            return
+        paths = [Path(_text(p)) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
         with contextlib.suppress(Exception):  # never let a path oddity stop the observer
-            if lost or any(p and self.wants(_text(p)) for p in paths):
-                self.changed()
+            wanted = [p for p in paths if self.wants(str(p))]
+            if any(p in (self.corpus, self.inbox) for p in wanted):
+                if event.event_type in ("deleted", "moved"):  # a folder itself went away
+                    self.changed()
+                return  # "modified" on a folder comes with each file event inside it
+            if wanted:
+                self.changed([p.stem for p in wanted if p.parent == self.corpus])
 
     def wants(self, path: str) -> bool:
         """True for a file event that may change the library: an article file of the corpus, a
@@ -173,19 +191,23 @@ class Watcher:
             if self._stop.is_set():
                 return
             self._wake.clear()
-            if self._catch_up():
+            with self._pending_lock:
+                ids, full = sorted(self._ids), self._full
+                self._ids, self._full = set(), False
+            if self._catch_up(None if full else ids):
                 if not self._wake.is_set():
                     self._idle.set()
-            else:  # try again later, unless told to stop
+            else:  # try again later (a full sync: what failed is not known), unless told to stop
                 self._stop.wait(RETRY_SECONDS)
                 self.changed()
 
-    def _catch_up(self) -> bool:
-        """Empty the inbox, then bring the index in line; False when it failed (reported)."""
+    def _catch_up(self, ids: list[str] | None) -> bool:
+        """Empty the inbox, then bring the index in line (``ids``: only these articles changed,
+        every other change having come as an event too); False when it failed (reported)."""
         started = time.perf_counter()
         try:
             self._take_inbox()
-            report = self.library.sync()
+            report = self.library.sync(only=ids)
         except AssistantError as e:
             self.report(f"error: {e}")
             return False

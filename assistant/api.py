@@ -44,8 +44,12 @@ class Assistant:
 
     # -- library -------------------------------------------------------------------------------
     def ensure_index(self) -> None:
-        """Bring the index in line with the corpus when it is not (builds it when missing)."""
-        if self.library.needs_sync():
+        """Bring the index in line with the corpus when it is not (builds it when missing).
+
+        Costs nothing while a Watcher runs (it keeps the index in line in the background), and
+        otherwise one look at the corpus directory, not at every file (``corpus_changed``).
+        """
+        if self.library.watcher is None and self.library.corpus_changed():
             self.library.sync()
 
     def add(

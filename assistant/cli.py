@@ -1,4 +1,4 @@
-"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve | feeds | mcp``.
+"""The command line: ``assistant add | list | show | remove | index | ask | eval | serve | watch | feeds | mcp``.
 
 Errors from the library are printed as one line (``error: ...``) with exit code 1; anything else
 is a bug and keeps its traceback. Heavy imports happen inside the commands, so ``--help`` is
@@ -36,9 +36,12 @@ examples:
   assistant eval questions.jsonl --out runs/x   metrics, results.jsonl and report.html
   assistant serve --port 7860                   the web app on http://127.0.0.1:7860
   assistant mcp                                 the library for agents: an MCP server on stdio
+  assistant watch --inbox ~/drop                keep the index in line as files change (Ctrl-C stops)
 """
 
 
+INBOX_HELP = ("files dropped here (.txt .md .html .jsonl) are added like `assistant add`, then "
+              "removed (env ASSISTANT_INBOX)")  # fmt: skip
 MAX_ENTRIES_HELP = "import at most N entries of a feed at a time (default 50)"
 
 
@@ -188,12 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
     s.add_argument("--no-mcp", action="store_true",
                    help="do not serve the MCP endpoint /mcp (served by default, behind the same logins)")  # fmt: skip
+    s.add_argument("--inbox", metavar="DIR", help=INBOX_HELP)
 
     m = sub.add_parser(
         "mcp", help="serve the library to agents: a Model Context Protocol server on stdio"
     )
     m.add_argument("--allow-writes", action="store_true",
                    help="let clients add articles (add_article); off by default")  # fmt: skip
+
+    w = sub.add_parser(
+        "watch", help="keep the index in line with corpus/ (and an inbox) until stopped"
+    )
+    w.add_argument("--inbox", metavar="DIR", help=INBOX_HELP)
+    w.add_argument("--poll", action="store_true",
+                   help="look for changes every 2 s instead of file events (network file systems)")  # fmt: skip
     return p
 
 
@@ -218,6 +229,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         from dataclasses import replace
 
         s = replace(s, ingest=replace(s.ingest, max_bytes=max_bytes))
+    if getattr(args, "inbox", None) or getattr(args, "poll", False):
+        from dataclasses import replace
+
+        inbox = Path(args.inbox) if getattr(args, "inbox", None) else s.watch.inbox
+        mode = "poll" if getattr(args, "poll", False) else s.watch.mode
+        s = replace(s, watch=replace(s.watch, inbox=inbox, mode=mode))
     if getattr(args, "max_entries", None) is not None:
         from dataclasses import replace
 
@@ -371,6 +388,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.outlet, args.author, args.since, args.until, args.as_of)
     history = _read_history(args.history) if args.history else []
     a = _assistant(settings)
+    a.library.stores.prefetch()  # the model loads while the index is checked and opened
     a.ensure_index()
     if args.generate:
         a.chat_model()  # a clear error before any work when no model is configured
@@ -565,6 +583,46 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+    import time
+
+    from assistant.index.watch import Watcher, check_mode
+
+    if check_mode(settings) == "off":
+        raise InputError("ASSISTANT_WATCH=off: unset it (or set auto or poll) to watch.")
+    a = _assistant(settings)
+    a.library.check_manifest()  # an index to rebuild is told now, not retried every few seconds
+    a.library.vectors.count()  # and an unreachable Chroma server
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C: at once (a sync cut short is repaired by the next)
+            print("stopped at once: the next `assistant index` or watch completes the index",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            os._exit(130)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    def report(line: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+
+    w = settings.watch
+    watcher = Watcher(a.library, w.inbox, w.mode, w.delay, report).start()
+    inbox = f" and {w.inbox}/" if w.inbox else ""
+    report(f"watching {settings.corpus_dir}/{inbox} ({watcher.how}); Ctrl-C to stop")
+    while not stop.wait(1.0):
+        pass
+    report("stopping after the current step …")
+    watcher.stop()
+    a.close()
+    report("stopped")
+    return 0
+
+
 def _cut(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
@@ -573,6 +631,7 @@ COMMANDS = {
     "add": cmd_add, "list": cmd_list, "show": cmd_show, "remove": cmd_remove,
     "index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "feeds": cmd_feeds,
     "mcp": cmd_mcp,
+    "watch": cmd_watch,
 }  # fmt: skip
 
 if __name__ == "__main__":

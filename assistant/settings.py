@@ -85,6 +85,15 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class WatchSettings:
+    """Keeping the index in line while the web app or ``assistant watch`` runs (index/watch.py)."""
+
+    mode: str = "auto"  # "auto" (file events, else polling), "poll" (always), "off" (no watcher)
+    inbox: Path | None = None  # files dropped here are added like ``assistant add``, then removed
+    delay: float = 0.5  # seconds without a file event before the index is brought in line
+
+
+@dataclass(frozen=True)
 class LLMSettings:
     """The optional language model for generated answers (none unless configured)."""
 
@@ -126,6 +135,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -149,6 +159,10 @@ class Settings:
                 editors=env.get("ASSISTANT_EDITORS"),
                 allow_private_urls=env.get("ASSISTANT_ALLOW_PRIVATE_URLS", "").strip().lower()
                 in ("1", "true", "yes"),
+            ),
+            watch=WatchSettings(
+                mode=env.get("ASSISTANT_WATCH", "").strip().lower() or WatchSettings.mode,
+                inbox=Path(env["ASSISTANT_INBOX"]) if env.get("ASSISTANT_INBOX") else None,
             ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -188,6 +202,7 @@ class Settings:
         """The settings as plain data (for manifests and evaluation summaries)."""
         d = json.loads(json.dumps(asdict(self), default=str))
         del d["web"]  # how the web app is launched shapes no answer (and holds passwords)
+        del d["watch"]  # nor how the index is kept in line
         if not self.llm.configured:
             del d["llm"]  # runs without a language model describe themselves as before
         elif d["llm"]["api_key"]:

@@ -151,6 +151,21 @@ class Catalog:
             ).fetchall()
         return {r[0]: (r[1], r[2], bool(r[3])) for r in rows}
 
+    def bylines(self) -> list[tuple[str, str | None, str | None, str | None]]:
+        """(id, outlet, author, published) of every article, by id: what filters look at."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT id, outlet, author, published FROM articles ORDER BY id"
+            ).fetchall()
+
+    def unindexed(self) -> list[str]:
+        """Ids of the articles whose current file is not what their passages came from."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM articles WHERE indexed_sha IS NOT file_sha ORDER BY id"
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def article(self, article_id: str) -> ArticleRow | None:
         with self._lock:
             r = self._db.execute(
@@ -347,9 +362,12 @@ class Catalog:
         by_article: dict[str, list[str]] = {}
         for cid, text in zip(ids, texts, strict=True):
             by_article.setdefault(cid.rsplit(":", 1)[0], []).append(text)
-        heads = {
-            r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in self.articles()
-        }
+        rows = (
+            self.articles()
+            if article_ids is None  # a few changed articles: their rows alone (100k at 100k)
+            else [r for a in by_article if (r := self.article(a)) is not None]
+        )
+        heads = {r.id: " · ".join(x for x in (r.title, r.author, r.outlet) if x) for r in rows}
         out = sorted(by_article)
         return out, out, [f"{heads.get(a, '')}\n" + "\n".join(by_article[a]) for a in out]
 
@@ -363,6 +381,10 @@ class Catalog:
             if free and free * 4 >= total:
                 self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def count_articles(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
     def count_chunks(self) -> int:
         with self._lock:

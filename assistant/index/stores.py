@@ -8,6 +8,7 @@ not is the writer's job (``Library.ensure_lexical``, under the write lock).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import threading
@@ -37,6 +38,8 @@ class Stores:
         self.article_lexical = LexicalIndex(settings.index_dir / f"bm25-articles-{fingerprint}")
         self.vector_generation: int | None = None  # the catalog state the open vectors reflect
         self._reopen_lock = threading.Lock()
+        self.writer: int | None = None  # the thread of this process that holds the write lock
+        self._embedder_lock = threading.Lock()  # loaded once, whichever thread asks first
 
     # -- parts, opened on first use ------------------------------------------------------------
     @property
@@ -58,18 +61,40 @@ class Stores:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from assistant.index.embedding import load_embedder
+            with self._embedder_lock:
+                if self._embedder is None:
+                    from assistant.index.embedding import load_embedder
 
-            e = self.settings.embedding
-            # One export serves every library: a fresh index dir must not re-export (and import
-            # torch, ~10 s) when ASSISTANT_MODEL_CACHE points at an existing cache.
-            self._embedder = load_embedder(
-                e.runtime,
-                e.cache_dir or self.settings.index_dir / "models",
-                threads=e.threads,
-                batch_size=e.batch_size,
-            )
+                    e = self.settings.embedding
+                    # One export serves every library: a fresh index dir must not re-export (and
+                    # import torch, ~10 s) when ASSISTANT_MODEL_CACHE points at an existing cache.
+                    self._embedder = load_embedder(
+                        e.runtime,
+                        e.cache_dir or self.settings.index_dir / "models",
+                        threads=e.threads,
+                        batch_size=e.batch_size,
+                    )
         return self._embedder
+
+    def prefetch(self) -> None:
+        """Start loading the embedding model and BM25 on a background thread, for a question
+        to come.
+
+        A first question opens the vector store (Chroma reads its whole HNSW graph: seconds
+        at 100k articles), then BM25, then embeds the question: loading the other two
+        meanwhile makes the first answer wait for the longest part, not their sum. A failure
+        here is met again, and reported, when the part is used.
+        """
+        if self._embedder is not None:
+            return
+        catalog = self.catalog  # opened here, on the caller's thread: one connection
+
+        def load() -> None:
+            with contextlib.suppress(Exception):
+                self.embedder.embed(["warm"])  # the first run also allocates the session's buffers
+                self.load_lexical(catalog.generation())
+
+        threading.Thread(target=load, name="load-model", daemon=True).start()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embedder.embed(texts)
@@ -118,7 +143,14 @@ class Stores:
         """Reopen the embedded vector store when another process changed the index since."""
         with self._reopen_lock:  # readers run in parallel (the web app): reopen once, not twice
             generation = self.catalog.generation()
-            if self.vector_generation is not None and generation != self.vector_generation:
+            # a writer of this process writes through the store readers use: nothing to reopen
+            # (reopening would reload the whole HNSW graph, seconds at 100k, for each sync)
+            ours = self.writer is not None and self.writer != threading.get_ident()
+            if (
+                self.vector_generation is not None
+                and generation != self.vector_generation
+                and not ours
+            ):
                 self.vectors.reopen()
             self.vector_generation = generation
 
@@ -139,6 +171,10 @@ class Stores:
             (self.article_lexical, self.catalog.article_texts),
         ]
 
+    def lexical_loaded(self) -> bool:
+        """True when every BM25 index has some generation loaded (current or not)."""
+        return all(index.generation >= 0 for index, _ in self.lexical_indexes())
+
     def load_lexical(self, generation: int) -> bool:
         """True when every BM25 index of this catalog generation is loaded."""
         return all([index.load(generation) for index, _ in self.lexical_indexes()])
@@ -151,19 +187,24 @@ class Stores:
         since = _day(filters.since)
         until = _day(filters.until)
         out = []
-        for r in self.catalog.articles():
-            if filters.outlet and (r.outlet or "").casefold() != filters.outlet.casefold():
+        for (
+            aid,
+            outlet,
+            author,
+            published,
+        ) in self.catalog.bylines():  # not whole rows: per question
+            if filters.outlet and (outlet or "").casefold() != filters.outlet.casefold():
                 continue
-            if filters.author and filters.author.casefold() not in (r.author or "").casefold():
+            if filters.author and filters.author.casefold() not in (author or "").casefold():
                 continue
-            day = _day(r.published)
+            day = _day(published)
             if since and not (day and day >= since):
                 continue
             if until and not (day and day <= until):
                 continue
-            if filters.as_of and r.published and r.published[:10] > filters.as_of:
+            if filters.as_of and published and published[:10] > filters.as_of:
                 continue
-            out.append(r.id)
+            out.append(aid)
         return out
 
     def article_rankings(

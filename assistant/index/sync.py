@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -88,6 +89,7 @@ class Library:
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
         self._lock_file: Any = None
+        self.watcher: Any = None  # a running ``index/watch.py`` Watcher keeps the index in line
 
     # -- the read side's parts, shared ---------------------------------------------------------
     @property
@@ -122,13 +124,35 @@ class Library:
                 self._lock_file = open(self.settings.index_dir / "write.lock", "w")  # noqa: SIM115
                 fcntl.flock(self._lock_file, fcntl.LOCK_EX)
             self._lock_depth += 1
+            self.stores.writer = threading.get_ident()
             try:
                 yield
             finally:
                 self._lock_depth -= 1
                 if self._lock_depth == 0:
+                    self.stores.writer = None
                     fcntl.flock(self._lock_file, fcntl.LOCK_UN)
                     self._lock_file.close()
+
+    def writer_busy(self) -> bool:
+        """True when another thread or process holds the write lock right now."""
+        if not self._thread_lock.acquire(blocking=False):
+            return True
+        try:
+            if self._lock_depth:
+                return False  # this thread is the writer
+            path = self.settings.index_dir / "write.lock"
+            if not path.exists():
+                return False
+            with open(path, "a") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True
+                fcntl.flock(f, fcntl.LOCK_UN)
+            return False
+        finally:
+            self._thread_lock.release()
 
     # -- manifest ------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
@@ -169,7 +193,7 @@ class Library:
         m = self.manifest()
         self.catalog.set_meta("manifest", json.dumps(m, sort_keys=True))
         m["passages"] = self.catalog.count_chunks()
-        m["articles"] = len(self.corpus.scan())
+        m["articles"] = self.catalog.count_articles()  # a second scan cost ~0.3 s at 100k
         m["updated"] = now()
         path = self.settings.index_dir / "manifest.json"
         tmp = path.with_suffix(".json.tmp")
@@ -192,16 +216,20 @@ class Library:
         with self.write_lock():
             self.check_manifest()
             self.vectors.count()  # an unreachable Chroma server fails here, before any write
-            self.refresh_catalog()
+            # in line with the directory as the last sync saw it: only what this call writes
+            # needs looking at (a scan of every file took seconds at 100k articles)
+            clean = not self.corpus_changed()
+            if not clean:
+                self.refresh_catalog()
             signatures = list(self.catalog.signatures())
             for item in items:
                 result = self._add_one(item, given, force, signatures)
                 results.append(result)
                 if on_result:
                     on_result(result)
-            if any(r.status == "added" for r in results):
+            if added := [r.id for r in results if r.status == "added" and r.id]:
                 try:
-                    self.sync()
+                    self.sync(only=added if clean else None)
                 except StoreUnavailable as e:
                     raise StoreUnavailable(
                         f"{e} The articles reported as added are saved in "
@@ -251,21 +279,28 @@ class Library:
                     raise NotFoundError(
                         f"No article {aid!r} in {self.corpus.root}/. See: assistant list"
                     )
+            clean = not self.corpus_changed()  # as in ``add``
             for aid in article_ids:
                 if self.corpus.present(aid):
                     self.corpus.remove(aid)
-            self.sync()
+            self.sync(only=list(article_ids) if clean else None)
 
     # -- bringing the indexes in line ----------------------------------------------------------
-    def refresh_catalog(self) -> tuple[list[str], list[str]]:
-        """Update the catalog from the corpus files; returns (changed ids, removed ids)."""
-        files = self.corpus.scan()
-        known = {r.id: r for r in self.catalog.articles()}
+    def refresh_catalog(self, only: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+        """Update the catalog from the corpus files (``only``: these articles' files, the rest
+        being known to be in line); returns (changed ids, removed ids)."""
+        if only is None:
+            files = self.corpus.scan()
+            known = self.catalog.file_states()  # not whole rows: ~10× less to read at 100k
+        else:
+            files = {a: st for a in only if (st := self.corpus.stat(a)) is not None}
+            rows = [r for a in only if (r := self.catalog.article(a)) is not None]
+            known = {r.id: (r.mtime_ns, r.size, r.indexed_sha == r.file_sha) for r in rows}
         changed = []
         broken: dict[str, tuple[int, int, str]] = {}
         for aid, st in files.items():
-            row = known.get(aid)
-            if row and row.mtime_ns == st.st_mtime_ns and row.size == st.st_size:
+            state = known.get(aid)
+            if state and state[:2] == (st.st_mtime_ns, st.st_size):
                 continue
             try:
                 article = self.corpus.read(aid)
@@ -278,6 +313,8 @@ class Library:
             )
             changed.append(aid)
         removed = [aid for aid in known if aid not in files]
+        if only is not None:  # the other files' problems stand
+            broken = {a: p for a, p in self.catalog.problems().items() if a not in only} | broken
         self.catalog.set_problems(broken)
         return changed, removed
 
@@ -321,8 +358,34 @@ class Library:
                 return True
         return not self.stores.load_lexical(self.catalog.generation())
 
-    def sync(self, rebuild: bool = False) -> SyncReport:
-        """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed."""
+    def corpus_changed(self) -> bool:
+        """A cheap "has the corpus changed?": the corpus directory's times against those the
+        last sync saw, so no file is looked at. A file added, deleted or saved by renaming (as
+        most editors save) changes them; an edit written in place into an existing file does
+        not, and is seen by ``sync`` (``assistant index``) or a running Watcher."""
+        stored = self.catalog.get_meta("corpus_dir")
+        return stored is None or json.loads(stored) != self._corpus_dir_state()
+
+    def _corpus_dir_state(self, settle: bool = False) -> list[int] | None:
+        """The corpus directory's (mtime, ctime) in ns, None when it is missing. ``settle``:
+        first wait until the clock has left the tick of its last change (file times come from a
+        coarse clock: a file created within that same tick after a scan would change nothing)."""
+        try:
+            st = os.stat(self.corpus.root)
+        except OSError:
+            return None
+        if settle:
+            wait = (max(st.st_mtime_ns, st.st_ctime_ns) + 20_000_000 - time.time_ns()) / 1e9
+            if wait > 0:
+                time.sleep(min(wait, 0.05))
+        return [st.st_mtime_ns, st.st_ctime_ns]
+
+    def sync(self, rebuild: bool = False, only: Sequence[str] | None = None) -> SyncReport:
+        """Bring catalog, vectors and BM25 in line with the corpus; re-embed only what changed.
+
+        ``only``: the articles ``add`` or ``remove`` just wrote or deleted, when the corpus was
+        in line before (``corpus_changed``): their files alone are looked at.
+        """
         with self.write_lock():
             self._finish_swap()
             if rebuild and not self.settings.chroma_url:
@@ -331,17 +394,19 @@ class Library:
                 self._reset()
             else:
                 self.check_manifest()
+            seen = self._corpus_dir_state(settle=True)  # before the scan: a later change differs
             self.stores.fresh_vectors()
-            self.corpus.clean_temp_files()
+            if only is None:  # a crash's temp files change the directory: never "only" then
+                self.corpus.clean_temp_files()
             lexical_current = not rebuild and self.stores.load_lexical(self.catalog.generation())
-            _, removed = self.refresh_catalog()
+            _, removed = self.refresh_catalog(None if rebuild else only)
             for aid in removed:
                 self.vectors.delete(self.catalog.chunk_ids_of(aid))
                 self.catalog.forget_article(aid)
             if removed:
                 self.catalog.reclaim()
             problems: list[str] = self.problems()
-            pending = [r for r in self.catalog.articles() if r.indexed_sha != r.file_sha]
+            pending = [r for a in self.catalog.unindexed() if (r := self.catalog.article(a))]
             passages = self._index_articles(pending, problems)
             repaired, restored = self._reconcile_vectors(problems)
             pending += repaired
@@ -356,7 +421,10 @@ class Library:
             if not current:
                 self._build_lexical(generation)
                 rebuilt = True
+            if changed or rebuild:
+                self.catalog.set_meta("changed", now())  # "last changed" in the web header
             self._write_manifest()
+            self.catalog.set_meta("corpus_dir", json.dumps(seen))
             self.stores.vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
 
@@ -524,9 +592,15 @@ class Library:
         """Load the BM25 index of the current catalog generation (rebuild it if missing).
 
         Also the moment a reader picks up what other processes changed (``Stores.refresh``).
+        While a writer is at work, a reader that has BM25 loaded answers from it rather than
+        wait (the writer brings it in line when it is done).
         """
-        if not self.stores.refresh():
-            with self.write_lock():
+        if self.stores.refresh():
+            return
+        if self.stores.lexical_loaded() and self.writer_busy():
+            return
+        with self.write_lock():
+            if not self.stores.load_lexical(self.catalog.generation()):  # not done meanwhile
                 self._build_lexical(self.catalog.generation())
 
 

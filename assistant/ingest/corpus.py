@@ -188,6 +188,13 @@ class Corpus:
                 out[entry.name[:-3]] = entry.stat()
         return out
 
+    def stat(self, article_id: str) -> os.stat_result | None:
+        """The stat of one entry ``scan`` would list (None when there is none)."""
+        try:
+            return os.stat(self._entry(article_id))
+        except (OSError, ValueError, InputError):
+            return None
+
     def exists(self, article_id: str) -> bool:
         return self.path_for(article_id).is_file()
 

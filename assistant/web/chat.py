@@ -119,7 +119,7 @@ def ask(
 ) -> dict[str, Any]:  # fmt: skip
     """The answer object, or the error toast."""
     try:
-        ctx.assistant.ensure_index()  # files edited or deleted by hand: the CLI's cheap check
+        ctx.assistant.ensure_index()  # nothing while the watcher runs; else the directory's times
         filters, kk = parse_form(outlet, author, since, until, k, as_of)
         return ctx.assistant.ask(question, history=_history(history), filters=filters, k=kk,
                                  generate=bool(generate), mode=mode or None,

@@ -41,14 +41,21 @@ from assistant.web.render import (
 )
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".jsonl")
+LIST_WAIT_S = 10.0  # the article list waits this long at most for the watcher's catch-up
+HEADER_EVERY_S = 30.0  # how often an open page refreshes the header (size, last change)
 
 
 # -- handlers ------------------------------------------------------------------------------------
 def refresh(ctx: WebContext, search: str = "") -> tuple[Any, ...]:
     """The outlet filter's choices, the example questions, the header and the corpus files
     that cannot be read (the table follows: ``show_table``, which keeps its search and sort)."""
+    watcher = ctx.assistant.library.watcher
     try:
-        ctx.assistant.ensure_index()  # picks up files edited by hand, and finds unreadable ones
+        if (
+            watcher is not None
+        ):  # files just dropped or edited: the list shows them (not a question)
+            watcher.flush(timeout=LIST_WAIT_S)
+        ctx.assistant.ensure_index()  # without a watcher: files added or deleted by hand
         problems = ctx.assistant.library.problems()
     except AssistantError as e:
         problems = [public_message(str(e))]
@@ -58,7 +65,7 @@ def refresh(ctx: WebContext, search: str = "") -> tuple[Any, ...]:
     return (
         gr.Dropdown(choices=[ANY_OUTLET, *outlets]),
         gr.Dataset(samples=[[q] for q in example_questions(rows)]),
-        header_html(len(rows), passages),
+        header_html(len(rows), passages, ctx.assistant.library.catalog.get_meta("changed")),
         problems_html(problems),
     )
 
@@ -77,6 +84,14 @@ def show_table(ctx: WebContext, search: str, sort: str, page: Any) -> tuple[Any,
 def _first_line(text: str, limit: int = 70) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def header(ctx: WebContext) -> str:
+    """The header alone, from counts (cheap at any size): refreshed while the page is open."""
+    catalog = ctx.assistant.library.catalog
+    return header_html(
+        catalog.count_articles(), catalog.count_chunks(), catalog.get_meta("changed")
+    )
 
 
 def pick_row(ctx: WebContext, evt: gr.SelectData) -> tuple[Any, ...]:
@@ -383,6 +398,9 @@ def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -
                      **PRIVATE)  # fmt: skip
     t.next_btn.click(lambda s, o, p: show(s, o, int(p or 0) + 1), view, table_out, **READ,
                      **PRIVATE)  # fmt: skip
+    # the watcher changes the library behind the page's back: its header follows
+    gr.Timer(HEADER_EVERY_S).tick(bind(ctx, header), None, refreshed[2], queue=False,
+                                  show_progress="hidden", **PRIVATE)  # fmt: skip
     t.table.select(bind(ctx, pick_row), None, [t.picked, t.article], **READ, **PRIVATE)
     t.view_btn.click(bind(ctx, inline(view_article, 2)), t.picked, [t.article, t.error],
                      **READ, **PRIVATE)  # fmt: skip

@@ -1,12 +1,14 @@
 """Launching the web app: logins, who may edit, the bind address, and ``serve``.
 
-``serve(settings)`` brings the index in line, warms the model and launches the app on
-http://127.0.0.1:7860 (``assistant serve`` and ``python app.py`` call it).
+``serve(settings)`` brings the index in line, warms the model, starts watching the corpus
+(index/watch.py: questions then never scan it) and launches the app on http://127.0.0.1:7860
+(``assistant serve`` and ``python app.py`` call it).
 """
 
 import ipaddress
 import os
 import sys
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -96,6 +98,9 @@ def serve(
     credentials = parse_logins(auth or settings.web.auth)
     editor_names = parse_editors(editors if editors is not None else settings.web.editors)
     settings = web_settings(settings)
+    from assistant.index.watch import check_mode
+
+    check_mode(settings)  # a bad ASSISTANT_WATCH is told before anything starts
 
     from assistant.api import Assistant
 
@@ -106,10 +111,11 @@ def serve(
         flush=True,
     )
     assistant.ensure_index()
-    try:
-        assistant.ask("What is this library about?")  # loads the model: the first question is fast
-    except AssistantError as e:
-        print(f"note: warm-up question failed: {e}", file=sys.stderr)
+    # a first question loads the model, BM25 and Chroma's graph (seconds at 100k articles):
+    # asked on a thread while Gradio is imported and the app built, so start-up takes the
+    # longer of the two, not their sum
+    warm = threading.Thread(target=_warm_up, args=(assistant,), name="warm-up", daemon=True)
+    warm.start()
     demo = build_app(settings, assistant, editors=editor_names)
     if editor_names is not None:
         users = {u for u, _ in credentials or []}
@@ -143,6 +149,8 @@ def serve(
         prevent_thread_lock=True, quiet=True, show_error=False,
         footer_links=["api"], app_kwargs=app_kwargs, **launch_options(settings),
     )  # fmt: skip
+    warm.join()
+    watcher = start_watcher(assistant, settings)  # after: its first catch-up is no warm-up's wait
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Commentary Assistant ready at http://{shown_host}:{port}/ "
           f"(started in {time.perf_counter() - started:.1f} s; Ctrl+C to stop)", flush=True)  # fmt: skip
@@ -150,12 +158,41 @@ def serve(
         print(f"MCP endpoint for agents: http://{shown_host}:{port}/mcp "
               "(streamable HTTP; --no-mcp turns it off)", flush=True)  # fmt: skip
     if not block:
+        if watcher is not None:  # the watcher stops with the app
+            close = demo.close
+            demo.close = lambda *a, **k: (watcher.stop(), close(*a, **k))[1]  # type: ignore[method-assign]
         return demo
     try:
         demo.block_thread()
     except KeyboardInterrupt:
         pass
     finally:
+        if watcher is not None:
+            watcher.stop()
         demo.close()
         assistant.close()
     return demo
+
+
+def _warm_up(assistant: Any) -> None:
+    try:
+        assistant.ask("What is this library about?")
+    except AssistantError as e:
+        print(f"note: warm-up question failed: {e}", file=sys.stderr)
+
+
+def start_watcher(assistant: Any, settings: Settings) -> Any:
+    """The running Watcher of the app's library (None when ASSISTANT_WATCH=off), its lines on
+    stderr."""
+    from assistant.index.watch import watcher_for
+
+    watcher = watcher_for(assistant.library, settings, report=_note)
+    if watcher is not None:
+        inbox = f" and {settings.watch.inbox}/" if settings.watch.inbox else ""
+        print(f"Watching {settings.corpus_dir}/{inbox} ({watcher.how}): changes are indexed "
+              "in the background", flush=True)  # fmt: skip
+    return watcher
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -6,9 +6,11 @@ goes through ``esc`` (HTML) or ``plain_markdown`` (chat messages), and links mus
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.corpus import blocks
@@ -307,14 +309,21 @@ def table_page(matched: list[list[Any]], total: int, search: str, page: int) -> 
     return shown, page, f"{head} · {where}"
 
 
-def header_html(n_articles: int | None, n_passages: int | None) -> str:
+def header_html(n_articles: int | None, n_passages: int | None, changed: str | None = None) -> str:
+    """The page header: the library's size and, when known, when it last changed (``changed``:
+    an ISO time in UTC, as the catalog records it)."""
     line = (
         f"Answers from {count(n_articles, 'article')} ({count(n_passages, 'passage')}); every "
         "sentence is quoted from an article and cited."
         if n_articles is not None and n_passages is not None
         else "Answers quoted from a library of news commentary, each with its source."
     )
-    return f'<div class="ca-header"><h1>Commentary Assistant</h1><p>{esc(line)}</p></div>'
+    when = ""
+    if changed:
+        with contextlib.suppress(ValueError):
+            t = datetime.fromisoformat(changed)
+            when = f'<p class="ca-changed">Library last changed {esc(t.strftime("%-d %b %Y, %H:%M UTC"))}</p>'
+    return f'<div class="ca-header"><h1>Commentary Assistant</h1><p>{esc(line)}</p>{when}</div>'
 
 
 def article_placeholder(where: str = "chat") -> str:

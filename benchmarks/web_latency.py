@@ -1,0 +1,85 @@
+"""The web app end to end: question latency through its API, and how soon a dropped file answers.
+
+    .venv/bin/python benchmarks/web_latency.py /tmp/assistant-perf/lib-100000
+    .venv/bin/python benchmarks/web_latency.py /tmp/assistant-perf/lib-10000 --drop
+
+Starts this checkout's `app.py` on the library (a directory holding corpus/ and indexes/, as
+benchmarks/performance.py builds them), asks 20 real questions through `gradio_client` after
+one warm-up, and prints p50 / p95 in ms. With --drop it then writes a new article into
+corpus/ and asks until an answer cites it (the watcher's background sync), prints the seconds,
+and deletes the file again. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import ingest
+from benchmarks.performance import ROOT, _free_port, env_for, questions
+
+TRAMS = """---
+title: Lisbon raises its tram fares
+---
+
+Lisbon's city council has raised the price of a single tram ticket bought on board to 3.10 euros,
+the largest increase since the historic Line 28 was modernised.
+"""
+
+
+def main() -> None:
+    from gradio_client import Client
+
+    lib, drop = Path(sys.argv[1]), "--drop" in sys.argv
+    port = _free_port()
+    log = (lib / "web-latency.log").open("w")
+    p = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+        cwd=ROOT, env=env_for(lib, ingest.MODEL_CACHE), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        while True:
+            if p.poll() is not None:
+                raise SystemExit(f"the web app exited; see {lib / 'web-latency.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        qs = questions(20)
+        client.predict(qs[0], api_name="/ask")
+        times = []
+        for q in qs:
+            t0 = time.perf_counter()
+            client.predict(q, api_name="/ask")
+            times.append((time.perf_counter() - t0) * 1000)
+        out = {"web_p50_ms": statistics.median(times), "web_p95_ms": sorted(times)[18]}
+        if drop:
+            path = lib / "corpus" / "zz-dropped-trams.md"
+            t0 = time.perf_counter()
+            path.write_text(TRAMS)
+            while True:
+                a = client.predict("How much is a tram ticket bought on board in Lisbon?",
+                                   api_name="/ask")  # fmt: skip
+                if any(c["article_id"] == path.stem for c in a["citations"]):
+                    break
+                time.sleep(0.2)
+            out["drop_to_answer_s"] = time.perf_counter() - t0
+            path.unlink()
+        print(json.dumps(out))
+    finally:
+        p.terminate()
+        p.wait(30)
+        log.close()
+
+
+if __name__ == "__main__":
+    main()

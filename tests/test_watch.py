@@ -176,6 +176,7 @@ def test_a_bad_watch_mode_is_one_line_before_anything_starts(
     from assistant.cli import main
 
     monkeypatch.setenv("ASSISTANT_WATCH", "sometimes")
+    Path("corpus").mkdir()  # a library (a missing one is its own one-line error first)
     for command in (["watch"], ["serve", "--port", "1"]):
         assert main(command) == 1
         err = capsys.readouterr().err

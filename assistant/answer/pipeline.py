@@ -84,7 +84,7 @@ class Answering:
             idf=lib.lexical.idf, stored=stored, max_passages=len(cands),
         )  # fmt: skip
         views = reading.views or bool(by_named_author(reading.focus, cands[:1]))
-        chosen, judge, views = self.choose(reading, found, cands, scored, stored, views)
+        chosen, scored, judge, views = self.choose(reading, found, cands, scored, stored, views)
         return composing.compose(
             reading.question, chosen, scored, found.retrieved.passages, k,
             self.settings.refuse_below, found.meta_passage, judge, self.around,
@@ -154,9 +154,10 @@ class Answering:
     def choose(
         self, reading: Reading, found: Found, cands: list[Passage],
         scored: list[evidence.Evidence], stored: Any, views: bool,
-    ) -> tuple[list[evidence.Evidence], Judge, bool]:  # fmt: skip
-        """The evidence to state, the judge of its support, and whether the answer is a piece's
-        argument (then more of that piece is cited)."""
+    ) -> tuple[list[evidence.Evidence], list[evidence.Evidence], Judge, bool]:  # fmt: skip
+        """The evidence to state, every sentence in the order the answer prefers them (the
+        nearest passages of a refusal follow it), the judge of support, and whether the answer
+        is a piece's argument (then more of that piece is cited)."""
         if reading.said:  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in reading.said] or scored
         if reading.gist is not None and cands and found.meta_passage is None:
@@ -165,7 +166,7 @@ class Answering:
             )
             if reading.gist_unnamed:  # the piece the conversation cited, or none to speak of
                 speaks = 1.0 if found.piece is not None else 0.0
-            return chosen, (lambda ev: speaks), True
+            return chosen, scored, (lambda ev: speaks), True
         need, focus = reading.need, reading.focus
         scored = evidence.prefer(  # "how many tons ...": a sentence with the tonnage, if close
             scored,
@@ -183,7 +184,7 @@ class Answering:
         chosen = evidence.choose(scored)
         if found.retrieved.query_vector is not None:  # the judge reads what it was calibrated on
             chosen = evidence.read_alone(chosen, found.retrieved.query_vector, self.library.embed)
-        return chosen, self.judge(focus, need), views
+        return chosen, scored, self.judge(focus, need), views
 
     # -- shared by the stages (and by viewpoints.py) ---------------------------------------------
     def judge(self, question: str, need: asked.Asked | bool | None = False) -> Judge:

@@ -71,3 +71,38 @@ def test_the_served_app_limits_logins(seeded: Assistant, caplog: pytest.LogCaptu
         assert ok.status_code == 200 and ok.json() == {"success": True}
     finally:
         demo.close()
+
+
+def test_the_mcp_endpoint_counts_failed_logins_with_the_login_form(seeded: Assistant) -> None:
+    """/mcp checks HTTP Basic on every request: without the same count, it was a door where
+    passwords could be tried as fast as the network allows."""
+    import base64
+
+    from assistant.web.launch import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    limiter = LoginLimiter(free=3, base=600)
+    demo = serve(seeded.settings, host="127.0.0.1", port=port, auth="ann:right",
+                 block=False, login_limiter=limiter)  # fmt: skip
+
+    def basic(user: str, password: str) -> dict[str, str]:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {token}", "Accept": "application/json, text/event-stream"}
+
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        codes = [httpx.post(url, json={}, headers=basic("ann", f"wrong{i}")).status_code
+                 for i in range(4)]  # fmt: skip
+        assert codes == [401, 401, 401, 401]
+        locked = httpx.post(url, json={}, headers=basic("ann", "right"))
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 500
+        form = httpx.post(
+            f"http://127.0.0.1:{port}/login", data={"username": "ann", "password": "right"}
+        )
+        assert form.status_code == 429  # one count for both doors
+        limiter.succeeded("ann", "127.0.0.1")
+        assert httpx.post(url, json={}, headers=basic("ann", "right")).status_code not in (401, 429)
+    finally:
+        demo.close()

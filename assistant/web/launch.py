@@ -128,21 +128,26 @@ def serve(
               f"  can read, add and remove articles. Use --auth USER:PASSWORD or ASSISTANT_AUTH.\n{bar}\n",
               file=sys.stderr, flush=True)  # fmt: skip
     app_kwargs: dict[str, Any] = {}
+    limiter = None
+    if credentials is not None:
+        from assistant.web.logins import LoginLimiter
+
+        # wrong passwords slow the next try down, per user name and per client address: at
+        # the login form and at /mcp alike (one count, so neither door bypasses the other)
+        limiter = login_limiter or LoginLimiter()
     if mcp:  # agents' endpoint: Gradio's FastAPI app routes /mcp to it and runs its sessions
         from starlette.routing import Route
 
         from assistant.web.mcp_endpoint import PATH, mcp_endpoint
 
-        endpoint = mcp_endpoint(assistant, credentials, editor_names, host)
+        endpoint = mcp_endpoint(assistant, credentials, editor_names, host, limiter)
         app_kwargs = {"routes": [Route(PATH, endpoint.app)], "lifespan": endpoint.lifespan}
     demo.queue(default_concurrency_limit=1)
-    if credentials is not None:
+    if limiter is not None:
         from starlette.middleware import Middleware
 
-        from assistant.web.logins import LoginLimit, LoginLimiter
+        from assistant.web.logins import LoginLimit
 
-        # wrong passwords slow the next try down, per user name and per client address
-        limiter = login_limiter or LoginLimiter()
         app_kwargs["middleware"] = [Middleware(LoginLimit, limiter=limiter)]
     demo.launch(
         server_name=host, server_port=port, auth=credentials, share=False,

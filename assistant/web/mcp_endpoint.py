@@ -44,6 +44,7 @@ def mcp_endpoint(
     logins: list[tuple[str, str]] | None,
     editors: frozenset[str] | None,
     host: str,
+    limiter: Any = None,
 ) -> MCPEndpoint:
     """The MCP endpoint over ``assistant`` (its library, the web app's settings)."""
     from assistant.mcp_server import build_server
@@ -58,7 +59,7 @@ def mcp_endpoint(
     # (DNS rebinding), elsewhere the logins guard it
     inner = server.streamable_http_app(streamable_http_path=PATH, host=host)
     manager = server.session_manager
-    return MCPEndpoint(_LoggedIn(inner, logins), lambda app: manager.run())
+    return MCPEndpoint(_LoggedIn(inner, logins, limiter), lambda app: manager.run())
 
 
 class _LoggedIn:
@@ -66,8 +67,8 @@ class _LoggedIn:
 
     A class, not a function: Starlette treats a plain function as a request handler."""
 
-    def __init__(self, app: Any, logins: list[tuple[str, str]] | None) -> None:
-        self.app, self.logins = app, logins
+    def __init__(self, app: Any, logins: list[tuple[str, str]] | None, limiter: Any = None) -> None:
+        self.app, self.logins, self.limiter = app, logins, limiter
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -76,27 +77,52 @@ class _LoggedIn:
         user = None
         if self.logins is not None:
             header = dict(scope.get("headers") or []).get(b"authorization", b"")
+            given = _given_user(header.decode("latin-1"))
+            address = (scope.get("client") or ("unknown",))[0]
+            wait = self.limiter.wait(given, address) if self.limiter and given is not None else 0
+            if wait > 0:
+                from assistant.web.logins import _refuse
+
+                await _refuse(send, wait)  # locked: not checked, the right password too
+                return
             user = self.user(header.decode("latin-1"))
             if user is None:
+                if self.limiter is not None and given is not None:
+                    self.limiter.failed(given, address)
                 await _unauthorized(send)
                 return
+            if self.limiter is not None:
+                self.limiter.succeeded(user, address)
         await self.app({**scope, USER: user}, receive, send)
 
     def user(self, header: str) -> str | None:
         """The login named by a Basic ``Authorization`` header, or None if it is not one."""
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "basic":
+        parts = _basic(header)
+        if parts is None:
             return None
-        try:
-            given_user, sep, given_pw = base64.b64decode(token.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
+        given_user, sep, given_pw = parts
         ok = None
         for user, password in self.logins or []:  # compare every login: no early exit to time
             same = hmac.compare_digest(given_user.encode(), user.encode())
             if hmac.compare_digest(given_pw.encode(), password.encode()) and same and sep:
                 ok = user
         return ok
+
+
+def _basic(header: str) -> tuple[str, str, str] | None:
+    """(user, ":" or "", password) of a Basic ``Authorization`` header; None if it is not one."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(token.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _given_user(header: str) -> str | None:
+    parts = _basic(header)
+    return parts[0] if parts is not None else None
 
 
 async def _unauthorized(send: Any) -> None:

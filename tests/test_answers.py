@@ -993,3 +993,36 @@ def test_question_sets_carry_the_date_asked(tmp_path: Path) -> None:
     f.write_text('{"id": "c", "question": "What happened?", "as_of": "soon"}\n')
     with pytest.raises(InputError, match='"as_of" must be a date'):
         load_questions(f)
+
+
+def test_a_refusals_nearest_passages_keep_the_order_the_answer_preferred(
+    seeded: Assistant,
+) -> None:
+    """The evidence and advice preferences reorder the sentences in the choose stage; compose
+    must get that order, or a refused question's first "nearest passage" is not the sentence
+    they put first (advice MRR .792 -> .583 when the pipeline was first split out)."""
+    from assistant.answer import compose
+    from assistant.answer.evidence import Evidence
+    from assistant.answer.pipeline import Found
+    from assistant.answer.reading import read
+    from assistant.answer.retrieval import Retrieved
+    from assistant.types import Passage
+
+    def ev(n: int, text: str, score: float) -> Evidence:  # two paragraphs of one piece
+        p = Passage(f"piece:{n}", "piece", n + 1, 0, len(text), text, None, None, None, None,
+                    None, None)  # fmt: skip
+        return Evidence(p, n, 0, len(text), score, score, 0.5)
+
+    plain = ev(0, "The city runs many buses across the old town.", 0.40)
+    advice = ev(1, "The city should buy more electric buses now.", 0.36)
+    reading = read("What does the columnist urge the city to do about buses?")
+    assert reading.form is not None  # asked for advice
+    cands = [plain.passage, advice.passage]
+    found = Found(Retrieved(cands, None))
+    chosen, scored, _, _ = seeded.answering.choose(reading, found, cands, [plain, advice],
+                                                   None, True)  # fmt: skip
+    assert scored[0] is advice and chosen[0].quote == advice.quote
+    # refused (support under the bar): the piece's passages follow in the preferred order
+    refused = compose.compose(reading.question, chosen, scored, cands, 5, 0.99,
+                              judge=lambda e: 0.1, depth=4)  # fmt: skip
+    assert refused.refused and refused.citations[0].quote == advice.quote

@@ -649,3 +649,21 @@ def test_the_corpus_table_pages_sorts_searches_words_and_undoes_a_remove(
     assert status.input_value() == "monroe-note restored"
     assert page.locator("#ca-undo").is_hidden()
     context.close()
+
+
+@pytest.mark.browser
+def test_the_as_of_date_in_filters_is_used_and_a_bad_one_shown_beside_it(page: Any) -> None:
+    page.get_by_text("Filters", exact=True).click()
+    page.get_by_label("As of").fill("June")
+    box = page.locator("#ca-question textarea")
+    box.fill(SEED_QUESTION)
+    box.press("Enter")
+    error = page.locator("#ca-chat-error .ca-error")
+    error.wait_for()
+    assert "Filters › As of: Invalid date 'June'" in error.inner_text()
+    page.get_by_label("As of").fill("2022/06/16")  # as news-quiz sets write it
+    box.press("Enter")
+    answer = page.locator('#ca-chat [data-testid="bot"]').first
+    answer.wait_for()
+    assert "Russia has offered in return" in answer.inner_text()  # undated: kept
+    assert page.locator("#ca-chat-error .ca-error").count() == 0

@@ -5,28 +5,8 @@ from typing import NotRequired
 
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
-
-class Citation(TypedDict):
-    n: int
-    article_id: str
-    title: str | None
-    author: str | None
-    outlet: str | None
-    published: str | None
-    url: str | None
-    paragraph: int
-    quote: str
-    passage: str
-    score: float
-
-
-class Viewpoint(TypedDict):
-    article_id: str
-    title: str | None
-    author: str | None
-    outlet: str | None
-    published: str | None
-    citations: list[int]
+# the answer object's citations and viewpoint entries are the library's own types: one shape
+from assistant.types import Citation, Viewpoint
 
 
 class AnswerObject(TypedDict):

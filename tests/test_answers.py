@@ -624,23 +624,6 @@ def test_this_weeks_question_is_answered_from_the_newest_coverage(seeded: Assist
     assert ans.citations[0].article_id == "fares-2022"
 
 
-def test_an_argument_question_is_answered_from_the_piece_when_it_is_close() -> None:
-    from assistant.answer.evidence import Evidence, prefer
-    from assistant.answer.pipeline import PIECE_FIRST
-    from assistant.types import Passage
-
-    def ev(article: str, score: float) -> Evidence:
-        p = Passage(f"{article}:0", article, 1, 0, 9, "Some text.", None, None, None, None, None,
-                    None)  # fmt: skip
-        return Evidence(p, 0, 0, 9, score, score, 0.5)
-
-    news, piece, far = ev("news", 0.40), ev("piece", 0.36), ev("piece", 0.30)
-    in_piece = lambda e: e.passage.article_id == "piece"  # noqa: E731
-    assert prefer([news, piece], in_piece, PIECE_FIRST)[0] is piece  # within 80%: the piece's
-    assert prefer([news, far], in_piece, PIECE_FIRST)[0] is news  # far below: the closer one
-    assert prefer([piece, news], in_piece, PIECE_FIRST)[0] is piece
-
-
 def test_who_is_asked_is_answered_by_a_sentence_naming_someone(seeded: Assistant) -> None:
     text = (
         "Tramlink leadership\n\nThe chief executive of Tramlink and its parent company faces a "

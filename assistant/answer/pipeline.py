@@ -30,7 +30,6 @@ from assistant.types import Answer, Filters, Passage
 PER_CITATION = 16  # passages per citation when the first 20 hold fewer than k articles
 DEPTH = 4  # a question about what a piece argues cites this many more of its passages
 OPINION_BOOST = 2.0  # "the commentary on ...": opinion pieces earn twice a first rank's share
-PIECE_FIRST = 0.8  # ... and are answered from that piece: its best sentence down to 80% of the best
 
 Judge = Callable[[evidence.Evidence], float]
 
@@ -178,9 +177,6 @@ class Answering:
             scored = evidence.prefer(
                 scored, lambda ev: form.search(ev.quote) is not None, evidence.PREFER_WITHIN
             )
-        if views:  # what a piece argues is in the piece, not in the news it comments on
-            piece = cands[0].article_id
-            scored = evidence.prefer(scored, lambda ev: ev.passage.article_id == piece, PIECE_FIRST)
         chosen = evidence.choose(scored)
         if found.retrieved.query_vector is not None:  # the judge reads what it was calibrated on
             chosen = evidence.read_alone(chosen, found.retrieved.query_vector, self.library.embed)

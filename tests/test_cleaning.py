@@ -397,7 +397,7 @@ def test_author_from_standfirst_and_bio() -> None:
     ],
 )
 def test_an_authors_bio_line(line: str, bio: bool) -> None:
-    from assistant.ingest.cleaning import is_bio
+    from assistant.bylines import is_bio
 
     assert is_bio(line) is bio
 

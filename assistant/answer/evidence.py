@@ -32,7 +32,7 @@ import numpy as np
 
 from assistant.answer.asked import asks_what_was_said, speaker
 from assistant.answer.metadata import is_opinion
-from assistant.ingest.cleaning import is_bio
+from assistant.bylines import is_bio
 from assistant.text import sentence_spans, terms
 from assistant.types import Passage
 

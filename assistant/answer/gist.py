@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.answer.asked import PIECE
 from assistant.answer.evidence import Evidence, names_of
-from assistant.ingest.cleaning import is_bio
+from assistant.bylines import is_bio
 from assistant.text import sentence_spans, words
 
 STATED = 2  # central sentences stated

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.bylines import BIO as _BIO
 from assistant.errors import InputError
 from assistant.text import MONTH as _MONTH
 from assistant.text import parse_date
@@ -101,24 +102,6 @@ _PROMPT_VERB = re.compile(
 _STANDFIRST_AUTHOR = re.compile(
     r"\b(?:says|writes|argues|explains|observes|warns)\s+(?:[a-z][\w’'-]*\s+|[A-Z]{2,}\s+)*?"
     r"(?P<name>[A-Z][a-z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})\s*\.$"
-)
-_ROLES = (
-    r"professor|(?:senior )?fellow|editor|columnist|director|lecturer|researcher|analyst"
-    r"|correspondent|writer|journalist|author|founder|chair|head|economist|scholar|dean"
-    r"|commentator|contributor|reporter|partner|advis[eo]r|scientist|historian|attorney"
-)
-_BIO = re.compile(  # "Maria Lopez is an associate professor ..."
-    r"^(?P<name>[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}) (?:is|was) (?i:(?:an?|the) )?"
-    rf"(?i:[\w-]+ ){{0,3}}?(?i:{_ROLES}|associate|ambassador|diplomat|graduate|lawyer|student"
-    r"|physician|doctor)\b"
-)
-_BIO_COMMA = re.compile(  # "Tia Nelson, managing director for climate at ..."
-    r"^[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}, (?:an? |the )?(?i:[\w-]+ ){0,3}?"
-    rf"(?i:{_ROLES})\b"
-)
-_DISCLAIMER = re.compile(
-    r"\bThe (?:views|opinions) expressed in this (?:commentary|article|column|piece) are "
-    r"(?:his|her|their|the author's|the authors') own\b"
 )
 # a photo gallery: "Photos: <gallery> <caption> Hide Caption 12 of 44", however it was split
 _GALLERY = re.compile(r"^(?:Photos?:.*)?\bHide Caption \d+ of \d+\b", re.DOTALL)
@@ -310,12 +293,6 @@ def _title_and_headings(pars: list[str], meta: dict[str, str]) -> list[str]:
         else:
             out.append(par)
     return out
-
-
-def is_bio(par: str) -> bool:
-    """True for an author's bio line ("Maria Lopez is an associate professor ...", "Tia Nelson,
-    managing director for climate at ...") or a commentary's disclaimer."""
-    return bool(_BIO.match(par) or _BIO_COMMA.match(par) or _DISCLAIMER.search(par))
 
 
 def clean_author(author: str, outlet: str | None = None) -> tuple[str, str | None]:

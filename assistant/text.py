@@ -260,7 +260,9 @@ def quoted(text: str) -> str:
     return f"“{text.translate(_TO_SINGLE)}”"
 
 
-_MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")  # fmt: skip  # the one list of month names
+_MONTH_NAMES = "|".join(m[:3].lower() for m in MONTHS)
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
 MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"  # a month name in lower-case text, as a regex group
 

@@ -50,10 +50,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.text import MONTH, month_number
+from assistant.text import MONTH, MONTHS, month_number
 
 _FUNCTION = (
     r"(?:who|whom|whose|that|which|where|when|in|at|on|of|for|to|by|with|as|from|does|did|do|"
@@ -98,11 +98,7 @@ _STARTERS = frozenset({
     "there", "here", "today", "yesterday", "last", "next", "according", "some", "many", "most",
     "one", "two", "three"
 })  # fmt: skip  # capitalised as a sentence's first word, not as a name
-_CALENDAR = re.compile(
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
-    re.IGNORECASE,
-)
+_CALENDAR = re.compile(rf"{MONTH}|(?:mon|tues|wednes|thurs|fri|satur|sun)day", re.IGNORECASE)
 NAME_WINDOW = 2  # words between a named thing and its name ("the island of Olkiluoto")
 OF_WINDOW = 3  # words between an attribute and its owner ("the capital city of Australia")
 _GENERIC_COUNTS = frozenset({"people", "times", "more", "fewer", "of", "other", "different"})
@@ -114,8 +110,7 @@ _MONEY = re.compile(
 )
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
 _DATE = re.compile(
-    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b|"  # a month, not "many" or "may"
+    rf"\b(?:{'|'.join(MONTHS)}|(?:{'|'.join(m[:3] for m in MONTHS)}|Sept)\.?)(?!\w)|"  # capitalised:
     r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?i:yesterday|today|tomorrow|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday)\b|\b(?i:last|this|next) (?i:week|month|year)\b"
 )
@@ -348,12 +343,24 @@ def _name_near(word: str, sentence: str, question: str) -> bool:
     return _within(sentence, _stem(word), NAME_WINDOW, lambda u: _is_name(u) and bare(u) not in own)
 
 
-# (not "critic": "the GOP's most outspoken critic of Trump" is a person, not a piece)
-_PIECES = r"commentary|opinion|column|columnist|editorial|op-ed|commentator"
+# What articles are called, one list each (questions, titles and addresses all use these):
+# the kinds that carry a writer's view, every kind a question may name, and the writers.
+OPINION_KINDS = ("opinion", "commentary", "column", "editorial", "op-ed", "essay")
+ARTICLE_KINDS = (*OPINION_KINDS, "piece", "article", "analysis", "story", "report")
+WRITERS = ("columnist", "commentator", "author", "writer", "analyst")  # (not "critic": "the
+#           GOP's most outspoken critic of Trump" is a person, not a piece's writer)
+
+
+def alternatives(words: Sequence[str]) -> str:
+    """A regex group matching any of ``words`` (for the lists above)."""
+    return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+
+
+PIECE = alternatives(ARTICLE_KINDS)  # what a question may call an article ("the piece on ...")
 _VIEWS = re.compile(
     r"\b(?:says?|argues?|argued|argument|warns?|warned|thinks?|believes?|contends?|claims?|"
     r"suggests?|proposes?|recommends?|concludes?|criticis\w*|criticiz\w*|accuses?|predicts?|"
-    rf"{_PIECES}|author|writer|analyst|piece|view)\b",
+    rf"{alternatives(OPINION_KINDS + WRITERS)}|piece|view)\b",
     re.IGNORECASE,
 )
 
@@ -453,9 +460,9 @@ def contradicts(question: str, sentence: str, published: str | None = None) -> b
     return False
 
 
-COMMENTARY = re.compile(rf"\b(?:{_PIECES}|commentaries|essay)\b", re.IGNORECASE)
-# what a question may call an article it asks about ("the piece on ...", "the column about ...")
-PIECE = r"(?:piece|commentary|column|op-ed|editorial|essay|article|analysis|story|report)"
+COMMENTARY = re.compile(
+    rf"\b(?:{alternatives(OPINION_KINDS)}|commentaries|columnist|commentator)\b", re.IGNORECASE
+)
 
 
 def names_commentary(question: str) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.answer.asked import PIECE
+from assistant.answer.asked import ARTICLE_KINDS, PIECE, WRITERS
 from assistant.answer.evidence import Evidence, names_of
 from assistant.bylines import is_bio
 from assistant.text import sentence_spans, words
@@ -58,7 +58,7 @@ def topic(question: str) -> str | None:
 
 
 # words that say what kind of piece, not what about ("op-ed" splits in two)
-_KINDS = frozenset(re.findall(r"[a-z]+", PIECE)) | {"opinion", "author", "writer", "columnist"}
+_KINDS = frozenset(w for kind in (*ARTICLE_KINDS, *WRITERS) for w in kind.split("-"))
 
 
 def unnamed(topic: str) -> bool:

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from assistant.answer.asked import COMMENTARY, PIECE, names_commentary
+from assistant.answer.asked import COMMENTARY, OPINION_KINDS, PIECE, alternatives, names_commentary
 from assistant.index.stores import Stores, to_passage
 from assistant.text import first_sentence_span, sentence_spans, terms
 from assistant.types import Passage
@@ -29,19 +29,14 @@ _WHERE = re.compile(r"\b(?:which|what)\s+(?:outlet|publication|newspaper|site|we
 _ON_TOPIC = re.compile(rf"\b{PIECE}\s+(?:on|about|over)\b", re.IGNORECASE)
 METADATA_WORDS = re.compile(
     r"\b(?:who|wrote|writes|written|authored|author|penned|when|published|posted|which|what|"
-    r"outlet|publication|newspaper|site|website|where|was|were|is|the|article|piece|op-ed|"
-    r"commentary|column|opinion|editorial|essay|story|report)\b",
+    rf"outlet|publication|newspaper|site|website|where|was|were|is|the|{PIECE})\b",
     re.IGNORECASE,
 )
 
 
 # "Who wrote" asks about one of the library's articles only when it names one ("the commentary
 # on ...", a quoted title): "Who wrote the novel War and Peace?" is a question like any other.
-_AN_ARTICLE = re.compile(
-    r"\b(?:article|commentary|piece|op-?ed|column|essay|story|report|editorial|analysis|opinion)\b"
-    r"|[\"“‘']\w",
-    re.IGNORECASE,
-)
+_AN_ARTICLE = re.compile(rf"\b{PIECE}\b|\bop ?ed\b|[\"“‘']\w", re.IGNORECASE)
 
 
 def metadata_kind(question: str) -> str | None:
@@ -152,9 +147,11 @@ def is_opinion(p: Passage) -> bool:
     """True for an opinion piece, by its address or its title or byline label ("Opinion: ...",
     "Commentary: ...")."""
     return bool(
-        re.search(r"/(?:opinions?|commentary|op-ed|editorials?)/", p.url or "")
-        or re.match(
-            r"(?:opinion|commentary|op-ed|column|editorial)\b", p.title or "", re.IGNORECASE
-        )
+        _OPINION_ADDRESS.search(p.url or "")
+        or _OPINION_LABEL.match(p.title or "")
         or re.match(r"opinion\b", p.author or "", re.IGNORECASE)
     )
+
+
+_OPINION_ADDRESS = re.compile(rf"/{alternatives(OPINION_KINDS)}s?/", re.IGNORECASE)
+_OPINION_LABEL = re.compile(rf"{alternatives(OPINION_KINDS)}\b", re.IGNORECASE)

@@ -749,40 +749,6 @@ def test_what_states_nothing_on_its_own_is_not_quoted(sentence: str, quotable: b
     assert is_quotable(sentence) is quotable
 
 
-@pytest.mark.parametrize(
-    ("question", "who"),
-    [
-        ("What does USA TODAY columnist Suzette Hackney find powerful about it?", "Hackney"),
-        ("How does Andrew Cohen characterise the Ottawa convoy?", "Cohen"),
-        ("What solution does Tara Connolly of Global Witness propose?", None),
-        ("Why does the commentary on Eastern Europe see Hungary as a problem?", None),
-        ("Why does the USA TODAY Editorial Board say Obama should act?", None),
-        ("What did the court decide?", None),
-        ("What did Anthony Fauci say about masks, according to the column?", None),
-    ],
-)
-def test_whose_view_a_question_asks_about(question: str, who: str | None) -> None:
-    from assistant.answer.asked import speaker
-
-    assert speaker(question) == who
-
-
-def test_a_standfirst_naming_the_columnist_is_not_what_she_says(seeded: Assistant) -> None:
-
-    text = (
-        "Serena's goodbye, on her own terms\n\nColumnist Jane Roe and intern Max Poe discuss "
-        "Serena Williams and her retirement announcement.\n\nWhat I admire in the retirement "
-        "announcement is that Serena Williams still controls her own destiny.\n\nShe has "
-        "changed tennis for good."
-    )  # a standfirst, and no author field to recognise it by
-    add_article(seeded, "roe", text, "https://example.com/opinion/serena-goodbye")
-    ans = seeded.ask(
-        "What does columnist Jane Roe find powerful about Serena Williams' retirement?"
-    )
-    assert ans.citations[0].article_id == "roe"
-    assert "Roe" not in ans.citations[0].quote, ans.answer
-
-
 def test_a_source_quoted_in_an_opinion_piece_is_not_the_pieces_argument(seeded: Assistant) -> None:
 
     add_article(seeded, "waste", FOOD_WASTE, "https://example.com/opinion/food-waste")

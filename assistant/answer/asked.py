@@ -372,29 +372,6 @@ def about_views(question: str) -> bool:
     return bool(_VIEWS.search(question))
 
 
-_SPEAKER = re.compile(
-    r"\b(?:does|do)\s+(?:[\w.'’-]+\s+){0,4}?(?P<name>[A-Z][\w'’-]+\s+[A-Z][\w'’-]+)\s+"
-    r"(?:say|argue|warn|think|believe|contend|claim|suggest|propose|recommend|conclude|find|see|"
-    r"write|mean|want|criticis|criticiz|accuse|predict|characteri|describe|judge)"
-)
-
-
-def speaker(question: str) -> str | None:
-    """The surname of the person whose view the question asks about ("What does USA TODAY
-    columnist Suzette Hackney find ..." -> "Hackney"), if it names one. A view is asked in the
-    present ("does"); "What did Anthony Fauci say ..." asks what was reported of him, which a
-    piece may well quote."""
-    m = _SPEAKER.search(question)
-    if not m:
-        return None
-    before = question[: m.start("name")].split()
-    if before and before[-1].lower() in {"on", "of", "in", "the", "at", "for", "from", "about"}:
-        return None  # "the commentary on Eastern Europe", "Tara Connolly of Global Witness"
-    if m["name"].split()[-1].lower() in {"board", "staff", "team", "committee", "council"}:
-        return None  # "the Editorial Board": not a person named in the text
-    return m["name"].split()[-1]
-
-
 _WAS_SAID = re.compile(
     r"\b(?:did\s+(?:[\w.'’-]+\s+){0,5}?(?:say|tell)|said|told|quote[sd]?)\b", re.IGNORECASE
 )

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answer.asked import asks_what_was_said, speaker
+from assistant.answer.asked import asks_what_was_said
 from assistant.answer.metadata import is_opinion
 from assistant.bylines import is_bio
 from assistant.text import sentence_spans, terms
@@ -42,7 +42,7 @@ COVERAGE = 0.10  # word overlap: 0.20 before the in-context vectors ranked (news
 #                  hit@1 .419 -> .465)
 ARTICLE_PRIOR = 0.05  # news gains up to 0.20, but RGB's twin snippets lose hit@1 above 0.05
 PREFER_WITHIN = 0.7  # a sentence giving what is asked for beats a closer one down to 70%
-BYLINE = 0.2  # a passage naming its author (or, in a piece, the person the question asks about)
+BYLINE = 0.2  # a passage naming its author
 #               or a bio line: a byline or standfirst, not an answer
 QUOTED = 0.1  # in an opinion piece, a sentence in quotation marks is a source's, not the piece's
 MIN_WORDS = 4  # shorter lines (a byline, a live blog's heading) state nothing to quote
@@ -148,13 +148,7 @@ def score_sentences(
 
     opinion = [is_opinion(p) for p in passages]
     asks_quote = asks_what_was_said(question)  # "What did the minister say ...?"
-    who = speaker(question)  # in an opinion piece, a line naming her is about her, not by her
-    signed = [
-        any(n in p.text for n in names_of(p.author))
-        or is_bio(p.text)
-        or bool(who and op and who in p.text)
-        for p, op in zip(passages, opinion, strict=True)
-    ]
+    signed = [any(n in p.text for n in names_of(p.author)) or is_bio(p.text) for p in passages]
 
     def score(k: int) -> float:
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])

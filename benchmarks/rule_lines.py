@@ -5,7 +5,7 @@
 
 Counted in ``assistant/answer/*.py`` and ``assistant/api.py``: every source line of a pattern
 given to ``re`` (compile, search, match, sub, ...), of a string constant written as a pattern
-(it has ``\\b``, ``(?:`` or ``[...]``) and of a literal list, tuple or set of three or more words.
+(it has ``\\b``, ``\\d``, ``\\s``, ``\\w`` or ``(?:``) and of a literal list, tuple or set of three or more words.
 Code that uses them, docstrings and comments are not counted. A rough measure, the same for
 every revision: it says whether a change added rules or took them away.
 """
@@ -31,7 +31,7 @@ _RE_FUNCS = {
     "finditer",
     "split",
 }
-_PATTERNISH = re.compile(r"\\b|\(\?[:=!<i]|\[[^\]]+\]")
+_PATTERNISH = re.compile(r"\\[bBdDsSwW]|\(\?[:=!<iP]")
 
 
 def _lines(node: ast.AST) -> set[int]:

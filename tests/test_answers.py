@@ -402,10 +402,7 @@ def test_the_sentence_that_gives_what_is_asked_is_the_one_quoted(seeded: Assista
         ("How many tons of spent fuel does France store?", "count", ("tons",)),
         ("How many people were arrested in Ottawa?", "count", ("", "arrested")),
         ("How old is Joe Kennedy?", "age", ()),
-        ("What share of Ukraine's mineral revenues would the US receive?", "share", ()),
         ("In what year will students sit the digital SAT?", "year", ()),
-        ("When was Pixel 6 announced?", "date", ()),
-        ("What is the release date of God of War?", "date", ("release", "date")),
         (
             "What was the production budget of 'Top Gun: Maverick'?",
             "money",
@@ -436,6 +433,8 @@ def test_what_a_question_asks_for(question: str, kind: str, words: tuple[str, ..
         "Why does the author oppose the plan?",
         "What is undermining the ambitions of Moldova?",  # a verb, not a thing
         "What was the profession of Amy Johnson?",  # answered by an instance ("aviator")
+        "When was Pixel 6 announced?",  # a date is not checked (it changed no answer)
+        "What share of Ukraine's mineral revenues would the US receive?",
         "Which team won the Stanley Cup?",
         "Which company cut the air conditioning in its stores?",  # answered by a name anywhere
         "Which city hosted the Olympic Games in 2008?",
@@ -462,8 +461,6 @@ def test_questions_that_ask_for_nothing_checkable(question: str) -> None:
         ("How many people were arrested?", "As many as 18,000 people demonstrated.", False),
         ("How old is Joe Kennedy?", "Kennedy, 53, began praying in 2008.", True),
         ("How old is Joe Kennedy?", "Kennedy began praying in 2008.", False),
-        ("What share of the revenues would the US get?", "The US would get half of them.", True),
-        ("What share of the revenues would the US get?", "The US gets privileged access.", False),
         ("What was the film's production budget?", "It made $156 million in its opening weekend.", False),
         ("What was the film's production budget?", "Its budget was $170 million.", True),
         ("What is the atomic number of carbon?", "Whatever the exact number, the situation is dire.", False),
@@ -488,12 +485,6 @@ def test_questions_that_ask_for_nothing_checkable(question: str) -> None:
          "La La Land (2016) cast and crew credits, including actors and actresses.", False),
         ("Who is the lead actress in La La Land?", "Sep 8, 2016 ... La La Land opens.", False),
         ("Who was the runner-up of the 2018 World Cup?", "Croatia lost the final.", True),
-        ("When did Serena Williams announce her retirement?",
-         "USA TODAY columnists discuss her impending retirement.", False),  # an outlet, not a day
-        ("When did Serena Williams announce her retirement?",
-         "Williams announced it in Vogue on Tuesday.", True),
-        ("When was the bill passed?", "Many lawmakers may march on the market.", False),
-        ("When was the bill passed?", "It passed the Senate on March 3.", True),
         ("What did Elon Musk offer to pay for Twitter?", "The board met to weigh Musk's offer.",
          False),
         ("What did Elon Musk offer to pay for Twitter?", "Twitter agreed to a $44 billion deal.",

@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answer.asked import asks_what_was_said
 from assistant.answer.metadata import is_opinion
 from assistant.bylines import is_bio
 from assistant.text import sentence_spans, terms
@@ -147,13 +146,12 @@ def score_sentences(
         article_rank.setdefault(p.article_id, len(article_rank))
 
     opinion = [is_opinion(p) for p in passages]
-    asks_quote = asks_what_was_said(question)  # "What did the minister say ...?"
     signed = [any(n in p.text for n in names_of(p.author)) or is_bio(p.text) for p in passages]
 
     def score(k: int) -> float:
         prior = 1 / (1 + article_rank[passages[spans[k][0]].article_id])
         own = BYLINE * signed[spans[k][0]]
-        if opinion[spans[k][0]] and texts[k][:1] in '"“' and not asks_quote:
+        if opinion[spans[k][0]] and texts[k][:1] in '"“':
             own += QUOTED
         return 0.50 * float(sims[k]) + COVERAGE * covs[k] + ARTICLE_PRIOR * prior - own
 

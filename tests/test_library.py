@@ -501,3 +501,25 @@ def test_an_index_from_before_the_article_signals_is_explained(
     assert "article_signals: None -> " in err and "Run: assistant index --rebuild" in err
     assert run("index", "--rebuild") == 0
     assert run("ask", "What has Russia offered in return?") == 0
+
+
+def test_the_vector_store_searches_widely_enough_to_give_the_same_neighbours_every_time(
+    seeded: Assistant,
+) -> None:
+    """HNSW at Chroma's default width gave another process other nearest passages (and another
+    answer); the store is opened at EF_SEARCH, including one made before it was set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.index.vectors import EF_SEARCH
+
+    vectors = seeded.library.stores.vectors
+    name = vectors._connect().name
+    path = str(seeded.settings.index_dir / "chroma")
+    raw = chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))
+    assert raw.get_collection(name).configuration["hnsw"]["ef_search"] == EF_SEARCH
+    raw.get_collection(name).modify(configuration={"hnsw": {"ef_search": 100}})  # an older store
+    vectors.reopen()
+    vectors._connect()
+    assert raw.get_collection(name).configuration["hnsw"]["ef_search"] == EF_SEARCH
+    assert seeded.ask("What has Russia offered in return?").citations

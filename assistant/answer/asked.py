@@ -338,16 +338,15 @@ PIECE = alternatives(ARTICLE_KINDS)  # what a question may call an article ("the
 _VIEWS = re.compile(
     r"\b(?:says?|argues?|argued|argument|warns?|warned|thinks?|believes?|contends?|claims?|"
     r"suggests?|proposes?|recommends?|concludes?|criticis\w*|criticiz\w*|accuses?|predicts?|"
-    rf"{alternatives(ARTICLE_KINDS + WRITERS)}|view)\b",
+    rf"{alternatives(OPINION_KINDS + WRITERS)}|piece|view)\b",
     re.IGNORECASE,
 )
 
 
 def about_views(question: str) -> bool:
     """True when the question asks what a piece argues ("What does Holly Thomas say ...",
-    "Why does the commentary ...") or names the article it asks about ("the CNN analysis",
-    "the report"): its answer is in one article, often not in the paragraph that shares the
-    question's words."""
+    "Why does the commentary ..."): its answer is in one article, often not in the paragraph
+    that shares the question's words."""
     return bool(_VIEWS.search(question))
 
 

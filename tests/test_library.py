@@ -450,6 +450,12 @@ def test_bm25_restricted_to_articles_follows_each_build(tmp_path: Path) -> None:
     index.build(*map(list, zip(*rows[::-1], strict=True)), generation=2)  # type: ignore[call-arg]
     hits = index.search("tram ticket parking gifts city", 10, {"trams"})
     assert hits and {i.split(":")[0] for i, _ in hits} == {"trams"}
+    # the rows found by sorting and binary search are those a test of every row finds
+    rng = np.random.default_rng(0)
+    articles = np.array([f"a{int(x)}" for x in rng.integers(0, 40, 500)], dtype=object)
+    for wanted in ({"a3"}, {"a1", "a7", "a39", "nope"}, set(), {f"a{k}" for k in range(40)}):
+        found = index._rows_of(articles, wanted)
+        assert sorted(found) == [i for i, a in enumerate(articles) if a in wanted], wanted
 
 
 def test_adding_one_article_updates_bm25_without_a_rebuild(assistant: Assistant) -> None:

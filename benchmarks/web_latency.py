@@ -5,7 +5,9 @@
 
 Starts this checkout's `app.py` on the library (a directory holding corpus/ and indexes/, as
 benchmarks/performance.py builds them), asks 20 real questions through `gradio_client` after
-one warm-up, and prints p50 / p95 in ms. With --drop it then writes a new article into
+one warm-up, and prints p50 / p95 in ms; also the seconds from start until the warm-up question
+was answered (`first_answer_s`, as `performance.py`'s cold_web) and the app's peak RSS then
+(`rss_first_mb`) and after the 20 (`rss_peak_mb`). With --drop it then writes a new article into
 corpus/ and asks until an answer cites it (the watcher's background sync), prints the seconds,
 and deletes the file again. Prints one JSON line.
 """
@@ -34,12 +36,19 @@ the largest increase since the historic Line 28 was modernised.
 """
 
 
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+
+
 def main() -> None:
     from gradio_client import Client
 
     lib, drop = Path(sys.argv[1]), "--drop" in sys.argv
     port = _free_port()
     log = (lib / "web-latency.log").open("w")
+    started = time.perf_counter()
     p = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
         cwd=ROOT, env=env_for(lib, ingest.MODEL_CACHE), stdout=log, stderr=subprocess.STDOUT,
@@ -56,12 +65,15 @@ def main() -> None:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         qs = questions(20)
         client.predict(qs[0], api_name="/ask")
+        first = time.perf_counter() - started
+        rss_first = _peak_rss_mb(p.pid)
         times = []
         for q in qs:
             t0 = time.perf_counter()
             client.predict(q, api_name="/ask")
             times.append((time.perf_counter() - t0) * 1000)
-        out = {"web_p50_ms": statistics.median(times), "web_p95_ms": sorted(times)[18]}
+        out = {"web_p50_ms": statistics.median(times), "web_p95_ms": sorted(times)[18],
+               "first_answer_s": first, "rss_first_mb": rss_first, "rss_peak_mb": _peak_rss_mb(p.pid)}  # fmt: skip
         if drop:
             path = lib / "corpus" / "zz-dropped-trams.md"
             t0 = time.perf_counter()

@@ -437,6 +437,27 @@ def test_bm25_update_replaces_only_the_changed_articles(tmp_path: Path) -> None:
     assert again.generation == 2
 
 
+def test_bm25_restricted_to_articles_follows_each_build(tmp_path: Path) -> None:
+    from assistant.index.lexical import LexicalIndex
+
+    rows = _bm25_rows()
+    index = LexicalIndex(tmp_path / "bm25")
+    index.build(*map(list, zip(*rows, strict=True)), generation=1)  # type: ignore[call-arg]
+    hits = index.search("tram ticket parking gifts city ports", 10, {"parking", "gone"})
+    assert hits and {i.split(":")[0] for i, _ in hits} == {"parking"}
+    assert index.search("tram ticket", 5, set()) == []
+    # a new build orders the passages differently: the restriction must use the new rows
+    index.build(*map(list, zip(*rows[::-1], strict=True)), generation=2)  # type: ignore[call-arg]
+    hits = index.search("tram ticket parking gifts city", 10, {"trams"})
+    assert hits and {i.split(":")[0] for i, _ in hits} == {"trams"}
+    # the rows found by sorting and binary search are those a test of every row finds
+    rng = np.random.default_rng(0)
+    articles = np.array([f"a{int(x)}" for x in rng.integers(0, 40, 500)], dtype=object)
+    for wanted in ({"a3"}, {"a1", "a7", "a39", "nope"}, set(), {f"a{k}" for k in range(40)}):
+        found = index._rows_of(articles, wanted)
+        assert sorted(found) == [i for i, a in enumerate(articles) if a in wanted], wanted
+
+
 def test_adding_one_article_updates_bm25_without_a_rebuild(assistant: Assistant) -> None:
     assert main(["add", str(SEED), str(DATA / "plain_globe.txt")]) == 0
     Path("tram.txt").write_text(

@@ -65,6 +65,7 @@ class LexicalIndex:
         self._avgdl = 1.0
         self._dead = np.zeros(0, dtype=bool)
         self._delta: list[tuple[str, str, dict[str, int], int]] = []  # id, article, tf, length
+        self._by_article: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # _rows_of
 
     @property
     def generation(self) -> int:
@@ -194,9 +195,8 @@ class LexicalIndex:
             return []
         mask = None
         if allowed_articles is not None:
-            mask = np.fromiter(
-                (a in allowed_articles for a in articles), dtype=np.float32, count=len(articles)
-            )
+            mask = np.zeros(len(articles), dtype=np.float32)
+            mask[self._rows_of(articles, allowed_articles)] = 1.0
         if dead.any():
             mask = (mask if mask is not None else np.ones(len(ids), dtype=np.float32)) * ~dead
         scores = model.get_scores(q, weight_mask=mask)
@@ -207,6 +207,27 @@ class LexicalIndex:
             hits += self._delta_scores(q, model, delta, allowed_articles)
         hits.sort(key=lambda h: -h[1])
         return hits[:n]
+
+    def _rows_of(self, articles: np.ndarray, wanted: set[str]) -> np.ndarray:
+        """The rows of ``articles`` (the loaded build's article ids) that belong to ``wanted``.
+
+        Every question restricts the whole-article index to its candidate articles: testing
+        each of 100,000 rows for membership cost ~11 ms per question at 100k articles. The
+        rows are sorted by article once per loaded build (16 bytes a row; near linear, as the
+        builds list an article's rows together) and each candidate's found by binary search.
+        """
+        cached = self._by_article
+        if cached is None or cached[0] is not articles:
+            order = np.argsort(articles, kind="stable")
+            cached = (articles, order, articles[order])
+            self._by_article = cached  # a race only sorts twice
+        _, order, keys = cached
+        query = np.array(list(wanted), dtype=object)
+        lo = np.searchsorted(keys, query, "left")
+        counts = np.searchsorted(keys, query, "right") - lo
+        # lo[k], lo[k] + 1, ... for each k, counts[k] of them: the sorted positions to take
+        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+        return order[starts + np.arange(int(counts.sum()))]
 
     def _delta_scores(
         self,

@@ -90,6 +90,7 @@ class Library:
         self._lock_depth = 0
         self._lock_file: Any = None
         self.watcher: Any = None  # a running ``index/watch.py`` Watcher keeps the index in line
+        self.wrote = False  # this process took the write lock (it may have changed the index)
 
     # -- the read side's parts, shared ---------------------------------------------------------
     @property
@@ -123,6 +124,7 @@ class Library:
                 self.settings.index_dir.mkdir(parents=True, exist_ok=True)
                 self._lock_file = open(self.settings.index_dir / "write.lock", "w")  # noqa: SIM115
                 fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+                self.wrote = True
             self._lock_depth += 1
             self.stores.writer = threading.get_ident()
             try:

@@ -23,14 +23,19 @@ class AnswerObject(TypedDict):
     viewpoints: NotRequired[list[Viewpoint]]
 
 
-class FoundPassage(TypedDict):
-    rank: int
-    article_id: str
+class ArticleRecord(TypedDict):
+    """What every tool reports of an article (mcp_tools.RECORD)."""
+
     title: str | None
     author: str | None
     outlet: str | None
     published: str | None
     url: str | None
+
+
+class FoundPassage(ArticleRecord):
+    rank: int
+    article_id: str
     paragraph: int
     text: str
     score: float
@@ -47,24 +52,14 @@ class Paragraph(TypedDict):
     text: str
 
 
-class ArticleText(TypedDict):
+class ArticleText(ArticleRecord):
     id: str
-    title: str | None
-    author: str | None
-    outlet: str | None
-    published: str | None
-    url: str | None
     paragraphs_total: int
     paragraphs: list[Paragraph]
 
 
-class ArticleSummary(TypedDict):
+class ArticleSummary(ArticleRecord):
     id: str
-    title: str | None
-    author: str | None
-    outlet: str | None
-    published: str | None
-    url: str | None
     passages: int
 
 

@@ -63,12 +63,19 @@ def search(
     return {
         "query": query,
         "passages": [
-            {"rank": i, "article_id": p.article_id, "title": p.title, "author": p.author,
-             "outlet": p.outlet, "published": p.published, "url": p.url,
+            {"rank": i, "article_id": p.article_id, **record(p),
              "paragraph": p.paragraph, "text": p.text, "score": round(p.score, 4)}
             for i, p in enumerate(passages, 1)
         ],
     }  # fmt: skip
+
+
+RECORD = ("title", "author", "outlet", "published", "url")
+
+
+def record(x: Any) -> dict[str, Any]:
+    """The article record every tool reports (a passage's, a corpus article's, a catalog row's)."""
+    return {k: getattr(x, k) for k in RECORD}
 
 
 def get_article(
@@ -91,8 +98,7 @@ def get_article(
             f"give first and last between 1 and {total}, first <= last."
         )
     return {
-        "id": article.id, "title": article.title, "author": article.author,
-        "outlet": article.outlet, "published": article.published, "url": article.url,
+        "id": article.id, **record(article),
         "paragraphs_total": total, "paragraphs": numbered[start - 1 : end],
     }  # fmt: skip
 
@@ -126,8 +132,7 @@ def list_articles(
         "offset": offset,
         "next_offset": offset + limit if offset + limit < len(rows) else None,
         "articles": [
-            {"id": r.id, "title": r.title, "author": r.author, "outlet": r.outlet,
-             "published": r.published, "url": r.url, "passages": r.n_passages}
+            {"id": r.id, **record(r), "passages": r.n_passages}
             for r in page
         ],
     }  # fmt: skip

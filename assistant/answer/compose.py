@@ -41,6 +41,23 @@ def _citation(
     )  # fmt: skip
 
 
+class _Cited:
+    """An answer's citations so far: each passage once, numbered in order of first use."""
+
+    def __init__(self, around: Callable[[Passage], str]) -> None:
+        self.around = around  # what a citation shows of its passage
+        self.citations: list[Citation] = []
+        self.number: dict[str, int] = {}  # chunk id -> citation number
+
+    def cite(self, p: Passage, a: int, b: int, score: float) -> int:
+        """The number of the citation of ``p`` (quoting ``p.text[a:b]``), a new one if needed."""
+        if p.chunk_id not in self.number:
+            n = len(self.citations) + 1
+            self.citations.append(_citation(n, p, a, b, score, self.around(p)))
+            self.number[p.chunk_id] = n
+        return self.number[p.chunk_id]
+
+
 def compose(
     question: str,
     chosen: Sequence[Evidence],
@@ -61,16 +78,8 @@ def compose(
     chosen = [replace(ev, support=judge(ev)) for ev in chosen]
     support = chosen[0].support if chosen else 0.0
     statements: list[str] = []
-    citations: list[Citation] = []
-    used: dict[str, int] = {}  # chunk id -> citation number
-
-    def cite(p: Passage, a: int, b: int, score: float) -> int:
-        if p.chunk_id in used:
-            return used[p.chunk_id]
-        n = len(citations) + 1
-        citations.append(_citation(n, p, a, b, score, around(p)))
-        used[p.chunk_id] = n
-        return n
+    cited = _Cited(around)
+    cite, citations = cited.cite, cited.citations
 
     kind = metadata_kind(question)
     unknown = False  # asked who wrote an article (when, where) the library does not record
@@ -95,40 +104,15 @@ def compose(
     best_of: dict[str, Evidence] = {}
     for ev in scored:
         best_of.setdefault(ev.passage.chunk_id, ev)
-    # other articles first: a reader looking further wants other sources, not the next
-    # paragraph of an article already cited (that one is in the cited passage's context)
-    seen = {c.article_id for c in citations}
-    firsts = []
-    for p in passages:
-        if p.article_id not in seen:
-            seen.add(p.article_id)
-            firsts.append(p)
-    deeper: list[Passage] = []  # a piece's argument: more of that piece, each showing more
-    if depth and (citations or scored):
-        top = citations[0].article_id if citations else scored[0].passage.article_id
-        shown = [c.passage for c in citations]
-        for ev in scored:
-            p = ev.passage
-            if len(deeper) == depth:
-                break
-            if p.article_id != top or p.chunk_id in used or any(p.text in t for t in shown):
-                continue  # another article's, cited already, or shown around a cited passage
-            deeper.append(p)
-            shown.append(around(p))
-    for p in [*deeper, *firsts, *passages]:
+    for p in _further(passages, scored, citations, set(cited.number), depth, around):
         if len(citations) >= k:
             break
-        if p.chunk_id in used:
-            continue
-        best = best_of.get(p.chunk_id)
-        a, b = (best.start, best.end) if best else first_sentence_span(p.text)
-        cite(p, a, b, judge(best) if best else 0.0)
+        if p.chunk_id not in cited.number:
+            best = best_of.get(p.chunk_id)
+            a, b = (best.start, best.end) if best else first_sentence_span(p.text)
+            cite(p, a, b, judge(best) if best else 0.0)
     if refused:
-        text = REFUSAL
-        if unknown and meta_passage is not None:  # say what is missing
-            what = {"author": "its author", "published": "its date"}.get(kind or "", "its outlet")
-            name = f"“{meta_passage.title}”" if meta_passage.title else "The article"
-            text = f"The corpus does not say: {name} does not record {what}."
+        text = _unrecorded(kind, meta_passage) if unknown else REFUSAL
         return Answer(question, text, True, citations, support=support)
     conflicts = [
         (a, b) for i, (a, qa) in enumerate(stated) for b, qb in stated[i + 1 :] if disagree(qa, qb)
@@ -163,3 +147,42 @@ def _facts(tokens: Sequence[str]) -> set[str]:
         for i, t in enumerate(tokens)
         if any(c.isdigit() for c in t) or (i > 0 and t[:1].isupper())
     }
+
+
+def _further(
+    passages: Sequence[Passage], scored: Sequence[Evidence], citations: Sequence[Citation],
+    cited: set[str], depth: int, around: Callable[[Passage], str],
+) -> list[Passage]:  # fmt: skip
+    """The passages to cite after the statements', in order: for a piece's argument (``depth``)
+    more of that piece, each showing more of it; then the best passage of each article not
+    cited yet (a reader looking further wants other sources, not the next paragraph of an
+    article already cited: that one is in the cited passage's context); then the rest.
+    ``cited``: the ids of the passages cited so far."""
+    used = {c.article_id for c in citations}
+    firsts = []
+    for p in passages:
+        if p.article_id not in used:
+            used.add(p.article_id)
+            firsts.append(p)
+    deeper: list[Passage] = []
+    if depth and (citations or scored):
+        top = citations[0].article_id if citations else scored[0].passage.article_id
+        shown = [c.passage for c in citations]
+        for ev in scored:
+            p = ev.passage
+            if len(deeper) == depth:
+                break
+            if p.article_id != top or p.chunk_id in cited or any(p.text in t for t in shown):
+                continue  # another article's, cited already, or shown around a cited passage
+            deeper.append(p)
+            shown.append(around(p))
+    return [*deeper, *firsts, *passages]
+
+
+def _unrecorded(kind: str | None, meta_passage: Passage | None) -> str:
+    """The refusal for a question about an article's record that the library lacks."""
+    if meta_passage is None:
+        return REFUSAL
+    what = {"author": "its author", "published": "its date"}.get(kind or "", "its outlet")
+    name = f"“{meta_passage.title}”" if meta_passage.title else "The article"
+    return f"The corpus does not say: {name} does not record {what}."

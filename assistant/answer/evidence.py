@@ -113,15 +113,7 @@ def score_sentences(
     """
     q_list = sorted(set(terms(question)))
     q_terms = idf(q_list) if idf else dict.fromkeys(q_list, 1.0)
-    stored = stored or {}
-    spans: list[tuple[int, int, int]] = []  # (passage index, start, end)
-    rows: list[np.ndarray | None] = []  # each sentence's stored vector, if any
-    for i, p in enumerate(passages[:max_passages]):
-        own = sentence_spans(p.text)
-        vectors = stored.get(p.chunk_id)
-        usable = vectors is not None and len(vectors) == len(own)
-        spans.extend((i, a, b) for a, b in own)
-        rows.extend(vectors[k] if usable else None for k in range(len(own)))  # type: ignore[index]
+    spans, rows = _sentences(passages[:max_passages], stored or {})
     if not spans:
         return []
     texts = [passages[i].text[a:b] for i, a, b in spans]
@@ -135,11 +127,10 @@ def score_sentences(
         if r is not None:
             matrix[k] = r
     sims = matrix @ query_vector
-    covs = []
-    for (i, _, _), text in zip(spans, texts, strict=True):
-        p = passages[i]
-        context = f"{p.heading or ''} {p.title or ''}"
-        covs.append(max(_coverage(q_terms, text), 0.8 * _coverage(q_terms, f"{text} {context}")))
+    covs = [
+        max(_coverage(q_terms, text), 0.8 * _coverage(q_terms, f"{text} {_context(passages[i])}"))
+        for (i, _, _), text in zip(spans, texts, strict=True)
+    ]  # the heading and title count, a little less
 
     article_rank: dict[str, int] = {}
     for p in passages:
@@ -171,6 +162,26 @@ def score_sentences(
     out = [found(k, i, a, b) for k, (i, a, b) in enumerate(spans) if quotable(texts[k])]
     out.sort(key=lambda e: -e.score)
     return out
+
+
+def _context(p: Passage) -> str:
+    return f"{p.heading or ''} {p.title or ''}"
+
+
+def _sentences(
+    passages: Sequence[Passage], stored: Mapping[str, np.ndarray]
+) -> tuple[list[tuple[int, int, int]], list[np.ndarray | None]]:
+    """Every sentence of the passages as (passage index, start, end), and its stored vector
+    (None when the passage has none, or they no longer match its sentences)."""
+    spans: list[tuple[int, int, int]] = []
+    rows: list[np.ndarray | None] = []
+    for i, p in enumerate(passages):
+        own = sentence_spans(p.text)
+        vectors = stored.get(p.chunk_id)
+        usable = vectors is not None and len(vectors) == len(own)
+        spans.extend((i, a, b) for a, b in own)
+        rows.extend(vectors[k] if usable else None for k in range(len(own)))  # type: ignore[index]
+    return spans, rows
 
 
 def quotable(sentence: str) -> bool:

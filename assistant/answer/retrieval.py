@@ -102,39 +102,14 @@ def retrieve(
         allowed = [a for a in only_articles if allowed is None or a in set(allowed)]
     if allowed is not None and not allowed:
         return Retrieved([], None)
-    allowed_set = None if allowed is None else set(allowed)
-    dense: list[tuple[str, float]] = []
-    if s.retriever in ("hybrid", "dense"):
-        if vector is None:
-            vector = stores.embed([query])[0]
-        if allowed is not None and len(allowed) > DENSE_IN_LIMIT:
-            hits = stores.vectors.query(vector, s.candidates * 5)
-            dense = [(i, d) for i, d in hits if i.rsplit(":", 1)[0] in allowed_set][: s.candidates]  # type: ignore[operator]
-        else:
-            dense = stores.vectors.query(vector, s.candidates, allowed)
-    lexical: list[tuple[str, float]] = []
-    if s.retriever in ("hybrid", "bm25"):  # BM25 loaded by the caller (Library.ensure_lexical)
-        lexical = stores.lexical.search(query, s.candidates, allowed_set)
+    vector, dense, lexical = _ranked_passages(stores, query, vector, allowed)
     fused: dict[str, float] = {}
     for weight, hits in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
         for rank, (cid, _) in enumerate(hits):
             fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
-    # A news question is mostly about what a whole article covers, and one short paragraph
-    # seldom holds all its words: each candidate passage also earns its article's ranks.
     article_of = {cid: cid.rsplit(":", 1)[0] for cid in fused}
     if s.retriever == "hybrid" and article_of:
-        lede_sims, by_text = stores.article_rankings(
-            query, vector, sorted(set(article_of.values()))
-        )
-        by_lede = sorted(lede_sims, key=lambda a: -lede_sims[a])
-        for weight, ranked in (
-            (s.article_dense_weight, by_lede),
-            (s.article_lexical_weight, by_text),
-        ):
-            rank_of = {aid: r for r, aid in enumerate(ranked)}
-            for cid, aid in article_of.items():
-                if aid in rank_of:
-                    fused[cid] += weight / (s.rrf_k + rank_of[aid] + 1)
+        _add_article_ranks(stores, query, vector, fused, article_of)
     if recent and article_of:  # "this week", "the latest": the newer coverage of the topic first
         _prefer_recent(stores, fused, article_of, RECENCY / (s.rrf_k + 1), dense)
     boosted = set(boost_articles)
@@ -152,3 +127,42 @@ def retrieve(
         if len(passages) >= n:
             break
     return Retrieved(passages, vector)
+
+
+def _ranked_passages(
+    stores: Stores, query: str, vector: np.ndarray | None, allowed: list[str] | None
+) -> tuple[np.ndarray | None, list[tuple[str, float]], list[tuple[str, float]]]:
+    """The query's vector and the passages each retriever ranks first (within ``allowed``)."""
+    s = stores.settings.answer
+    allowed_set = None if allowed is None else set(allowed)
+    dense: list[tuple[str, float]] = []
+    if s.retriever in ("hybrid", "dense"):
+        if vector is None:
+            vector = stores.embed([query])[0]
+        if allowed is not None and len(allowed) > DENSE_IN_LIMIT:
+            wanted = set(allowed)
+            hits = stores.vectors.query(vector, s.candidates * 5)
+            dense = [(i, d) for i, d in hits if i.rsplit(":", 1)[0] in wanted][: s.candidates]
+        else:
+            dense = stores.vectors.query(vector, s.candidates, allowed)
+    lexical: list[tuple[str, float]] = []
+    if s.retriever in ("hybrid", "bm25"):  # BM25 loaded by the caller (Library.ensure_lexical)
+        lexical = stores.lexical.search(query, s.candidates, allowed_set)
+    return vector, dense, lexical
+
+
+def _add_article_ranks(
+    stores: Stores, query: str, vector: np.ndarray | None,
+    fused: dict[str, float], article_of: dict[str, str],
+) -> None:  # fmt: skip
+    """A news question is mostly about what a whole article covers, and one short paragraph
+    seldom holds all its words: each candidate passage also earns its article's ranks (by its
+    title and lede's similarity, and by BM25 over the whole article)."""
+    s = stores.settings.answer
+    lede_sims, by_text = stores.article_rankings(query, vector, sorted(set(article_of.values())))
+    by_lede = sorted(lede_sims, key=lambda a: -lede_sims[a])
+    for weight, ranked in ((s.article_dense_weight, by_lede), (s.article_lexical_weight, by_text)):
+        rank_of = {aid: r for r, aid in enumerate(ranked)}
+        for cid, aid in article_of.items():
+            if aid in rank_of:
+                fused[cid] += weight / (s.rrf_k + rank_of[aid] + 1)

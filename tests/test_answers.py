@@ -144,6 +144,22 @@ def test_who_wrote_the_commentary_names_the_pieces_author(seeded: Assistant) -> 
     assert unknown.refused and "does not record its author" in unknown.answer, unknown.answer
 
 
+def test_a_column_on_a_topic_is_a_piece_on_that_topic_not_any_opinion_piece(
+    seeded: Assistant,
+) -> None:
+    # the seed is a "Commentary:"; a reader calls a plain article on cycling lanes a column
+    lanes = (
+        "City cycling lanes are worth the fight\n\nBy Tom Baker\n\nThe council voted to remove "
+        "the protected cycling lane on Elm Street. Cycling trips there have tripled since 2021."
+    )
+    add_article(seeded, "lanes", lanes, "https://example.com/news/cycling-lanes")
+    for question in ("Who wrote the column on cycling lanes?",
+                     "What does the commentary on cycling lanes say about Elm Street?"):  # fmt: skip
+        ans = seeded.ask(question)
+        assert ans.citations[0].article_id == "lanes", (question, ans.answer)
+    assert "Tom Baker" in seeded.ask("Who wrote the column on cycling lanes?").answer
+
+
 def test_unknown_metadata_is_not_invented(seeded: Assistant) -> None:
     ans = seeded.ask("When was the commentary on Trump walking away from Ukraine published?")
     assert "published on" not in ans.answer  # the seed's date is unknown

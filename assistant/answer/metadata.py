@@ -86,7 +86,9 @@ class Articles:
         """The article a question about an article means: the one the conversation cited, else
         one whose title, author or outlet the question names, else the first retrieved.
 
-        "The commentary on nuclear waste" names a topic: the first opinion piece retrieved,
+        "The commentary on nuclear waste" names a topic: the first opinion piece retrieved that
+        has a word of its topic (in a small library every piece is retrieved, and "the column on
+        cycling lanes" is not the opinion piece on night buses),
         unless two of the question's rarer words name another's title (one shared word, "waste",
         names nothing: not a report titled "Canada produces most waste"). "Who wrote the
         commentary?" names none: a title that says "Commentary" is the one meant.
@@ -94,9 +96,9 @@ class Articles:
         if recent:
             return recent[0]
         topical = _ON_TOPIC.search(question) is not None
-        if topical and names_commentary(question) and any(is_opinion(p) for p in passages):
-            passages = [p for p in passages if is_opinion(p)]
-        q = set(terms(METADATA_WORDS.sub(" ", question)))
+        q = topic_words(question)
+        if topical and names_commentary(question):  # opinion pieces on the question's topic
+            passages = [p for p in passages if is_opinion(p) and on_topic(p, q)] or passages
         if not topical:
             q |= set(terms(" ".join(COMMENTARY.findall(question))))
         titles = self._title_terms()
@@ -141,6 +143,17 @@ class Articles:
             if surname in c.text:
                 return to_passage(c, row, score=1.0)
         return None
+
+
+def topic_words(question: str) -> set[str]:
+    """The index terms of a question without its words about articles ("who wrote the column
+    on cycling lanes" -> cycl, lane)."""
+    return set(terms(METADATA_WORDS.sub(" ", question)))
+
+
+def on_topic(p: Passage, words: set[str]) -> bool:
+    """True when the passage (or its title) has one of ``words``."""
+    return bool(words & set(terms(f"{p.title or ''} {p.text}")))
 
 
 def is_opinion(p: Passage) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from assistant.answer import asked, evidence, gist, support, viewpoints
 from assistant.answer import compose as composing
-from assistant.answer.metadata import Articles, is_opinion
+from assistant.answer.metadata import Articles, is_opinion, on_topic, topic_words
 from assistant.answer.reading import Reading
 from assistant.answer.retrieval import Retrieved, retrieve
 from assistant.index.stores import to_passage
@@ -113,7 +113,10 @@ class Answering:
             n = PER_CITATION * k  # a few long articles took them all
             found = fetch(n, found.query_vector)
         by_author = by_named_author(reading.focus, found.passages)
-        opinion = {p.article_id for p in found.passages if is_opinion(p)} if reading.commentary else set()  # fmt: skip
+        opinion: set[str] = set()
+        if reading.commentary:  # "the column on cycling lanes": pieces on it, not every piece
+            topic = topic_words(reading.focus)
+            opinion = {p.article_id for p in found.passages if is_opinion(p) and on_topic(p, topic)}
         if piece is None and (preferred := (opinion | by_author) - set(reading.boost_articles)):
             # "the CNN commentary on ...", "What does Nicole Hemmer say ...": those pieces first
             found = fetch(n, found.query_vector, sorted(preferred), OPINION_BOOST)

@@ -234,6 +234,9 @@ def read_jsonl(path: Path, settings: IngestSettings) -> Iterator[RawDoc | Failur
                 yield Failure(origin, str(e))
 
 
+_LONE_HALF = re.compile("[\ud800-\udfff]")  # a surrogate code point on its own
+
+
 def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
     try:
         obj: Any = json.loads(line.decode("utf-8-sig"))  # a byte-order mark is no error
@@ -241,6 +244,8 @@ def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
         raise InputError(f"{origin}: not a JSON object ({e}); fix or remove the line.") from None
     if not isinstance(obj, dict):
         raise InputError(f'{origin}: expected a JSON object with a "text" field.')
+    # JSON can spell half a character ("\\ud800"), which no file can hold: it becomes U+FFFD
+    obj = {k: _LONE_HALF.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         raise InputError(f'{origin}: the "text" field is missing or empty.')

@@ -544,3 +544,30 @@ def test_the_vector_store_searches_widely_enough_to_give_the_same_neighbours_eve
     vectors._connect()
     assert raw.get_collection(name).configuration["hnsw"]["ef_search"] == EF_SEARCH
     assert seeded.ask("What has Russia offered in return?").citations
+
+
+def test_a_large_sync_leaves_chromas_graph_written_whole(assistant: Assistant) -> None:
+    """Vectors Chroma has not written into its graph file are added again by every process
+    that opens the store, on several threads: each gets a slightly different graph, and a
+    question could get other nearest passages (vectors.SETTLE_AFTER). After adding more than
+    SETTLE_AFTER passages the graph on disk holds them all."""
+    import sqlite3
+
+    from assistant.index.vectors import SETTLE_AFTER
+    from assistant.ingest.sources import RawDoc
+
+    docs = [
+        RawDoc(f"note-{i}.txt", f"Field note {i}\n\n" + "\n\n".join(
+            f"Observation {j} of walk {i}: the {w} by the river looked {c} today."
+            for j, (w, c) in enumerate([("heron", "grey"), ("willow", "green"), ("bridge", "old"),
+                                        ("ferry", "late"), ("market", "busy")])
+        ), "text", id=f"note-{i}")
+        for i in range(SETTLE_AFTER // 5 + 2)
+    ]  # fmt: skip
+    assert all(r.status == "added" for r in assistant.add(docs))
+    assert assistant.library.catalog.get_meta("unsettled_vectors") == "0"
+    db = sqlite3.connect(assistant.settings.index_dir / "chroma" / "chroma.sqlite3")
+    seqs = {seq for (seq,) in db.execute("SELECT seq_id FROM max_seq_id")}
+    db.close()
+    assert len(seqs) == 1, seqs  # the vector segment has caught up with the records
+    assert assistant.ask("What did the heron look like by the river?").citations

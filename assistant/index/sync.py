@@ -36,7 +36,7 @@ from assistant.index.catalog import ArticleRow, Catalog
 from assistant.index.chunking import chunk_article, lede_text
 from assistant.index.lexical import LexicalIndex
 from assistant.index.stores import Stores
-from assistant.index.vectors import VectorIndex
+from assistant.index.vectors import SETTLE_AFTER, VectorIndex
 from assistant.ingest import cleaning, duplicates
 from assistant.ingest.articles import AddResult, check_duplicate, choose_id, make_article, now
 from assistant.ingest.corpus import Corpus, content_hash
@@ -402,8 +402,11 @@ class Library:
                 self.corpus.clean_temp_files()
             lexical_current = not rebuild and self.stores.load_lexical(self.catalog.generation())
             _, removed = self.refresh_catalog(None if rebuild else only)
+            deleted = 0
             for aid in removed:
-                self.vectors.delete(self.catalog.chunk_ids_of(aid))
+                gone = self.catalog.chunk_ids_of(aid)
+                self.vectors.delete(gone)
+                deleted += len(gone)
                 self.catalog.forget_article(aid)
             if removed:
                 self.catalog.reclaim()
@@ -425,10 +428,25 @@ class Library:
                 rebuilt = True
             if changed or rebuild:
                 self.catalog.set_meta("changed", now())  # "last changed" in the web header
+            self._settle_vectors(passages + deleted)
             self._write_manifest()
             self.catalog.set_meta("corpus_dir", json.dumps(seen))
             self.stores.vector_generation = self.catalog.generation()
             return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
+
+    def _settle_vectors(self, written: int) -> None:
+        """Count the vectors written since the graph was last written whole; past
+        ``SETTLE_AFTER``, write it (``VectorIndex.settle``: the same nearest passages in every
+        process). Fewer leave the newest few to each process's own graph, as Chroma does."""
+        stored = self.catalog.get_meta("unsettled_vectors")
+        if self.settings.chroma_url or (not written and stored is not None):
+            return
+        # a store from before this count may hold up to Chroma's 999 vectors outside its graph
+        unsettled = (SETTLE_AFTER if stored is None else int(stored)) + written
+        if unsettled >= SETTLE_AFTER:
+            self.vectors.settle()
+            unsettled = 0
+        self.catalog.set_meta("unsettled_vectors", str(unsettled))
 
     def _build_lexical(self, generation: int) -> None:
         for index, texts_of in self.stores.lexical_indexes():

@@ -34,6 +34,15 @@ MAX_BATCH = 5000  # Chroma refuses batches over 5,461 records
 EF_SEARCH = 400
 
 
+# Embedded Chroma writes its HNSW graph to disk only every SYNC_THRESHOLD new vectors; a process
+# that opens the store adds the vectors written since to its own copy of the graph, on several
+# threads, so the copy differs a little from process to process and so can the nearest
+# passages of a question (docs/quality.md, "Same question, same answer"). After a sync that
+# wrote at least SETTLE_AFTER vectors the graph is written whole (``VectorIndex.settle``).
+SYNC_THRESHOLD = 1000  # Chroma's default
+SETTLE_AFTER = 100
+
+
 def _embedding_function(embed: Callable[[Sequence[str]], np.ndarray]) -> Any:
     """A Chroma embedding function that calls our embedder (so Chroma never loads its own)."""
     from chromadb.api.types import Documents, EmbeddingFunction
@@ -229,6 +238,25 @@ class VectorIndex:
 
     def count(self) -> int:
         return int(self._call("count"))
+
+    def settle(self) -> None:
+        """Have embedded Chroma write its HNSW graph with every vector in it, so that no process
+        opening the store later builds part of the graph itself (see ``SETTLE_AFTER``).
+
+        Chroma writes the graph when opening a store finds at least ``sync_threshold`` vectors
+        not yet in it: the store is opened once with the threshold at 1. That costs one load and
+        one write of the graph (at 100k articles ~1.3 s and ~1.5 s). A server keeps its graph in
+        memory: nothing to do there.
+        """
+        if self.settings.chroma_url:
+            return
+        self._call("modify", configuration={"hnsw": {"sync_threshold": 1}})
+        try:
+            self.reopen()
+            self.count()  # opening it adds the newest vectors to the graph and writes it
+        finally:
+            self._call("modify", configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
+            self.reopen()  # the next opening keeps Chroma's usual threshold
 
     def ids(self) -> list[str]:
         """Every stored passage id (for consistency checks)."""

@@ -19,8 +19,10 @@ from assistant.settings import Settings
 
 def main() -> int:
     p = argparse.ArgumentParser(description="Commentary Assistant: the web app.")
-    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default 7860, or env ASSISTANT_PORT)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1, this machine only; "
+                   "0.0.0.0 for all interfaces)")  # fmt: skip
+    p.add_argument("--port", type=int, metavar="N",
+                   help="port to listen on, 1-65535 (env ASSISTANT_PORT; default 7860)")  # fmt: skip
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
     p.add_argument("--no-mcp", action="store_true", help="do not serve the MCP endpoint /mcp")
     args = p.parse_args()

@@ -187,8 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generated answers (a configured language model); adds the verification rate")  # fmt: skip
 
     s = sub.add_parser("serve", help="the web app (same as python app.py)")
-    s.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    s.add_argument("--host", default=None,
+                   help="address to listen on (default 127.0.0.1, this machine only; "
+                        "0.0.0.0 for all interfaces)")  # fmt: skip
+    s.add_argument("--port", type=int, default=None, metavar="N",
+                   help="port to listen on, 1-65535 (env ASSISTANT_PORT; default 7860)")  # fmt: skip
     s.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (env ASSISTANT_AUTH)")
     s.add_argument("--no-mcp", action="store_true",
                    help="do not serve the MCP endpoint /mcp (served by default, behind the same logins)")  # fmt: skip

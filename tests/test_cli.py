@@ -1,10 +1,13 @@
 """The command line's rough edges (issue 24, item 7): a mistyped --corpus, --history as ask --json
-prints it, filters that match nothing, progress in logs, typos, Markdown output."""
+prints it, filters that match nothing, progress in logs, typos, Markdown output; and serve's
+setup mistakes (a bad port or host, a port in use), each one line."""
 
 from __future__ import annotations
 
 import io
 import json
+import socket
+import sys
 import time
 from pathlib import Path
 
@@ -158,3 +161,74 @@ def test_ask_as_a_command_ends_at_once_when_it_only_read(seeded: Assistant) -> N
     assert "torn down" not in read.stderr
     answer = json.loads(read.stdout)  # printed whole before the process ended
     assert answer["citations"][0]["article_id"] == SEED_ID
+
+
+# --- serve: a port or host that cannot be used is one line, before any work ----------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "env_port", "told"),
+    [
+        (["serve", "--port", "99999"], None, "--port 99999 is not a port: give a whole number"),
+        (["serve", "--port", "0"], None, "--port 0 is not a port"),
+        (["serve"], "abc", "ASSISTANT_PORT='abc' is not a port: give a whole number"),
+        (["serve", "--host", "999.1.1.1", "--port", "7872"], None,
+         "Cannot listen on 999.1.1.1: not an address of this machine. Use --host 127.0.0.1"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_a_bad_port_or_host_before_the_index_and_gradio(
+    argv: list[str], env_port: str | None, told: str,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setitem(sys.modules, "gradio", None)  # importing Gradio now would fail the test
+    if env_port is not None:
+        monkeypatch.setenv("ASSISTANT_PORT", env_port)
+    Path("corpus").mkdir()
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {told}") and err.count("\n") == 1, err
+    assert not Path("indexes").exists()  # nothing was built
+
+
+def test_serve_on_a_port_in_use_is_one_line_naming_our_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "gradio", None)
+    Path("corpus").mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: Cannot listen on 127.0.0.1:{port}: the port is in use (or not allowed). "
+        "Choose another with --port N (or ASSISTANT_PORT).\n"
+    )
+
+
+def test_a_port_taken_while_the_app_starts_is_one_line_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taken between the early check and Gradio's launch: Gradio's OSError (whose advice names
+    GRADIO_SERVER_PORT) becomes ours."""
+    from assistant.web import launch
+
+    checks: list[int] = []
+
+    def late(host: str, port: int) -> None:  # the port was free at the first check
+        checks.append(port)
+        if len(checks) > 1:
+            real(host, port)
+
+    real = launch.check_listen
+    monkeypatch.setattr(launch, "check_listen", late)
+    Path("corpus").mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--no-mcp"]) == 1
+    err = capsys.readouterr().err
+    assert len(checks) == 2 and "Traceback" not in err and "GRADIO" not in err
+    assert err.endswith(f"error: Cannot listen on 127.0.0.1:{port}: the port is in use "
+                        "(or not allowed). Choose another with --port N (or ASSISTANT_PORT).\n")  # fmt: skip

@@ -5,8 +5,10 @@
 (``assistant serve`` and ``python app.py`` call it).
 """
 
+import errno
 import ipaddress
 import os
+import socket
 import sys
 import threading
 import time
@@ -19,6 +21,7 @@ from assistant.web.app import build_app
 from assistant.web.context import ProgressRelay, asset
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+DEFAULT_PORT = 7860
 
 
 def web_settings(settings: Settings) -> Settings:
@@ -63,6 +66,59 @@ def parse_editors(value: str | None) -> frozenset[str] | None:
     return names or None
 
 
+def listen_port(port: int | None, env_port: str | None) -> int:
+    """The port to listen on: ``--port``, else ASSISTANT_PORT (``env_port``), else 7860;
+    InputError for anything but a whole number from 1 to 65535 (told before any work)."""
+    if port is not None:
+        given, shown = str(port), f"--port {port}"
+    elif env_port is not None and env_port.strip():
+        given, shown = env_port.strip(), f"ASSISTANT_PORT={env_port!r}"
+    else:
+        return DEFAULT_PORT
+    if not (given.isascii() and given.isdigit()) or not 1 <= int(given) <= 65535:
+        raise InputError(f"{shown} is not a port: give a whole number from 1 to 65535 "
+                         f"(the default is {DEFAULT_PORT}).")  # fmt: skip
+    return int(given)
+
+
+def check_listen(host: str, port: int) -> None:
+    """InputError, naming the fix, unless this machine can listen on ``host``:``port`` now
+    (binding as the server will, every address the host names; the socket is closed at once)."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    not_ours = InputError(
+        f"Cannot listen on {host}: not an address of this machine. Use --host 127.0.0.1 "
+        "(this machine only) or 0.0.0.0 (all interfaces)."
+    )
+    try:
+        found = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, ValueError, UnicodeError):  # a name that does not resolve, a bad literal
+        raise not_ours from None
+    for family, kind, proto, _, address in dict.fromkeys(found):
+        try:
+            s = socket.socket(family, kind, proto)
+        except OSError:  # IPv6 turned off, say
+            raise not_ours from None
+        with s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                s.bind(address)
+            except OSError as e:
+                if e.errno == errno.EADDRNOTAVAIL:
+                    raise not_ours from None
+                raise _port_taken(host, port) from None
+
+
+def _port_taken(host: str, port: int) -> InputError:
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    shown = f"[{bare}]" if ":" in bare else bare
+    return InputError(
+        f"Cannot listen on {shown}:{port}: the port is in use (or not allowed). "
+        "Choose another with --port N (or ASSISTANT_PORT)."
+    )
+
+
 def is_loopback(host: str) -> bool:
     if host in LOOPBACK_NAMES:
         return True
@@ -94,13 +150,14 @@ def serve(
     started = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     host = host or "127.0.0.1"
-    port = port or int(settings.web.port or 7860)
+    port = listen_port(port, settings.web.port)
     credentials = parse_logins(auth or settings.web.auth)
     editor_names = parse_editors(editors if editors is not None else settings.web.editors)
     settings = web_settings(settings)
     from assistant.index.watch import check_mode
 
     check_mode(settings)  # a bad ASSISTANT_WATCH is told before anything starts
+    check_listen(host, port)  # and a port in use or a host not ours, before the index and Gradio
 
     from assistant.api import Assistant
 
@@ -149,11 +206,19 @@ def serve(
         from assistant.web.logins import LoginLimit
 
         app_kwargs["middleware"] = [Middleware(LoginLimit, limiter=limiter)]
-    demo.launch(
-        server_name=host, server_port=port, auth=credentials, share=False,
-        prevent_thread_lock=True, quiet=True, show_error=False,
-        footer_links=["api"], app_kwargs=app_kwargs, **launch_options(settings),
-    )  # fmt: skip
+    try:
+        demo.launch(
+            server_name=host, server_port=port, auth=credentials, share=False,
+            prevent_thread_lock=True, quiet=True, show_error=False,
+            footer_links=["api"], app_kwargs=app_kwargs, **launch_options(settings),
+        )  # fmt: skip
+    except OSError as e:  # taken since the check: Gradio's advice names its own variable
+        warm.join()
+        assistant.close()
+        check_listen(host, port)
+        if "Cannot find empty port" in str(e):  # Gradio tries 127.0.0.1 too, whatever the host
+            raise _port_taken(host, port) from None
+        raise
     warm.join()
     watcher = start_watcher(assistant, settings)  # after: its first catch-up is no warm-up's wait
     shown_host = f"[{host}]" if ":" in host else host

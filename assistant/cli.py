@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
 from assistant.text import count, quoted
-from assistant.types import conflict_note, generated_notes
+from assistant.types import cited_numbers, conflict_note, generated_notes
 
 EPILOG = """\
 examples:
@@ -451,7 +451,8 @@ def _read_history(path: str) -> list[dict[str, Any]]:
 
 
 def format_answer(ans: dict[str, Any]) -> str:
-    """The answer for people: the text, then numbered sources."""
+    """The answer for people: the text, then the sources it cites by their [n], then the
+    further passages it does not cite (a refusal's: the nearest passages)."""
     width = min(100, max(60, os.get_terminal_size(0).columns if sys.stdout.isatty() else 100))
     if "viewpoints" in ans and not ans["refused"]:
         from assistant.web.viewpoints_view import format_text
@@ -463,10 +464,9 @@ def format_answer(ans: dict[str, Any]) -> str:
         out += _generated_notes(ans, width)
     if note := conflict_note(ans):
         out += ["", textwrap.fill(f"Note: {note}", width)]
-    if ans["citations"]:
-        out.append("")
-        out.append("Nearest passages (none supports an answer):" if ans["refused"] else "Sources:")
-        for c in ans["citations"]:
+    for head, cites in _citation_groups(ans):
+        out += ["", head]
+        for c in cites:
             meta = ", ".join(
                 x for x in (c["author"], c["outlet"], c["published"] or "date unknown") if x
             )
@@ -479,6 +479,19 @@ def format_answer(ans: dict[str, Any]) -> str:
                 )
             )
     return "\n".join(out)
+
+
+def _citation_groups(ans: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The citations under their headings: those the text cites by [n] are its sources, the
+    rest (nearest passages, often from unrelated articles) only further reading. A text with no
+    marker cannot tell them apart: all are listed as sources."""
+    cites = ans["citations"]
+    if ans["refused"]:
+        return [("Nearest passages (none supports an answer):", cites)] if cites else []
+    used = cited_numbers(ans) or {c["n"] for c in cites}
+    groups = [("Sources:", [c for c in cites if c["n"] in used]),
+              ("Further reading (not cited in the answer):", [c for c in cites if c["n"] not in used])]  # fmt: skip
+    return [(head, group) for head, group in groups if group]
 
 
 def _generated_notes(ans: dict[str, Any], width: int) -> list[str]:

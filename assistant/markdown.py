@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.text import quoted
-from assistant.types import conflict_note
+from assistant.types import cited_numbers, conflict_note
 
 
 def answer_markdown(answer: dict[str, Any]) -> str:
@@ -40,7 +40,7 @@ def answer_markdown(answer: dict[str, Any]) -> str:
         out += [f"⚠ {note}", ""]
     cites = answer.get("citations") or []
     if cites:
-        used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.get("answer") or "")}
+        used = cited_numbers(answer)
         refused = bool(answer.get("refused"))
         out += ["Nearest passages (none supports an answer):" if refused else "Sources:", ""]
         for c in cites:

@@ -6,6 +6,7 @@ raw text/HTML ──clean──▶ Article ──chunk──▶ Chunk ──inde
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -227,6 +228,16 @@ def generated_notes(answer: dict[str, Any]) -> GeneratedNotes:
     flagged = tuple(s for s in answer.get("statements") or [] if not s.get("verified"))
     shown = "⚠" in (answer.get("answer") or "")
     return GeneratedNotes(fallback=answer.get("fallback"), removed=() if shown else flagged)
+
+
+def cited_numbers(answer: dict[str, Any]) -> set[int]:
+    """The citations the answer's text cites, by their markers: the others are further reading
+    (or, in a refusal, the nearest passages).
+
+    >>> sorted(cited_numbers({"answer": "Yes [1]. And so [3]."}))
+    [1, 3]
+    """
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer.get("answer") or "")}
 
 
 def conflict_note(answer: dict[str, Any]) -> str | None:

@@ -94,6 +94,45 @@ def test_ask_format_markdown_lists_the_sources(
     assert "   > “It is not clear, however, what, if anything, Russia has offered in return" in md
 
 
+def test_ask_text_lists_as_sources_only_the_passages_the_answer_cites(
+    seeded: Assistant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The further passages (other articles, for whoever wants to look further) are not sources."""
+    assert main(["ask", SEED_QUESTION]) == 0
+    out = capsys.readouterr().out
+    answer, rest = out.split("\n\nSources:\n")
+    sources, further = rest.split("\n\nFurther reading (not cited in the answer):\n")
+    assert answer.endswith("[1].") and "[2]" not in answer
+    assert sources.startswith("[1] Commentary: Could Trump") and "\n[2] " not in sources
+    assert further.startswith("[2] ")
+
+
+def _cite(n: int) -> dict[str, object]:
+    return {"n": n, "title": f"T{n}", "article_id": f"a{n}", "author": "A", "outlet": None,
+            "published": None, "paragraph": n, "quote": f"Quote {n}."}  # fmt: skip
+
+
+def test_format_answer_splits_cited_from_further_passages() -> None:
+    from assistant.cli import format_answer
+
+    cites = [_cite(1), _cite(2), _cite(3)]
+    text = format_answer({"answer": "One [1]. Three [3].", "refused": False, "citations": cites})
+    assert text.split("\n")[2:] == [
+        "Sources:", "[1] T1 — A, date unknown, paragraph 1", "    “Quote 1.”",
+        "[3] T3 — A, date unknown, paragraph 3", "    “Quote 3.”", "",
+        "Further reading (not cited in the answer):",
+        "[2] T2 — A, date unknown, paragraph 2", "    “Quote 2.”",
+    ]  # fmt: skip
+    every = format_answer({"answer": "One [1]. Two [2]. Three [3].", "refused": False,
+                           "citations": cites})  # fmt: skip
+    assert "Sources:" in every and "Further reading" not in every
+    refusal = format_answer({"answer": "The corpus does not say.", "refused": True,
+                             "citations": cites})  # fmt: skip
+    assert "Nearest passages (none supports an answer):\n[1] T1" in refusal
+    assert "Sources:" not in refusal and "Further reading" not in refusal
+    assert format_answer({"answer": "No.", "refused": True, "citations": []}) == "No."
+
+
 def test_a_command_typo_gets_the_closest_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main(["aks", "hello"])

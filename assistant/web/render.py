@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.corpus import blocks
 from assistant.text import count
-from assistant.types import conflict_note, generated_notes
+from assistant.types import cited_numbers, conflict_note, generated_notes
 from assistant.web.viewpoints_view import chat_markdown, table_html
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def sources_html(answer: dict[str, Any] | None, position: int | None = None) -> 
         head = "No supporting passage. The nearest passages, for your curiosity:"
         body = "".join(citation_card(c, True) for c in cites)
     else:
-        used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.get("answer") or "")}
+        used = cited_numbers(answer)
         cited = [c for c in cites if c.get("n") in used]
         further = [c for c in cites if c.get("n") not in used]
         head = f"{len(cited)} source{'s' if len(cited) != 1 else ''} cited in the answer"

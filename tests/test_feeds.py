@@ -245,7 +245,7 @@ def test_a_missing_page_and_only_a_summary_is_one_error_line_and_retried_next_up
     serve_articles(site, [2])  # the page is there now
     site.requests.clear()
     assert run("feeds", "update") == 0  # ... but not before its wait (an hour) is over
-    assert "1 failing entries wait to be retried" in capsys.readouterr().err
+    assert "1 failing entry waits to be retried" in capsys.readouterr().err
     assert site.pages_fetched() == []
     sub.failing[f"{site.base}/articles/2"][1] = "2000-01-01T00:00:00+00:00"  # the wait is over
     feeds.save(Path("corpus"), [sub])
@@ -645,3 +645,16 @@ def test_trafilatura_logs_go_through_ours(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
     assert done.returncode == 1 and "No article text found" in done.stdout
     assert "discarding data" not in done.stderr and "trafilatura" not in done.stderr, done.stderr
+
+
+def test_a_feed_summary_counts_in_the_right_number() -> None:
+    from assistant.ingest.articles import AddResult
+
+    one = [AddResult("a", "added", "a"), AddResult("b", "duplicate"), AddResult("c", "error")]
+    report = feeds.FeedReport("https://example.com/rss", one, left=1, waiting=1)
+    assert report.summary() == (
+        "1 added, 1 duplicate, 1 failed, 1 left for the next update, "
+        "1 failing entry waits to be retried"
+    )
+    two = feeds.FeedReport("https://example.com/rss", [*one, *one], waiting=2)
+    assert two.summary() == "2 added, 2 duplicates, 2 failed, 2 failing entries wait to be retried"

@@ -47,6 +47,7 @@ from assistant.errors import AssistantError, InputError, NotFoundError
 from assistant.ingest.cleaning import parse_date
 from assistant.ingest.sources import Failure, Fetched, RawDoc, fetch, is_feed, page_doc
 from assistant.settings import IngestSettings
+from assistant.text import count
 
 if TYPE_CHECKING:
     from assistant.ingest.articles import AddResult
@@ -120,16 +121,16 @@ class FeedReport:
             return f"failed: {self.error}"
         if self.not_modified:
             return "not modified"
-        counts = {
-            s: sum(r.status == s for r in self.results) for s in ("added", "duplicate", "error")
-        }
-        text = (
-            f"{counts['added']} added, {counts['duplicate']} duplicates, {counts['error']} failed"
-        )
+        from assistant.ingest.articles import summary_line
+
+        text = summary_line(self.results)
         text += f", {self.left} left for the next update" if self.left else ""
-        return text + (
-            f", {self.waiting} failing entries wait to be retried" if self.waiting else ""
-        )
+        if self.waiting:
+            waits = "waits" if self.waiting == 1 else "wait"
+            text += (
+                f", {count(self.waiting, 'failing entry', 'failing entries')} {waits} to be retried"
+            )
+        return text
 
 
 # -- parsing ---------------------------------------------------------------------------------------

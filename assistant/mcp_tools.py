@@ -164,7 +164,8 @@ def add_article(
             ) from None
         items: Any = read_sources([address], a.settings.ingest)
     else:
-        body = decode((text or "").encode(), "text", a.settings.ingest.max_bytes)
+        body = decode((text or "").encode(), "text", a.settings.ingest.max_bytes,
+                      typed="Send the article's text as text.")  # fmt: skip
         kind = "html" if looks_like_html(body) else "text"
         items = iter([RawDoc("text", body, kind)])
     results = a.add(items, {k: v for k, v in flags.items() if v})

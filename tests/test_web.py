@@ -412,6 +412,35 @@ def test_the_header_counts_in_the_right_number() -> None:
 
 
 @pytest.mark.parametrize(
+    ("pasted", "message"),
+    [("", "pasted text: empty; nothing to add. Paste the article's text."),
+     (" \n\t", "pasted text: empty; nothing to add. Paste the article's text."),
+     ("\u3000\n", "pasted text: only whitespace; nothing to add. Paste the article's text."),
+     ("x" * 30, "pasted text: too large (30 bytes; the limit is 20). Shorten it.")],
+)  # fmt: skip
+def test_pasted_text_that_adds_nothing_is_told_as_text_not_a_file(
+    pasted: str, message: str
+) -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from assistant.ingest.sources import decode
+    from assistant.web.corpus_tab import add_pasted
+
+    s = Settings.from_env()
+    s = replace(s, ingest=replace(s.ingest, max_bytes=20))
+    ctx: Any = SimpleNamespace(editors=None, settings=s)
+    with pytest.raises(gr.Error) as e:
+        add_pasted(ctx, pasted, "", "", "", "", "", None)  # type: ignore[arg-type]
+    assert e.value.message == message
+    with pytest.raises(InputError) as file_error:
+        decode(b"", "empty.txt", 20)  # a file (the CLI, uploads) keeps its wording
+    assert str(file_error.value) == "empty.txt: empty file; nothing to add."
+
+
+@pytest.mark.parametrize(
     "typed",
     ["/etc/hostname", "./corpus", "file:///etc/passwd", "FILE:/etc/passwd", "not a url",
      "ftp://example.org/a", "https:///etc/passwd", "C:\\Users\\a.html"],

@@ -63,21 +63,29 @@ class Failure:
     message: str
 
 
-def decode(data: bytes, origin: str, limit: int) -> str:
-    """The text of ``data``, or InputError for empty, oversized, binary or non-UTF-8 input."""
+def decode(data: bytes, origin: str, limit: int, *, typed: str | None = None) -> str:
+    """The text of ``data``, or InputError for empty, oversized, binary or non-UTF-8 input.
+
+    ``typed``: the input is text typed or pasted into a box, not a file; the fix to give when
+    it is empty ("Paste the article's text."). Its messages then say nothing of files or flags.
+    """
     if len(data) > limit:
+        fix = "Shorten it." if typed else "Split it, or raise the limit with --max-bytes."
         raise InputError(
-            f"{origin}: too large ({len(data):,} bytes; the limit is {limit:,}). "
-            "Split it, or raise the limit with --max-bytes."
+            f"{origin}: too large ({len(data):,} bytes; the limit is {limit:,}). {fix}"
         )
     if not data.strip():
-        raise InputError(f"{origin}: empty file; nothing to add.")
+        raise InputError(
+            f"{origin}: empty; nothing to add. {typed}" if typed
+            else f"{origin}: empty file; nothing to add."
+        )  # fmt: skip
     if (utf16 := _utf16(data)) is not None:  # saved as "Unicode" by Windows tools
         if not utf16.strip():
-            raise InputError(f"{origin}: only whitespace; nothing to add.")
+            raise _only_whitespace(origin, typed)
         return utf16
     if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192]:
-        raise InputError(f"{origin}: binary data, not text. Add .txt, .md, .html or .jsonl files.")
+        fix = typed or "Add .txt, .md, .html or .jsonl files."
+        raise InputError(f"{origin}: binary data, not text. {fix}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -86,8 +94,12 @@ def decode(data: bytes, origin: str, limit: int) -> str:
             "Save the file as UTF-8 and add it again."
         ) from None
     if not text.strip():
-        raise InputError(f"{origin}: only whitespace; nothing to add.")
+        raise _only_whitespace(origin, typed)
     return text
+
+
+def _only_whitespace(origin: str, typed: str | None) -> InputError:
+    return InputError(f"{origin}: only whitespace; nothing to add.{f' {typed}' if typed else ''}")
 
 
 def _utf16(data: bytes) -> str | None:

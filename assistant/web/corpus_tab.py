@@ -200,7 +200,8 @@ def add_pasted(
     from assistant.ingest.sources import decode
 
     try:
-        body = decode((text or "").encode(), "pasted text", ctx.settings.ingest.max_bytes)
+        body = decode((text or "").encode(), "pasted text", ctx.settings.ingest.max_bytes,
+                      typed="Paste the article's text.")  # fmt: skip
     except AssistantError as e:
         raise fail(e) from None
     kind = ("html" if looks_like_html(body)

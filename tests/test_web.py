@@ -146,6 +146,36 @@ def test_web_settings_refuse_private_urls_unless_allowed() -> None:
     ).ingest.allow_private_urls
 
 
+def test_the_web_gives_web_users_advice_they_can_follow_and_the_cli_keeps_its_own() -> None:
+    from types import SimpleNamespace
+
+    from assistant.answer.pipeline import unmatched_filters
+    from assistant.ingest.sources import check_url
+    from assistant.settings import IngestSettings
+    from assistant.types import Filters
+    from assistant.web.chat import chat
+    from assistant.web.context import fail
+
+    library: Any = SimpleNamespace(stores=SimpleNamespace(allowed_articles=lambda f: []))
+    refusal = unmatched_filters(library, Filters(outlet="Nowhere Times"))
+    assert refusal is not None and "(assistant list shows the outlets" in refusal  # the CLI's
+    answer = {"question": "Why?", "answer": refusal, "refused": True, "citations": []}
+    ctx: Any = SimpleNamespace(assistant=SimpleNamespace(
+        can_generate=False, ensure_index=lambda: None,
+        ask=lambda *a, **kw: SimpleNamespace(to_dict=lambda: answer)))  # fmt: skip
+    shown = next(chat(ctx, "Why?", [], "Nowhere Times", "", "", "", 5))[2][-1]["answer"]
+    assert shown.endswith("Widen or clear the filters (the Corpus tab lists the outlets, "
+                          "authors and dates).")  # fmt: skip
+    with pytest.raises(InputError) as e:
+        check_url("http://127.0.0.1:9/a", IngestSettings(allow_private_urls=False))
+    assert str(e.value).endswith("(set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow).")  # the CLI's
+    assert fail(e.value).message == (
+        "http://127.0.0.1:9/a: refers to a private or local address (127.0.0.1); "
+        "the server does not fetch such addresses (its administrator can allow them)."
+    )
+    assert render.web_advice("Nothing to change.") == "Nothing to change."
+
+
 def test_auth_and_loopback() -> None:
     assert launch.parse_auth("ann:se:cret") == ("ann", "se:cret")
     assert launch.parse_auth(None) is None

@@ -389,6 +389,12 @@ def web_address(text: str) -> str:
     return url
 
 
+# the end of the refusal of a private address (the web app shows its users other advice)
+PRIVATE_URL_ADVICE = (
+    "the server is not allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
+)
+
+
 def check_url(url: str, settings: IngestSettings) -> None:
     """InputError unless ``url`` is http(s) and (unless allowed) points at a public address."""
     parsed = urlparse(url)
@@ -408,8 +414,7 @@ def check_url(url: str, settings: IngestSettings) -> None:
         addr = ipaddress.ip_address(info[4][0])
         if not addr.is_global:
             raise InputError(
-                f"{url}: refers to a private or local address ({addr}); "
-                "the server is not allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
+                f"{url}: refers to a private or local address ({addr}); {PRIVATE_URL_ADVICE}"
             )
 
 
@@ -480,8 +485,8 @@ def fetch(url: str, settings: IngestSettings, headers: Mapping[str, str] | None 
         except urllib.error.URLError as e:
             if isinstance(e.reason, _PrivatePeer):
                 raise InputError(
-                    f"{url}: connected to a private or local address ({e.reason}); the server is "
-                    "not allowed to fetch it (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow)."
+                    f"{url}: connected to a private or local address ({e.reason}); "
+                    + PRIVATE_URL_ADVICE
                 ) from None
             if guard.expired:
                 raise too_slow from None

@@ -31,6 +31,7 @@ from assistant.web.render import (
     draft_message,
     plain_markdown,
     sources_html,
+    web_advice,
 )
 
 # the conversation kept in the browser: the latest answers only (each holds its passages, a few
@@ -171,6 +172,7 @@ def chat(
         message = fail(e).message if isinstance(e, InputError) else e.message
         yield (gr.skip(), chat_messages(answers), *(gr.skip(),) * 5, error_html(str(message)))
         return
+    ans = {**ans, "answer": web_advice(ans.get("answer") or "")}  # not "assistant list": a tab
     answers = [*answers, ans][-KEPT_ANSWERS:]
     yield (
         "",

@@ -69,10 +69,11 @@ def fail(e: AssistantError | str) -> gr.Error:
     """The error toast for ``e`` (its message escaped: it renders as HTML and may quote input)."""
     import gradio as gr
 
-    from assistant.web.render import public_message
+    from assistant.web.render import public_message, web_advice
 
-    # web users never see the server's paths
-    return gr.Error(html.escape(public_message(str(e)), quote=False), print_exception=False)
+    # web users never see the server's paths, nor advice for the command line
+    message = web_advice(public_message(str(e)))
+    return gr.Error(html.escape(message, quote=False), print_exception=False)
 
 
 def error_html(message: str) -> str:

@@ -38,6 +38,7 @@ from assistant.web.render import (
     public_message,
     table_page,
     table_rows,
+    web_advice,
 )
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".jsonl")
@@ -177,7 +178,7 @@ def add_items(ctx: WebContext, items: Iterator[RawDoc | Failure], flags: dict[st
         ctx.relay.local.progress = None
     if not results:
         raise fail("Nothing to add.")
-    lines = [r.line() for r in results]
+    lines = [web_advice(r.line()) for r in results]
     if len(results) > 1:
         lines.append(summary_line(results))
     return "\n".join(lines)

@@ -20,6 +20,7 @@ import gradio as gr
 from assistant.errors import AssistantError, InputError
 from assistant.ingest import feeds
 from assistant.web.context import PRIVATE, READ, WRITE, WebContext, bind, fail, inline, may_edit
+from assistant.web.render import web_advice
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -32,7 +33,7 @@ def feed_rows(assistant: "Assistant") -> list[list[str]]:
     """The followed feeds as table rows."""
     return [
         [s.url, s.title or "", (s.last_update or "never").replace("T", " ")[:16],
-         s.last_result or ""]
+         web_advice(s.last_result or "")]
         for s in feeds.load(assistant.settings.corpus_dir)
     ]  # fmt: skip
 
@@ -88,7 +89,7 @@ def _collect(lines: list[str]) -> Callable[["AddResult"], None]:
 
 def _run(ctx: WebContext, action: Callable[[], str]) -> tuple[Any, ...]:
     try:
-        log = action()
+        log = web_advice(action())  # the CLI's lines, with advice a web user can follow
     except AssistantError as e:
         raise fail(e) from None
     return log, feed_rows(ctx.assistant)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.corpus import blocks
+from assistant.ingest.sources import PRIVATE_URL_ADVICE
 from assistant.text import count
 from assistant.types import cited_numbers, conflict_note, generated_notes
 from assistant.web.viewpoints_view import chat_markdown, table_html
@@ -343,6 +344,28 @@ def problems_html(problems: Sequence[str]) -> str:
     head = f"{n} file{'s' if n != 1 else ''} in the corpus cannot be read"
     items = "".join(f"<li>{esc(p)}</li>" for p in problems)
     return f'<div class="ca-problems"><strong>{esc(head)}:</strong><ul>{items}</ul></div>'
+
+
+# advice that the shared messages give to CLI users and to the server's administrator, and what
+# to tell a web user instead (the first text of each pair is the one the message holds)
+_WEB_ADVICE = (
+    ("(assistant list shows the outlets, authors and dates)",  # answer/pipeline.py's refusal
+     "(the Corpus tab lists the outlets, authors and dates)"),
+    (PRIVATE_URL_ADVICE,
+     "the server does not fetch such addresses (its administrator can allow them)."),
+)  # fmt: skip
+
+
+def web_advice(message: str) -> str:
+    """``message`` with its advice for the command line or the server's administrator replaced
+    by what a web user can do.
+
+    >>> web_advice("Widen them (assistant list shows the outlets, authors and dates).")
+    'Widen them (the Corpus tab lists the outlets, authors and dates).'
+    """
+    for cli, web in _WEB_ADVICE:
+        message = message.replace(cli, web)
+    return message
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])(/(?:[^\s/'\"]+/)+)([^\s/'\"]*[^\s/'\".,;:)])?")

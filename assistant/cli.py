@@ -99,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     a = sub.add_parser("add", help="add articles (files, directories, URLs, - for stdin, .jsonl)")
-    a.add_argument("sources", nargs="+", metavar="SOURCE")
+    a.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="a .txt, .md or .html file; a .jsonl file, one article per line (ids "
+                        "kept); a directory of such files (subdirectories too); an http(s):// URL "
+                        "of a page or an RSS/Atom feed; or - for standard input")  # fmt: skip
     for flag in ("title", "author", "outlet", "url"):
         a.add_argument(f"--{flag}", help=f"the {flag}, when the source does not state it")
     a.add_argument(
@@ -132,10 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true", help="JSON, one object per article")
 
     sh = sub.add_parser("show", help="one article as stored, with its metadata")
-    sh.add_argument("id")
+    sh.add_argument("id", metavar="ID", help="an article id, as `assistant list` shows it")
 
     rm = sub.add_parser("remove", help="remove articles from the corpus and the index")
-    rm.add_argument("ids", nargs="+", metavar="ID")
+    rm.add_argument("ids", nargs="+", metavar="ID",
+                    help="article ids, as `assistant list` shows them (its first column)")  # fmt: skip
 
     ix = sub.add_parser("index", help="bring the index in line with the corpus (incremental)")
     ix.add_argument(

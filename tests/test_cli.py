@@ -271,3 +271,18 @@ def test_a_port_taken_while_the_app_starts_is_one_line_too(
     assert len(checks) == 2 and "Traceback" not in err and "GRADIO" not in err
     assert err.endswith(f"error: Cannot listen on 127.0.0.1:{port}: the port is in use "
                         "(or not allowed). Choose another with --port N (or ASSISTANT_PORT).\n")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("command", "told"),
+    [("add", ["SOURCE", ".txt", ".jsonl", "directory", "http(s)://", "RSS/Atom", "standard input"]),
+     ("remove", ["ID", "article ids, as `assistant list` shows them"]),
+     ("show", ["ID", "an article id"])],
+)  # fmt: skip
+def test_help_says_what_the_positional_arguments_are(
+    command: str, told: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "positional arguments" in shown and all(t in shown for t in told), shown

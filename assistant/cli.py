@@ -353,14 +353,25 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             f"The corpus in {settings.corpus_dir}/ is empty. Add articles with: assistant add FILE"
         )
         return 0
-    width = min(max(len(r.id) for r in rows), 40)
-    for r in rows:
-        meta = ", ".join(x for x in (r.author, r.outlet, r.published) if x) or "—"
-        print(
-            f"{r.id:<{width}}  {_cut(r.title or '(untitled)', 60):<60}  {meta}  ({count(r.n_passages, 'passage')})"
-        )
+    for line in list_lines(rows):
+        print(line)
     print(count(len(rows), "article"), file=sys.stderr)
     return 0
+
+
+LIST_ID_WIDTH = 60  # ids from titles are at most 49 characters; longer ones (file names) are cut
+
+
+def list_lines(rows: Sequence[Any]) -> list[str]:
+    """``assistant list``'s lines, in columns: the id column as wide as the longest id (up to
+    LIST_ID_WIDTH, beyond which an id is cut with "…"), then the title, then the byline."""
+    width = min(max(len(r.id) for r in rows), LIST_ID_WIDTH)
+    lines = []
+    for r in rows:
+        meta = ", ".join(x for x in (r.author, r.outlet, r.published) if x) or "—"
+        lines.append(f"{_cut(r.id, width):<{width}}  {_cut(r.title or '(untitled)', 60):<60}  "
+                     f"{meta}  ({count(r.n_passages, 'passage')})")  # fmt: skip
+    return lines
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:

@@ -286,3 +286,23 @@ def test_help_says_what_the_positional_arguments_are(
         main([command, "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert "positional arguments" in shown and all(t in shown for t in told), shown
+
+
+def test_list_columns_line_up_whatever_the_length_of_the_ids() -> None:
+    from types import SimpleNamespace
+
+    from assistant.cli import LIST_ID_WIDTH, list_lines
+
+    def row(aid: str, title: str) -> SimpleNamespace:
+        return SimpleNamespace(id=aid, title=title, author="Ann Lee", outlet=None,
+                               published="2024-03-04", n_passages=1)  # fmt: skip
+
+    ids = ["op-1", "opinion-the-town-needs-a-night-bus-241d134d", "x" * 100]
+    lines = list_lines([row(ids[0], "Trams"), row(ids[1], "Night bus"), row(ids[2], "Long")])
+    assert lines[1].split()[0] == ids[1]  # never cut below the cap
+    assert lines[2].startswith("x" * (LIST_ID_WIDTH - 1) + "…  Long ")  # cut beyond it
+    assert len({line.index("Ann Lee") for line in lines}) == 1  # every column starts in line
+    assert (
+        len({line.index(t) for line, t in zip(lines, ("Trams", "Night", "Long"), strict=True)}) == 1
+    )
+    assert lines[0].endswith("Ann Lee, 2024-03-04  (1 passage)")

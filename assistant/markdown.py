@@ -1,8 +1,11 @@
 """Answers as Markdown to keep and share: what the web's Copy and "Export conversation" give and
 ``assistant ask --format markdown`` prints. Pure functions of answer objects (docs/interfaces.md).
 
-The text is the answer's own, unescaped (it is meant to be pasted into notes or a document), with
-its citations listed under it: title, author, outlet, date, paragraph, URL, and the quote.
+The text is the answer's own (it is meant to be pasted into notes or a document), with its
+citations listed under it: title, author, outlet, date, paragraph, URL, and the quote. Only what
+HTML would read is escaped: ``<`` and ``>`` become ``&lt;`` and ``&gt;``, and an ``&`` that
+would start a character reference (``&lt;``, ``&#60;``) ``&amp;``, so a question such as
+``<script>…`` shows as text in a viewer that renders HTML in Markdown; "AT&T" stays as it is.
 
 >>> print(answer_markdown({"question": "Why?", "answer": "Because [1].", "refused": False,
 ...     "citations": [{"n": 1, "title": "T", "author": "A", "outlet": None, "published": None,
@@ -32,12 +35,12 @@ def answer_markdown(answer: dict[str, Any]) -> str:
     out = [f"### {_one_line(answer.get('question') or '')}", ""]
     if understood := answer.get("resolved_question"):
         out += [f"*Understood as: {_one_line(understood)}*", ""]
-    text = (answer.get("answer") or "").strip()
+    text = _escaped((answer.get("answer") or "").strip())
     if answer.get("refused"):
         text = f"**No answer in the corpus.** {text}"
     out += [text, ""]
     if note := conflict_note(answer):
-        out += [f"⚠ {note}", ""]
+        out += [f"⚠ {_escaped(note)}", ""]
     cites = answer.get("citations") or []
     if cites:
         used = cited_numbers(answer)
@@ -67,10 +70,24 @@ def _source_line(c: dict[str, Any]) -> str:
     meta.append(f"paragraph {c.get('paragraph', '?')}")
     line = f"**{title}** — {', '.join(_one_line(str(m)) for m in meta)}"
     url = c.get("url")
-    if url and re.match(r"^https?://\S+$", url):
-        line += f" <{url}>"
+    if url and re.match(r"^https?://[^\s<>]+$", url):
+        line += f" <{url}>"  # an autolink: its text is not read as HTML
     return line
 
 
+_CHARACTER_REFERENCE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]*;)")
+
+
+def _escaped(text: str) -> str:
+    """``text`` with what HTML would read as markup written as character references.
+
+    >>> _escaped("<script>alert(1)</script> & AT&T &amp; Q&A")
+    '&lt;script&gt;alert(1)&lt;/script&gt; & AT&T &amp;amp; Q&A'
+    """
+    text = _CHARACTER_REFERENCE.sub("&amp;", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """``text`` on one line, escaped (every user-given text in the Markdown passes here)."""
+    return _escaped(" ".join(str(text).split()))

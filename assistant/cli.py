@@ -554,8 +554,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     described = settings.describe()
     if args.generate:
         described["generate"] = True
+    bad_gold = _warn_of_gold_not_in_library(a, questions)
     try:
-        summary = run_eval(ask, questions, out, described, progress=_progress)
+        summary = run_eval(ask, questions, out, described, progress=_progress,
+                           gold_not_in_library=bad_gold)  # fmt: skip
     except KeyboardInterrupt:
         kept = f"the earlier run in {out}/ is as it was" if out.exists() else "nothing written"
         print(f"\ninterrupted: {kept}.", file=sys.stderr)
@@ -568,6 +570,26 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     for qid, message in failed_questions(out):
         print(f"error: question {qid}: {message}", file=sys.stderr)
     return 1 if summary.get("errors") else 0
+
+
+def _warn_of_gold_not_in_library(a: Any, questions: list[Any]) -> int:
+    """A warning on stderr for each question whose gold evidence the library does not hold
+    (it can only be missed: bad gold, not a bad answer); how many there are."""
+    from assistant.evaluation.metrics import gold_problems
+
+    def text(article_id: str) -> str | None:
+        try:
+            article = a.library.corpus.read(article_id)
+        except AssistantError:
+            return None
+        return f"{article.title or ''}\n{article.body}"
+
+    problems = gold_problems(
+        questions, lambda aid: a.library.catalog.article(aid) is not None, text
+    )
+    for qid, said in problems.items():
+        print(f"warning: {qid}: {'; '.join(said)}; check the question set", file=sys.stderr)
+    return len(problems)
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:

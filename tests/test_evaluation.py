@@ -17,6 +17,7 @@ from assistant.errors import InputError, NotFoundError
 from assistant.evaluation.metrics import (
     compare,
     finds,
+    gold_problems,
     question_metrics,
     run_eval,
     summarise,
@@ -494,3 +495,65 @@ def test_eval_cli_refuses_early_and_says_what_ctrl_c_kept(
     err = capsys.readouterr().err
     assert f"interrupted: the earlier run in {tmp_path / 'old'}/ is as it was." in err
     assert "assistant index" not in err
+
+
+# --- gold evidence the library does not hold -------------------------------------------------------
+
+
+def test_gold_the_library_does_not_hold_is_named_once_per_question_and_article_read_once() -> None:
+    texts = {
+        "a1": "Title\nIt is not clear, however, what, if anything,\nRussia has offered in return."
+    }
+    asked: list[str] = []
+
+    def has(aid: str) -> bool:
+        asked.append(aid)
+        return aid in texts
+
+    def text(aid: str) -> str | None:
+        asked.append(f"text {aid}")
+        return texts.get(aid)
+
+    questions = [
+        Question("q1", "Why?", evidence=(Gold("a1", QUOTE), Gold("a1"))),  # fine
+        Question("q2", "Why?", evidence=(Gold("no-such-article"), Gold("no-such-article", "x"))),
+        Question("q3", "Why?", evidence=(Gold("a1", "a sentence the article never says"),)),
+        Question("q4", "Why?", evidence=(Gold(None, "a quote of no article"),)),  # not looked for
+        Question("q5", "Why?", answerable=False),
+    ]
+    assert gold_problems(questions, has, text) == {
+        "q2": ["gold article 'no-such-article' is not in the library"],
+        "q3": ["gold quote 'a sentence the article never says' is not in article 'a1'"],
+    }
+    assert sorted(asked) == ["a1", "no-such-article", "text a1"]
+
+
+def test_eval_warns_of_gold_the_library_does_not_hold_and_counts_it(
+    seeded: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from assistant.api import Assistant
+    from assistant.cli import main
+    from tests.conftest import SEED_ID
+
+    qs = tmp_path / "qs.jsonl"
+    lines = [
+        {"id": "q1", "question": "Why?", "evidence": [{"article": SEED_ID, "quote": QUOTE}]},
+        {"id": "q5", "question": "Why?", "evidence": ["no-such-article"]},
+        {"id": "q6", "question": "Why?", "evidence": [{"article": SEED_ID, "quote": "Not said."}]},
+    ]
+    qs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    answer = ans(cite(1, QUOTE, SEED_ID), text="Unclear [1].")
+    monkeypatch.setattr(Assistant, "ask", lambda *a, **kw: SimpleNamespace(to_dict=lambda: answer))
+    assert main(["eval", str(qs), "--out", str(tmp_path / "run")]) == 0
+    out, err = capsys.readouterr()
+    assert [line for line in err.splitlines() if line.startswith("warning")] == [
+        "warning: q5: gold article 'no-such-article' is not in the library; check the question set",
+        f"warning: q6: gold quote 'Not said.' is not in article '{SEED_ID}'; check the question set",
+    ]
+    assert out.startswith("3 questions, 3 answerable, 2 with gold evidence not in the library")
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["gold_not_in_library"] == 2 and summary["hit@1"] == round(1 / 3, 4)
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "3 answerable · 2 with gold evidence not in the library</div>" in report

@@ -17,11 +17,16 @@ Per question (``question_metrics``) and over the set (``summarise``), following 
 
 A question whose ``ask`` raised is kept with verdict ``error`` and counted as a miss (and, if it
 was unanswerable, as not refused), so a crashing system never scores better than a wrong one.
+
+Gold evidence the library cannot hold — an article id it does not have, or a quote that is not in
+the article the same item names — can never be found: ``gold_problems`` names it before a run, so
+that bad gold data is told apart from misses (the metrics are scored as always).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -132,8 +137,54 @@ def _verdict(q: Question, refused: bool, rank: int | None) -> str:
     return f"found at rank {rank}" if rank else "missed"
 
 
-def summarise(results: list[dict[str, Any]], settings_description: dict[str, Any]) -> dict:
-    """The summary.json object: the contract's metrics, ``errors``, ``settings`` and ``created``."""
+def gold_problems(
+    questions: Iterable[Question],
+    has_article: Callable[[str], bool],
+    article_text: Callable[[str], str | None],
+) -> dict[str, list[str]]:
+    """What each question's gold evidence names that the library does not hold, by question id
+    (questions without such gold left out): an article id not in it, and a quote not in the
+    article its item names. ``has_article`` and ``article_text`` (None when it cannot be read)
+    are asked once per article; quotes without an article are not looked for (that would mean
+    reading the whole library)."""
+    has = functools.cache(has_article)
+    text_of = functools.cache(
+        lambda aid: None if (t := article_text(aid)) is None else normalise(t)
+    )
+    problems: dict[str, list[str]] = {}
+    for q in questions:
+        said = [p for g in q.evidence if (p := _gold_problem(g, has, text_of)) is not None]
+        if said:
+            problems[q.id] = list(dict.fromkeys(said))
+    return problems
+
+
+def _gold_problem(
+    g: Gold, has_article: Callable[[str], bool], text_of: Callable[[str], str | None]
+) -> str | None:
+    """Why the library cannot hold gold item ``g``, or None when it can (or cannot tell)."""
+    if g.article is None:
+        return None
+    if not has_article(g.article):
+        return f"gold article {g.article!r} is not in the library"
+    text = text_of(g.article) if g.quote else None
+    if g.quote is None or text is None or normalise(g.quote) in text:
+        return None  # an article in the index that cannot be read is the library's to report
+    return f"gold quote {_short(g.quote)!r} is not in article {g.article!r}"
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def summarise(
+    results: list[dict[str, Any]],
+    settings_description: dict[str, Any],
+    gold_not_in_library: int | None = None,
+) -> dict:
+    """The summary.json object: the contract's metrics, ``errors``, ``settings`` and ``created``
+    (and ``gold_not_in_library`` when the gold was checked against the library)."""
     ms = [r["metrics"] for r in results]
     answerable = [r["metrics"] for r in results if r["answerable"]]
     # answerable with gold evidence, and every question that failed: a failure is a miss
@@ -141,6 +192,8 @@ def summarise(results: list[dict[str, Any]], settings_description: dict[str, Any
     unanswerable = [r["metrics"] for r in results if not r["answerable"]]
     s: dict[str, Any] = {"questions": len(results), "answerable": len(answerable)}
     s["errors"] = sum(m["verdict"] == "error" for m in ms)
+    if gold_not_in_library is not None:
+        s["gold_not_in_library"] = gold_not_in_library
     for k in ("hit@1", "hit@3", "hit@5"):
         s[k] = _mean(bool(m[k]) for m in scored)
     s["mrr"] = _mean(m["rr"] or 0.0 for m in scored)
@@ -211,10 +264,12 @@ def run_eval(
     out_dir: Path,
     settings_description: dict[str, Any],
     progress: Callable[[int, str], Any] | None = None,
+    gold_not_in_library: int | None = None,
 ) -> dict[str, Any]:
     """The summary of a run; writes results.jsonl (as it goes), summary.json and report.html.
 
-    ``progress(total, desc)`` may return a tqdm-like bar (``update(n)``, ``close()``).
+    ``progress(total, desc)`` may return a tqdm-like bar (``update(n)``, ``close()``);
+    ``gold_not_in_library``: how many questions ``gold_problems`` found, for the summary.
     """
     from assistant.evaluation.report import render_report
 
@@ -238,7 +293,7 @@ def run_eval(
                 f.flush()
                 if bar:
                     bar.update(1)
-        summary = summarise(results, settings_description)
+        summary = summarise(results, settings_description, gold_not_in_library)
         text = json.dumps(summary, indent=2) + "\n"
         (work / "summary.json").write_text(text, encoding="utf-8")
         (work / "report.html").write_text(render_report(summary, results), encoding="utf-8")
@@ -395,6 +450,8 @@ def summary_table(summary: dict[str, Any]) -> str:
     head = f"{summary['questions']} questions, {summary['answerable']} answerable"
     if summary.get("errors"):
         head += f", {summary['errors']} FAILED with an error (see results.jsonl)"
+    if bad := summary.get("gold_not_in_library"):
+        head += f", {bad} with gold evidence not in the library (see the warnings)"
     rows = [(k, _fmt(summary.get(k))) for k in SHARE_KEYS]
     rows += [(k, _fmt(summary.get(k))) for k in GENERATION_KEYS if k in summary]
     rows += [(k, _fmt(summary.get(k), latency=True)) for k in LATENCY_KEYS]

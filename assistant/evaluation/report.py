@@ -58,6 +58,8 @@ def render_report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str
     settings = summary.get("settings") or {}
     threshold = (settings.get("answer") or {}).get("refuse_below")
     errors = f" · {summary['errors']} errors" if summary.get("errors") else ""
+    if bad := summary.get("gold_not_in_library"):
+        errors += f" · {int(bad)} with gold evidence not in the library"
     head = (
         f"<h1>Evaluation report</h1><div class='muted'>{escape(str(summary.get('created', '')))}"
         f" · {summary.get('questions', 0)} questions, {summary.get('answerable', 0)} answerable"

@@ -20,6 +20,7 @@ from pydantic import Field
 from assistant import mcp_schema as out
 from assistant import mcp_tools
 from assistant.errors import AssistantError
+from assistant.text import count
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context, MCPServer
@@ -180,7 +181,7 @@ def build_server(assistant: "Assistant", may_write: WriteRule, public: bool = Fa
         lines = [
             f"{r['id']}  {r['title'] or '(untitled)'} — {_byline(r)}" for r in data["articles"]
         ]
-        return result(data, "\n".join([*lines, f"{data['total']} articles"]))
+        return result(data, "\n".join([*lines, count(data["total"], "article")]))
 
     @server.tool(
         annotations=ToolAnnotations(

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, InputError
+from assistant.text import count
 
 if TYPE_CHECKING:
     from assistant.index.sync import Library
@@ -216,7 +217,7 @@ class Watcher:
             return False
         if report.indexed or report.removed:
             self.report(
-                f"index in line: {report.indexed} (re)indexed ({report.passages} passages), "
+                f"index in line: {report.indexed} (re)indexed ({count(report.passages, 'passage')}), "
                 f"{report.removed} removed in {time.perf_counter() - started:.1f} s"
             )
         for problem in report.problems:

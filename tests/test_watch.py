@@ -131,6 +131,32 @@ def test_with_a_watcher_a_question_does_not_look_at_the_corpus(seeded: Assistant
     assert seeded.library.watcher is None
 
 
+def test_when_quiet_the_watcher_writes_the_newest_vectors_into_chromas_graph(
+    seeded: Assistant,
+) -> None:
+    """A small sync leaves its few vectors outside Chroma's written graph (each process that
+    opens the store then adds them to its own copy, not always alike: vectors.SETTLE_AFTER);
+    a watcher left quiet writes them in."""
+    import sqlite3
+
+    lib = seeded.library
+    watcher = Watcher(lib)
+    watcher.settle_idle = 0.5
+    watcher.start()
+    try:
+        assert watcher.flush(DEADLINE_S)
+        (lib.corpus.root / "trams.md").write_text(TRAMS)
+        eventually(lambda: lib.catalog.article("trams") is not None, "the dropped file indexed")
+        eventually(lambda: lib.unsettled() == 0, "the new vectors written into the graph")
+    finally:
+        watcher.stop()
+    db = sqlite3.connect(lib.settings.index_dir / "chroma" / "chroma.sqlite3")
+    seqs = {seq for (seq,) in db.execute("SELECT seq_id FROM max_seq_id")}
+    db.close()
+    assert len(seqs) == 1, seqs  # the graph on disk holds every vector
+    assert seeded.ask("How much does a tram ticket bought on board cost in Lisbon?").citations
+
+
 def test_the_cheap_check_sees_files_added_and_deleted(seeded: Assistant) -> None:
     lib = seeded.library
     seeded.ensure_index()  # the copy of the library is a new directory: one sync records it

@@ -448,6 +448,20 @@ class Library:
             unsettled = 0
         self.catalog.set_meta("unsettled_vectors", str(unsettled))
 
+    def unsettled(self) -> int:
+        """Vectors written since Chroma's graph was last written whole (0 for a server)."""
+        if self.settings.chroma_url:
+            return 0
+        return int(self.catalog.get_meta("unsettled_vectors") or 0)
+
+    def settle(self) -> None:
+        """Write Chroma's graph whole now, whatever the count (a long-running process does it
+        when it has been idle a while: ``Watcher``)."""
+        with self.write_lock():
+            if self.unsettled():
+                self.vectors.settle()
+                self.catalog.set_meta("unsettled_vectors", "0")
+
     def _build_lexical(self, generation: int) -> None:
         for index, texts_of in self.stores.lexical_indexes():
             ids, arts, texts = texts_of()

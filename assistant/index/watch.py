@@ -36,6 +36,10 @@ MODES = ("auto", "poll", "off")
 INBOX_TYPES = (".txt", ".md", ".html", ".jsonl")
 POLL_SECONDS = 2.0  # the polling fallback looks at every file this often (costly at 100k)
 RETRY_SECONDS = 10.0  # after a failed catch-up (a Chroma server down, say), try again this late
+# after this long without changes, the few newest vectors a small sync left outside Chroma's
+# written graph are written into it (Library.settle: then every process finds the same nearest
+# passages; a sync of 100+ vectors does it at once, vectors.SETTLE_AFTER)
+SETTLE_IDLE = 30.0
 
 
 class Watcher:
@@ -58,6 +62,7 @@ class Watcher:
         self.inbox = inbox
         self.mode = mode
         self.delay = delay
+        self.settle_idle = SETTLE_IDLE
         self.report = report or (lambda line: None)
         self.how = ""  # "inotify" or "polling", once started
         self._observer: Any = None
@@ -183,7 +188,9 @@ class Watcher:
     # -- the worker ----------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait()
+            if not self._wake.wait(self.settle_idle if self._unsettled() else None):
+                self._settle()  # quiet for a while: the newest vectors into the written graph
+                continue
             while not self._stop.is_set():  # debounce: until the events stop for ``delay``
                 quiet = time.monotonic() - self._last_event
                 if quiet >= self.delay:
@@ -201,6 +208,18 @@ class Watcher:
             else:  # try again later (a full sync: what failed is not known), unless told to stop
                 self._stop.wait(RETRY_SECONDS)
                 self.changed()
+
+    def _unsettled(self) -> bool:
+        try:
+            return self.library.unsettled() > 0
+        except Exception:  # a catalog being replaced, say: the next round asks again
+            return False
+
+    def _settle(self) -> None:
+        try:
+            self.library.settle()
+        except Exception as e:  # the graph stays as Chroma keeps it; answers are still right
+            self.report(f"error: the vector graph could not be written ({type(e).__name__}: {e})")
 
     def _catch_up(self, ids: list[str] | None) -> bool:
         """Empty the inbox, then bring the index in line (``ids``: only these articles changed,

@@ -391,6 +391,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     a = _assistant(settings)
     report = a.library.sync(rebuild=args.rebuild)
+    a.library.settle()  # the newest vectors a small add left outside Chroma's written graph
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
     n = len(a.library.catalog.articles())

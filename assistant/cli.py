@@ -467,15 +467,19 @@ def _read_history(path: str) -> list[dict[str, Any]]:
 
 
 def format_answer(ans: dict[str, Any]) -> str:
-    """The answer for people: the text, then the sources it cites by their [n], then the
-    further passages it does not cite (a refusal's: the nearest passages)."""
+    """The answer for people: how a follow-up was read (if it was rewritten), the text, then
+    the sources it cites by their [n], then the further passages it does not cite (a refusal's:
+    the nearest passages)."""
     width = min(100, max(60, os.get_terminal_size(0).columns if sys.stdout.isatty() else 100))
+    out = []
+    if understood := ans.get("resolved_question"):  # a follow-up, as it was read
+        out += [textwrap.fill(f"Understood as: {understood}", width), ""]
     if "viewpoints" in ans and not ans["refused"]:
         from assistant.web.viewpoints_view import format_text
 
-        out = [format_text(ans, width)]
+        out.append(format_text(ans, width))
     else:
-        out = [textwrap.fill(ans["answer"], width)]
+        out.append(textwrap.fill(ans["answer"], width))
     if ans.get("generated"):
         out += _generated_notes(ans, width)
     if note := conflict_note(ans):

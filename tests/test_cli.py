@@ -131,6 +131,9 @@ def test_format_answer_splits_cited_from_further_passages() -> None:
     assert "Nearest passages (none supports an answer):\n[1] T1" in refusal
     assert "Sources:" not in refusal and "Further reading" not in refusal
     assert format_answer({"answer": "No.", "refused": True, "citations": []}) == "No."
+    follow_up = format_answer({"answer": "Because [1].", "refused": False, "citations": cites[:1],
+                               "resolved_question": "Why did T1 happen?"})  # fmt: skip
+    assert follow_up.startswith("Understood as: Why did T1 happen?\n\nBecause [1].")
 
 
 def test_a_command_typo_gets_the_closest_command(capsys: pytest.CaptureFixture[str]) -> None:

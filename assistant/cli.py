@@ -405,6 +405,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.types import Filters
 
     # bad input is told before any work (on a fresh clone, building the index)
+    if args.json and args.format not in (None, "json"):
+        raise InputError(f"--json and --format {args.format} ask for two outputs: give one.")
     check_question(args.question, settings.answer.max_question_chars)
     filters = Filters.parse(args.outlet, args.author, args.since, args.until, args.as_of)
     history = _read_history(args.history) if args.history else []

@@ -304,7 +304,8 @@ def test_cli_ask_bad_input_is_one_line(
 ) -> None:
     seeded.close()
     for argv in (["ask", "   "], ["ask", "x" * 5000], ["ask", "q", "-k", "0"],
-                 ["ask", "q", "--since", "yesterday"], ["ask", "q", "--history", "missing.json"]):  # fmt: skip
+                 ["ask", "q", "--since", "yesterday"], ["ask", "q", "--history", "missing.json"],
+                 ["ask", "q", "--json", "--format", "markdown"]):  # fmt: skip
         assert cli.main(argv) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and "\n" not in err, (argv, err)

@@ -444,8 +444,10 @@ class Library:
         # a store from before this count may hold up to Chroma's 999 vectors outside its graph
         unsettled = (SETTLE_AFTER if stored is None else int(stored)) + written
         if unsettled >= SETTLE_AFTER:
-            self.vectors.settle()
-            unsettled = 0
+            # a failure (a full disk, say) leaves answers right: the next sync tries again
+            with contextlib.suppress(Exception):
+                self.vectors.settle()
+                unsettled = 0
         self.catalog.set_meta("unsettled_vectors", str(unsettled))
 
     def unsettled(self) -> int:

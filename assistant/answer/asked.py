@@ -76,8 +76,7 @@ _CATEGORIES = frozenset({
     "genre", "sport", "language", "religion", "colour", "color", "type", "kind", "sort", "form",
     "style", "abbreviation", "acronym", "nickname", "title", "role", "position", "species",
     "breed", "instrument", "party", "ideology", "brand", "model", "make", "cause", "reason",
-    "purpose", "relationship", "connection", "difference", "similarity", "date", "day", "month",
-    "year", "time"
+    "purpose", "relationship", "connection", "difference", "similarity"
 })  # fmt: skip
 _NAMED_PLACES = (
     r"colony|prison|jail|city|town|village|hospital|stadium|university|college|company|airport|"

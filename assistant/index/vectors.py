@@ -257,7 +257,6 @@ class VectorIndex:
         finally:
             self._call("modify", configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
             self.reopen()  # the next opening keeps Chroma's usual threshold
-        self.count()  # and happens now, not on the next question
 
     def ids(self) -> list[str]:
         """Every stored passage id (for consistency checks)."""

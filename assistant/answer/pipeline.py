@@ -31,6 +31,8 @@ PER_CITATION = 16  # passages per citation when the first 20 hold fewer than k a
 DEPTH = 4  # a question about what a piece argues cites this many more of its passages
 OPINION_BOOST = 2.0  # "the commentary on ...": opinion pieces earn twice a first rank's share
 
+FILTER_ADVICE = "(assistant list shows the outlets, authors and dates)"  # the web names its tab
+
 Judge = Callable[[evidence.Evidence], float]
 
 
@@ -247,5 +249,5 @@ def unmatched_filters(library: Library, filters: Filters | None) -> str | None:
     named = ", ".join(f"{k} {v!r}" for k, v in given.items() if v)
     return (
         f"No article in the corpus matches the filters ({named}), so there is nothing to answer "
-        "from. Widen or clear the filters (assistant list shows the outlets, authors and dates)."
+        f"from. Widen or clear the filters {FILTER_ADVICE}."
     )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer.pipeline import FILTER_ADVICE
 from assistant.ingest.corpus import blocks
 from assistant.ingest.sources import PRIVATE_URL_ADVICE
 from assistant.text import count
@@ -349,8 +350,7 @@ def problems_html(problems: Sequence[str]) -> str:
 # advice that the shared messages give to CLI users and to the server's administrator, and what
 # to tell a web user instead (the first text of each pair is the one the message holds)
 _WEB_ADVICE = (
-    ("(assistant list shows the outlets, authors and dates)",  # answer/pipeline.py's refusal
-     "(the Corpus tab lists the outlets, authors and dates)"),
+    (FILTER_ADVICE, "(the Corpus tab lists the outlets, authors and dates)"),
     (PRIVATE_URL_ADVICE,
      "the server does not fetch such addresses (its administrator can allow them)."),
 )  # fmt: skip

@@ -119,6 +119,12 @@ def _normalise(raw: str) -> str:
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
 
 
+def whole_characters(value: str) -> str:
+    """``value`` with each lone surrogate (half a character: what Python makes of invalid bytes,
+    and what JSON can spell as "\\ud800") made U+FFFD, so that it can be written as UTF-8."""
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def safe_text(value: str, keep_lines: bool = False) -> str:
     """Return ``value`` safe to store, print and send as JSON: lone surrogates (what Python
     makes of invalid bytes in arguments and file names) become U+FFFD and control characters a
@@ -127,7 +133,7 @@ def safe_text(value: str, keep_lines: bool = False) -> str:
     >>> safe_text("caf\\udce9 \\x07bell\\nline")
     'caf\ufffd  bell line'
     """
-    text = _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", value))
+    text = _CONTROL.sub(" ", whole_characters(value))
     return text if keep_lines else re.sub(r"[\t\n\r]", " ", text)
 
 

@@ -27,6 +27,7 @@ from typing import IO, Any
 from urllib.parse import urlparse
 
 from assistant.errors import InputError
+from assistant.ingest.cleaning import whole_characters
 from assistant.settings import IngestSettings
 
 TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
@@ -246,9 +247,6 @@ def read_jsonl(path: Path, settings: IngestSettings) -> Iterator[RawDoc | Failur
                 yield Failure(origin, str(e))
 
 
-_LONE_HALF = re.compile("[\ud800-\udfff]")  # a surrogate code point on its own
-
-
 def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
     try:
         obj: Any = json.loads(line.decode("utf-8-sig"))  # a byte-order mark is no error
@@ -257,7 +255,7 @@ def _record(line: bytes, origin: str, settings: IngestSettings) -> RawDoc:
     if not isinstance(obj, dict):
         raise InputError(f'{origin}: expected a JSON object with a "text" field.')
     # JSON can spell half a character ("\\ud800"), which no file can hold: it becomes U+FFFD
-    obj = {k: _LONE_HALF.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
+    obj = {k: whole_characters(v) if isinstance(v, str) else v for k, v in obj.items()}
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         raise InputError(f'{origin}: the "text" field is missing or empty.')

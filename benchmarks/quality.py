@@ -98,6 +98,25 @@ def tradeoff(name: str, sweep: list[tuple[bool, float]], current: float) -> str:
     return "\n".join(lines)
 
 
+def split_gap(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+    """Each system's MRR and hit@5 on the commentary tune and check splits, and the gap (check
+    minus tune): a change chosen on tune that does not carry to check shows here. "" when the
+    run lacks either split."""
+    by = {(name.split(" (")[0], system): s for name, system, s in rows}
+    systems = [sy for (n, sy) in by if n == "commentary-tune" and ("commentary-check", sy) in by]
+    if not systems:
+        return ""
+    lines = ["tune / check split (commentary_dev): MRR and hit@5, gap = check - tune",
+             "| system | tune MRR | check MRR | gap | tune hit@5 | check hit@5 | gap |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for sy in systems:
+        t, c = by[("commentary-tune", sy)], by[("commentary-check", sy)]
+        cells = [f"{t['mrr']:.3f}", f"{c['mrr']:.3f}", f"{c['mrr'] - t['mrr']:+.3f}",
+                 f"{t['hit@5']:.3f}", f"{c['hit@5']:.3f}", f"{c['hit@5'] - t['hit@5']:+.3f}"]  # fmt: skip
+        lines.append(f"| {sy} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _langchain_chunks(es: EvalSet) -> list[Any]:
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -240,6 +259,9 @@ def main() -> None:
                 s = run_search(es, baseline(es, system, work), system)
             rows.append((f"{name} ({len(es.questions)} q)", system, s))
     print(table(rows))
+    if gap := split_gap(rows):
+        print()
+        print(gap)
     current = float(answer_kw.get("refuse_below", Settings().answer.refuse_below))
     for name, sweep in sweeps.items():
         print()

@@ -557,3 +557,28 @@ def test_eval_warns_of_gold_the_library_does_not_hold_and_counts_it(
     assert summary["gold_not_in_library"] == 2 and summary["hit@1"] == round(1 / 3, 4)
     report = (tmp_path / "run" / "report.html").read_text()
     assert "3 answerable · 2 with gold evidence not in the library</div>" in report
+
+
+def test_compare_gives_a_paired_interval_of_each_change(tmp_path: Path):
+    questions = [
+        Question(f"q{i}", f"Question {i}?", evidence=(Gold(quote=QUOTE),)) for i in range(20)
+    ]
+
+    def ask_finding(found: set[int]):
+        def ask(q: Question) -> dict:
+            hit = int(q.id[1:]) in found
+            return {**ans(cite(1, QUOTE if hit else "other")), "question": q.question}
+
+        return ask
+
+    run_eval(ask_finding(set(range(5))), questions, tmp_path / "a", {})
+    run_eval(ask_finding(set(range(15))), questions, tmp_path / "b", {})
+    run_eval(ask_finding(set(range(5))), questions, tmp_path / "c", {})
+    mrr = next(line for line in compare(tmp_path / "a", tmp_path / "b").splitlines()
+               if line.startswith("mrr"))  # fmt: skip
+    low, high = (float(x) for x in re.findall(r"[+-]\d\.\d{3}", mrr)[1:])
+    assert mrr.split()[:4] == ["mrr", "0.250", "0.750", "+0.500"]
+    assert 0 < low < 0.5 < high <= 0.75  # ten more found of twenty: not chance
+    same = compare(tmp_path / "a", tmp_path / "c")
+    assert "+0.000 to +0.000" in same and "may be chance" in same
+    assert compare(tmp_path / "a", tmp_path / "b") == compare(tmp_path / "a", tmp_path / "b")

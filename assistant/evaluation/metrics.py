@@ -29,6 +29,7 @@ import datetime as dt
 import functools
 import json
 import os
+import random
 import re
 import shutil
 import tempfile
@@ -417,20 +418,63 @@ def _fmt(value: Any, latency: bool = False) -> str:
     return f"{value:.1f}" if latency else f"{value:.3f}"
 
 
+# The per-question value behind each metric the interval is given for: (which questions, value)
+_PER_QUESTION: dict[str, tuple[str, Callable[[dict[str, Any]], float]]] = {
+    "hit@1": ("scored", lambda m: float(bool(m["hit@1"]))),
+    "hit@5": ("scored", lambda m: float(bool(m["hit@5"]))),
+    "mrr": ("scored", lambda m: float(m["rr"] or 0.0)),
+    "refusal_accuracy": ("unanswerable", lambda m: float(m["refused"])),
+    "false_refusals": ("answerable", lambda m: float(m["refused"])),
+}
+BOOTSTRAP_DRAWS = 2000
+
+
+def _counts_in(kind: str, record: dict[str, Any]) -> bool:
+    m = record["metrics"]
+    if kind == "unanswerable":
+        return not record["answerable"]
+    if kind == "answerable":
+        return bool(record["answerable"])
+    return bool(record["answerable"]) and (bool(m.get("gold_found")) or m["verdict"] == "error")
+
+
+def paired_interval(
+    key: str, old: dict[str, dict], new: dict[str, dict]
+) -> tuple[float, float] | None:
+    """A 95% paired-bootstrap interval of metric ``key``'s change from run ``old`` to ``new``,
+    over the questions both runs scored (None when the metric has no per-question value or
+    fewer than 10 questions share it). Resampled questions, fixed seed: the same runs always
+    give the same interval. An interval holding 0 says the change may be chance."""
+    if key not in _PER_QUESTION:
+        return None
+    kind, value = _PER_QUESTION[key]
+    diffs = [value(new[q]["metrics"]) - value(old[q]["metrics"]) for q in sorted(old.keys() & new.keys())
+             if _counts_in(kind, old[q]) and _counts_in(kind, new[q])]  # fmt: skip
+    if len(diffs) < 10:
+        return None
+    rng, n = random.Random(0), len(diffs)
+    means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(BOOTSTRAP_DRAWS))
+    return means[int(0.025 * BOOTSTRAP_DRAWS)], means[int(0.975 * BOOTSTRAP_DRAWS) - 1]
+
+
 def compare(run_a: Path, run_b: Path) -> str:
-    """Text: each metric old → new with its change, then the questions whose verdict changed."""
+    """Text: each metric old → new with its change (and, for the per-question metrics, a 95%
+    paired-bootstrap interval of the change), then the questions whose verdict changed."""
     (sa, ra), (sb, rb) = _load_run(run_a), _load_run(run_b)
     check_comparable(run_a, set(rb), str(run_b))
-    lines = [f"{'metric':<20}{'old':>10}{'new':>10}{'change':>10}"]
+    lines = [f"{'metric':<20}{'old':>10}{'new':>10}{'change':>10}   95% interval of the change"]
     for key in ("questions", "answerable", *SHARE_KEYS, *LATENCY_KEYS):
         a, b, lat = sa.get(key), sb.get(key), key in LATENCY_KEYS
+        interval = ""
         if key in ("questions", "answerable"):
             old, new = str(a), str(b)
             change = f"{b - a:+d}" if isinstance(a, int) and isinstance(b, int) and a != b else ""
         else:
             old, new = _fmt(a, lat), _fmt(b, lat)
             change = "" if a is None or b is None else (f"{b - a:+.1f}" if lat else f"{b - a:+.3f}")
-        lines.append(f"{key:<20}{old:>10}{new:>10}{change:>10}")
+            if (ci := paired_interval(key, ra, rb)) is not None:
+                interval = f"   {ci[0]:+.3f} to {ci[1]:+.3f}"
+        lines.append(f"{key:<20}{old:>10}{new:>10}{change:>10}{interval}".rstrip())
     changed = []
     for qid, new_r in rb.items():
         old_r = ra.get(qid)
@@ -441,6 +485,9 @@ def compare(run_a: Path, run_b: Path) -> str:
     changed += [f"  {qid}: {r['metrics']['verdict']} → (not in new run)  {r['question']}"
                 for qid, r in ra.items() if qid not in rb]  # fmt: skip
     lines.append("")
+    lines.append(
+        "(An interval that holds 0 means the change may be chance on this many questions.)"
+    )
     lines.append(f"Verdict changes: {len(changed)} of {len(rb)} questions")
     return "\n".join(lines + changed)
 

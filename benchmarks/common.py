@@ -114,7 +114,16 @@ def score(
                 "metrics": question_metrics(q, answer),
             }
         )
-    return summarise(results, description)
+    summary = summarise(results, description)
+    # what the paired comparisons of quality.py resample: per question, its piece (first gold
+    # article: questions on one piece rise and fall together) and its reciprocal rank
+    summary["per_question"] = [
+        {"id": q.id, "piece": next((g.article for g in q.evidence if g.article), q.id),
+         "answerable": q.answerable, "scored": r["metrics"]["rr"] is not None,
+         "rr": r["metrics"]["rr"] or 0.0, "refused": r["metrics"]["refused"]}
+        for q, r in zip(questions, results, strict=True)
+    ]  # fmt: skip
+    return summary
 
 
 def passages_answer(question: str, hits: list[tuple[str, str, float]]) -> dict[str, Any]:

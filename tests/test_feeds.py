@@ -554,6 +554,8 @@ def test_web_follow_list_update_and_editors_only(site: Site, assistant: Assistan
     assert log.splitlines()[0].endswith(" added") and "following" in log.splitlines()[-1]
     assert rows[0][:2] == [url, "Harbour Opinion"] and rows[0][3].startswith("1 added")
     assert "already followed" in fns["follow"](url, Visitor("ann"))[-1]
+    shown = fns["shown_feeds"]().value  # what a page opened later shows
+    assert shown["data"][0][:2] == [url, "Harbour Opinion"]
 
     site.routes["/feed"] = Route(rss([rss_item(site, 2), rss_item(site, 1)]), "application/rss+xml")
     log = fns["update_now"](Visitor("ann"))[0]

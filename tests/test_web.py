@@ -227,6 +227,16 @@ def test_api_ask_with_the_question_alone(app_url: str) -> None:
     assert {c["outlet"] for c in only["citations"]} <= {"The Byte Review"}
 
 
+def test_the_only_public_api_is_ask(app_url: str) -> None:
+    """The page's own events stay private: a callable component value (the feed table's was)
+    would be listed as an endpoint such as /lambda_6 for anyone to call."""
+    from gradio_client import Client
+
+    api: Any = Client(app_url, verbose=False).view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/ask"]
+    assert not api["unnamed_endpoints"]
+
+
 def test_api_empty_question_is_an_error(app_url: str) -> None:
     from gradio_client import Client
     from gradio_client.exceptions import AppError

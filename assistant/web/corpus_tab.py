@@ -423,4 +423,4 @@ def wire(ctx: WebContext, demo: gr.Blocks, t: CorpusTab, refreshed: list[Any]) -
                               added, **WRITE, **PRIVATE))  # fmt: skip
     redraw(t.url_btn.click(bind(ctx, inline(add_url, len(added))), [t.url, t.search], added,
                            **WRITE, **PRIVATE))  # fmt: skip
-    feeds_tab.wire(ctx, t.feeds, t.search, refreshed, bind(ctx, refresh), redraw)
+    feeds_tab.wire(ctx, demo, t.feeds, t.search, refreshed, bind(ctx, refresh), redraw)

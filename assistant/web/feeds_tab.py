@@ -126,6 +126,11 @@ class FeedsTab:
     error: Any
 
 
+def shown_feeds(ctx: WebContext) -> Any:
+    """The followed feeds' table, as a page load shows it."""
+    return gr.Dataframe(value=feed_rows(ctx.assistant))
+
+
 def layout(ctx: WebContext) -> FeedsTab:
     """The "Follow a feed" components, placed inside the enclosing ``gr.Tab``."""
     url = gr.Textbox(label="Feed address (RSS or Atom)", placeholder="https://…/rss",
@@ -135,21 +140,23 @@ def layout(ctx: WebContext) -> FeedsTab:
         update_btn = gr.Button("Update now", elem_id="ca-feed-update")
         unfollow_btn = gr.Button("Stop following", variant="stop", elem_id="ca-feed-unfollow")
     error = gr.HTML("", elem_id="ca-feed-error")
-    table = gr.Dataframe(headers=FEED_HEADERS, value=lambda: feed_rows(ctx.assistant),
-                         interactive=False, wrap=True, max_height=240, elem_id="ca-feeds")  # fmt: skip
+    # filled on each page load by ``wire`` (a callable value would be a public API endpoint)
+    table = gr.Dataframe(headers=FEED_HEADERS, interactive=False, wrap=True, max_height=240,
+                         elem_id="ca-feeds")  # fmt: skip
     log = gr.Textbox(label="Feed result (one line per article, then per feed)", lines=3,
                      interactive=False, elem_classes=["ca-mono"], elem_id="ca-feed-log")  # fmt: skip
     return FeedsTab(url, follow_btn, update_btn, unfollow_btn, table, log, error)
 
 
 def wire(
-    ctx: WebContext, t: FeedsTab, search: Any, refreshed: list[Any], refresh: Callable[..., Any],
-    redraw: Callable[[Any], None] = lambda event: None,
+    ctx: WebContext, demo: gr.Blocks, t: FeedsTab, search: Any, refreshed: list[Any],
+    refresh: Callable[..., Any], redraw: Callable[[Any], None] = lambda event: None,
 ) -> None:  # fmt: skip
     """The tab's events: writers one at a time, like adding articles; an error goes to the
     line under the buttons (``inline``); then ``refresh`` (the Corpus tab's, bound: it takes
     ``search``) updates ``refreshed`` — handed in, so this module does not import the Corpus
     tab that places it — and ``redraw`` chains the article table's update."""
+    demo.load(bind(ctx, shown_feeds), None, t.table, **READ, **PRIVATE)
     outputs = [t.log, t.table, t.error]
     n = len(outputs)
     for button, handler, inputs in ((t.follow_btn, follow, [t.url]),

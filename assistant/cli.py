@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     q = sub.add_parser("ask", help="answer one question from the corpus, with citations")
-    q.add_argument("question")
+    q.add_argument("question", nargs="+", metavar="QUESTION",
+                   help="the question; quotes are optional (ask what has Russia offered)")  # fmt: skip
     q.add_argument(
         "--json", action="store_true", help="print the answer object (docs/interfaces.md)"
     )
@@ -270,9 +271,32 @@ def _json(obj: Any, **kw: Any) -> str:
     return text
 
 
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed arguments; an unknown option is reported by the command it was given to, with
+    that command's usage ("assistant list: error: unrecognized arguments: --sort"), not by
+    ``assistant`` with the list of commands."""
+    args, extra = parser.parse_known_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    named_at = given.index(args.command) if args.command in given else len(given)
+    if extra and all(t in given[:named_at] for t in extra):  # before the command: assistant's own
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        command = parser
+        for dest in ("command", "feeds_command"):
+            sub = next((a for a in command._actions if isinstance(a, argparse._SubParsersAction)
+                        and a.dest == dest), None)  # fmt: skip
+            if sub is None or getattr(args, dest, None) not in sub.choices:
+                break
+            command = sub.choices[getattr(args, dest)]
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
+    if isinstance(getattr(args, "question", None), list):  # ask's words, quoted or not
+        args.question = " ".join(args.question)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _safe_streams()
-    args = build_parser().parse_args(argv)
+    args = parse(build_parser(), argv)
     args.own_process = argv is None  # the `assistant` command itself: the process ends with us
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:

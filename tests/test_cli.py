@@ -146,6 +146,27 @@ def test_a_command_typo_gets_the_closest_command(capsys: pytest.CaptureFixture[s
     assert "Did you mean 'update'?" in capsys.readouterr().err
 
 
+def test_an_unknown_option_is_told_by_its_command(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, said in ((["list", "--sort", "x"], "assistant list: error: unrecognized arguments: --sort x"),
+                       (["feeds", "list", "--x"], "assistant feeds list: error: unrecognized arguments: --x"),
+                       (["--bogus", "list"], "assistant: error: unrecognized arguments: --bogus")):  # fmt: skip
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and said in err
+        assert ("usage: assistant list" in err) == (argv[0] == "list")  # the command's own usage
+
+
+def test_a_question_needs_no_quotes() -> None:
+    from assistant.cli import build_parser, parse
+
+    args = parse(build_parser(), ["ask", "what", "has", "Russia", "offered?", "--json", "-k", "3"])
+    assert args.question == "what has Russia offered?" and args.json and args.k == 3
+    assert parse(build_parser(), ["ask", "What has Russia offered?"]).question == (
+        "What has Russia offered?"
+    )
+
+
 def test_progress_lines_come_while_a_step_runs_and_at_the_end() -> None:
     out = io.StringIO()
     bar = LineProgress(1200, "indexing", out, every=0.01)

@@ -164,15 +164,20 @@ def test_rows_are_unit_length(int8: embedding.Embedder) -> None:
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_order_is_kept_across_batches(cache_dir: Path) -> None:
-    # Batches of 3 over mixed lengths: texts are sorted by length inside embed.
-    small_batches = embedding.load_embedder("onnx-fp32", cache_dir, batch_size=3)
+def test_a_texts_vector_does_not_depend_on_its_companions(
+    int8: embedding.Embedder, cache_dir: Path
+) -> None:
+    # int8 quantises a run's activations by the run's range: each text runs alone, so a text
+    # has one vector whether it is embedded alone, in a list, or in another order
     texts = VARIED[::-1]
-    together = small_batches.embed(texts)
-    one_by_one = np.vstack([small_batches.embed([t]) for t in texts])
-    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
-    # Each row is closest to the embedding of its own text.
-    assert list(np.argmax(together @ one_by_one.T, axis=1)) == list(range(len(texts)))
+    together = int8.embed(texts)
+    one_by_one = np.vstack([int8.embed([t]) for t in texts])
+    np.testing.assert_array_equal(together, one_by_one)
+    np.testing.assert_array_equal(int8.embed(VARIED), together[::-1])
+    parts = int8.embed_passages(texts, [[(0, len(t))] for t in texts])[1]
+    alone = [int8.embed_passages([t], [[(0, len(t))]])[1][0] for t in texts]
+    for a, b in zip(parts, alone, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_empty_input(int8: embedding.Embedder) -> None:
@@ -255,23 +260,12 @@ def test_import_is_light() -> None:
 
 
 def test_both_cores_give_the_same_vectors(cache_dir: Path) -> None:
-    # Two single-threaded sessions fed different batches must give what one session gives
-    # (fp32: int8 quantises activations per batch, so its batches would have to match too).
-    one = embedding.load_embedder("onnx-fp32", cache_dir, threads=1, batch_size=4)
-    two = embedding.load_embedder("onnx-fp32", cache_dir, threads=2, batch_size=4)
+    # Two single-threaded sessions fed different texts must give what one session gives.
+    one = embedding.load_embedder("onnx-int8", cache_dir, threads=1)
+    two = embedding.load_embedder("onnx-int8", cache_dir, threads=2)
     assert getattr(two, "workers", None) == 2
-    np.testing.assert_allclose(one.embed(VARIED), two.embed(VARIED), atol=1e-5)
-    np.testing.assert_allclose(one.embed(VARIED[:3]), two.embed(VARIED[:3]), atol=1e-5)
-
-
-def test_batches_bound_rows_and_padded_tokens() -> None:
-    lengths = [5] * 100 + [200] * 30
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches = list(embedding._batches(order, lengths, max_rows=64, max_tokens=1000))
-    assert sorted(i for b in batches for i in b) == list(range(130))
-    for b in batches:
-        assert len(b) <= 64
-        assert len(b) * max(lengths[i] for i in b) <= 1000
+    np.testing.assert_array_equal(one.embed(VARIED), two.embed(VARIED))
+    np.testing.assert_array_equal(one.embed(VARIED[:3]), two.embed(VARIED[:3]))
 
 
 def test_libraries_share_the_configured_model_cache(seeded: Any, model_cache: Path) -> None:

@@ -47,12 +47,13 @@ MAX_SEQ_LENGTH = 256  # from the model's sentence_bert_config.json
 DIM = 384
 # Bump when the export or quantisation recipe changes: it is part of the ONNX cache key.
 EXPORT_RECIPE = "torchscript-opset17/int8-dynamic-per-channel/v1"
-# Padded word pieces per ONNX run. Large runs fall out of the CPU caches: on this machine 512
-# embedded 30-40% more word pieces/s than 4096 (news passages of ~60 pieces, public-set articles
-# of ~74, texts of ~208; 3 alternating runs each) and ~8% more than 1024. Dynamic int8 scales
-# each run's activations by the run's range, so vectors differ slightly with the batching
-# (cosine 0.993 between 512 and 4096); with 512 they were as close to fp32 (0.9929 vs 0.9925).
-BATCH_TOKENS = 512
+# ONNX runs one text at a time. Dynamic int8 scales a run's activations by the range of the whole
+# run, so a text embedded beside others got a vector that depended on its companions (cosine
+# 0.993 on average, 0.98 at worst, against the same text alone): the same article added alone or
+# in bulk, or a library built twice, had other vectors and could rank otherwise. Alone, a text
+# always has one vector, as close to fp32 as before (0.9935 vs 0.9932 on 1,500 news passages);
+# embedding ran 7% slower on 3,000 news passages (486 vs 523 a second), and a question's six
+# contender sentences take no longer (p50 9.5 vs 10.9 ms). Measured: docs/performance.md.
 
 
 class Embedder(Protocol):
@@ -268,18 +269,17 @@ def onnx_model_path(runtime: str, cache_dir: Path) -> Path:
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 on ONNX Runtime: tokenizers + onnxruntime + numpy, no torch.
 
-    One single-threaded session per core, fed different batches from a small thread pool
+    One single-threaded session per core, fed different texts from a small thread pool
     (onnxruntime releases the GIL). On this 2-core machine two 1-thread sessions embedded ~40%
     more chunks/s than one 2-thread session: at these matrix sizes ONNX Runtime's intra-op
     threads spend much of their time synchronising.
     """
 
-    def __init__(self, path: Path, runtime: str, threads: int = 0, batch_size: int = 64) -> None:
+    def __init__(self, path: Path, runtime: str, threads: int = 0) -> None:
         import onnxruntime as ort
 
         self.name = f"{MODEL_NAME}/{runtime}"
         self.dim = DIM
-        self.batch_size = max(1, batch_size)
         self._tokenizer = _load_tokenizer(truncate=True)
         self._counter = _TokenCounter()
         self.workers = threads or os.cpu_count() or 1
@@ -322,31 +322,26 @@ class OnnxEmbedder:
         parts: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
         if not texts:
             return out, parts
-        # Tokenize once, then batch texts of similar length so padding stays small.
+        # Tokenized together, run one by one (each text alone: see the comment on the recipe);
+        # the longest first, dealt out in turn, so both cores finish at about the same time.
         encodings = self._tokenizer.encode_batch(list(texts))
-        ids = [e.ids for e in encodings]
-        lengths = [len(x) for x in ids]
-        order = sorted(range(len(ids)), key=lambda i: lengths[i])
-        batches = list(_batches(order, lengths, self.batch_size, BATCH_TOKENS))
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         workers = min(self.workers, len(order))
-        if len(batches) < workers:  # e.g. a question's sentences: one small batch per core
-            batches = [order[k::workers] for k in range(workers)]
 
-        def run(session: Any, rows: list[int]) -> None:
-            hidden, mask = self._forward(session, rows, ids)
-            out[rows] = _mean_pool_normalise(hidden, mask)
+        def run(session: Any, i: int) -> None:
+            hidden = self._forward(session, encodings[i].ids)
+            out[i] = _mean_pool_normalise(hidden[None], np.ones((1, len(hidden)), np.int64))[0]
             if spans is not None:
-                for r, i in enumerate(rows):
-                    parts[i] = _span_vectors(hidden[r], encodings[i].offsets, spans[i], out[i])
+                parts[i] = _span_vectors(hidden, encodings[i].offsets, spans[i], out[i])
 
         if workers <= 1:
-            for rows in batches:
-                run(self._sessions[0], rows)
+            for i in order:
+                run(self._sessions[0], i)
             return out, parts
 
         def work(k: int) -> None:
-            for rows in batches[k::workers]:
-                run(self._sessions[k], rows)
+            for i in order[k::workers]:
+                run(self._sessions[k], i)
 
         list(self._executor().map(work, range(workers)))  # list() re-raises a worker's error
         return out, parts
@@ -359,41 +354,14 @@ class OnnxEmbedder:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
             return self._pool
 
-    def _forward(
-        self, session: Any, rows: list[int], ids: list[list[int]]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Token states (rows, width, dim) and attention mask of the texts ``rows``."""
-        width = max(len(ids[i]) for i in rows)
-        input_ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for r, i in enumerate(rows):
-            input_ids[r, : len(ids[i])] = ids[i]
-            mask[r, : len(ids[i])] = 1
-        feeds: dict[str, Any] = {"input_ids": input_ids, "attention_mask": mask}
+    def _forward(self, session: Any, ids: list[int]) -> np.ndarray:
+        """The token states (tokens, dim) of one tokenized text."""
+        input_ids = np.array([ids], dtype=np.int64)
+        feeds: dict[str, Any] = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         (hidden,) = session.run(["last_hidden_state"], feeds)
-        return hidden, mask
-
-
-def _batches(
-    order: Sequence[int], lengths: Sequence[int], max_rows: int, max_tokens: int
-) -> Iterator[list[int]]:
-    """Consecutive runs of ``order`` (indices sorted by length) holding at most ``max_rows``
-    texts and ``max_tokens`` padded word pieces: many short texts per run, few long ones.
-
-    >>> list(_batches([0, 1, 2, 3], [10, 10, 100, 100], max_rows=64, max_tokens=200))
-    [[0, 1], [2, 3]]
-    """
-    rows: list[int] = []
-    for i in order:
-        # sorted by length, so the newcomer sets the padded width of the run
-        if rows and (len(rows) >= max_rows or (len(rows) + 1) * lengths[i] > max_tokens):
-            yield rows
-            rows = []
-        rows.append(i)
-    if rows:
-        yield rows
+        return hidden[0]
 
 
 def _span_vectors(
@@ -493,7 +461,7 @@ def load_embedder(
 ) -> Embedder:
     """The embedder for ``runtime``: "onnx-int8" (the app's default), "onnx-fp32" or
     "torch-fp32". ONNX files are exported into ``cache_dir`` on first use. ``threads=0`` uses
-    every core. Repeated calls with the same arguments return the same object."""
+    every core; ``batch_size`` is torch's (ONNX runs each text alone). Repeated calls with the same arguments return the same object."""
     if runtime not in RUNTIMES:
         raise InputError(
             f"Unknown embedding runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}."
@@ -507,6 +475,6 @@ def load_embedder(
                 embedder = TorchEmbedder(threads=threads, batch_size=batch_size)
             else:
                 path = onnx_model_path(runtime, Path(cache_dir))
-                embedder = OnnxEmbedder(path, runtime, threads=threads, batch_size=batch_size)
+                embedder = OnnxEmbedder(path, runtime, threads=threads)
             _CACHE[key] = embedder
         return _CACHE[key]

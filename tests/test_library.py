@@ -571,3 +571,49 @@ def test_a_large_sync_leaves_chromas_graph_written_whole(assistant: Assistant) -
     db.close()
     assert len(seqs) == 1, seqs  # the vector segment has caught up with the records
     assert assistant.ask("What did the heron look like by the river?").citations
+
+
+# --- BM25 is read without bm25s: the saved matrix, searched as bm25s searches it -------------
+
+
+def test_saved_bm25_scores_as_bm25s_does(tmp_path: Path) -> None:
+    import bm25s
+
+    from assistant.index.lexical import LexicalIndex, SavedScores
+    from assistant.text import terms
+
+    texts = ["Russia offered grain in return for sanctions relief.",
+             "The ceasefire talks stalled over territory and grain exports.",
+             "Wheat prices rose; grain ships waited in Odesa.", "Nothing here."]  # fmt: skip
+    index = LexicalIndex(tmp_path / "bm25")
+    index.build([f"p{i}" for i in range(4)], ["a", "a", "b", "c"], texts, generation=1)
+    saved = SavedScores(tmp_path / "bm25")
+    theirs = bm25s.BM25.load(str(tmp_path / "bm25"), mmap=True)
+    mask = np.array([1, 0, 1, 1], dtype=np.float32)
+    for q in ("What has Russia offered in return?", "grain grain exports", "zebra crossing"):
+        for m in (None, mask):
+            ours_ = saved.get_scores(terms(q), weight_mask=m)
+            want = theirs.get_scores(terms(q) or ["zebra"], weight_mask=m)
+            np.testing.assert_allclose(ours_, want, rtol=1e-6)
+    fresh = LexicalIndex(tmp_path / "bm25")
+    assert fresh.load(1) and fresh.search("Russia offered grain", 2)[0][0] == "p0"
+    (tmp_path / "bm25" / "vocab.index.json").write_text("{cut")
+    assert not LexicalIndex(tmp_path / "bm25").load(1)  # rebuilt by the caller, never searched
+
+
+def test_asking_imports_neither_bm25s_nor_scipy(seeded: Assistant) -> None:
+    import subprocess
+    import sys
+
+    s = seeded.settings
+    script = (
+        "import sys\nfrom assistant import cli\n"
+        f"assert cli.main(['--corpus', {str(s.corpus_dir)!r}, '--index', {str(s.index_dir)!r},"
+        " 'ask', 'What has Russia offered in return?']) == 0\n"
+        "print([m for m in ('bm25s', 'scipy') if m in sys.modules])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]"

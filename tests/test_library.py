@@ -617,3 +617,18 @@ def test_asking_imports_neither_bm25s_nor_scipy(seeded: Assistant) -> None:
                          text=True, timeout=300)  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_graph_is_read_by_a_query_that_lets_other_threads_run(
+    seeded: Assistant, assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chroma's count() holds the GIL while it reads the graph (1-1.4 s at 100k articles), its
+    # query() does not: the first look at a store is a query, so Gradio's import, the model and
+    # BM25 load meanwhile (docs/performance.md)
+    calls: list[str] = []
+    vectors = seeded.library.vectors
+    real = vectors._call
+    monkeypatch.setattr(vectors, "_call", lambda name, **kw: calls.append(name) or real(name, **kw))
+    seeded.library.stores.check_vectors()
+    assert calls[:2] == ["query", "count"]
+    assistant.library.vectors.load()  # an empty store: nothing to read, no error

@@ -157,6 +157,8 @@ class Stores:
     def check_vectors(self) -> None:
         """IndexStateError when the vector store is empty but the catalog lists passages."""
         expected = self.catalog.count_chunks()
+        if expected:
+            self.vectors.load()  # the graph read without holding up other threads
         if expected and self.vectors.count() == 0:
             raise IndexStateError(
                 f"The vector index in {self.vectors.where} is empty or missing, but the catalog "

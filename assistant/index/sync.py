@@ -463,7 +463,7 @@ class Library:
             if self.unsettled():
                 self.vectors.settle()
                 self.catalog.set_meta("unsettled_vectors", "0")
-                self.vectors.count()  # the graph read again now, not on the next question
+                self.vectors.load()  # the graph read again now (letting questions run meanwhile)
 
     def _build_lexical(self, generation: int) -> None:
         for index, texts_of in self.stores.lexical_indexes():

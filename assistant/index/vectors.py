@@ -263,7 +263,7 @@ class VectorIndex:
         self._call("modify", configuration={"hnsw": {"sync_threshold": 1}})
         try:
             self.reopen()
-            self.count()  # opening it adds the newest vectors to the graph and writes it
+            self.load()  # opening it adds the newest vectors to the graph and writes it
         finally:
             self._call("modify", configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
             self.reopen()  # the next opening keeps Chroma's usual threshold

@@ -322,7 +322,7 @@ class OnnxEmbedder:
         parts: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
         if not texts:
             return out, parts
-        # Tokenized together, run one by one (each text alone: see the comment on the recipe);
+        # Tokenized together, run one by one (each text alone: see the comment under DIM);
         # the longest first, dealt out in turn, so both cores finish at about the same time.
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))

@@ -230,6 +230,9 @@ def generated_notes(answer: dict[str, Any]) -> GeneratedNotes:
     return GeneratedNotes(fallback=answer.get("fallback"), removed=() if shown else flagged)
 
 
+MARKER = re.compile(r"\[(\d+)\]")  # a citation marker in an answer's text: [1], [2] ...
+
+
 def cited_numbers(answer: dict[str, Any]) -> set[int]:
     """The citations the answer's text cites, by their markers: the others are further reading
     (or, in a refusal, the nearest passages).
@@ -237,7 +240,7 @@ def cited_numbers(answer: dict[str, Any]) -> set[int]:
     >>> sorted(cited_numbers({"answer": "Yes [1]. And so [3]."}))
     [1, 3]
     """
-    return {int(n) for n in re.findall(r"\[(\d+)\]", answer.get("answer") or "")}
+    return {int(n) for n in MARKER.findall(answer.get("answer") or "")}
 
 
 def conflict_note(answer: dict[str, Any]) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import shutil
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.api import Assistant
+from assistant.evaluation.metrics import bootstrap_interval
 from assistant.ingest.sources import RawDoc, read_jsonl
 from assistant.settings import Settings
 from benchmarks.common import EvalSet, load_set, passages_answer, score, table
@@ -118,18 +118,6 @@ def split_gap(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def piece_interval(diffs: dict[str, list[float]], draws: int = 2000) -> tuple[float, float]:
-    """95% interval of the mean of per-question differences, resampling whole pieces (questions
-    on one piece share its fate: resampling them one by one would understate the noise)."""
-    groups = list(diffs.values())
-    rng, means = random.Random(0), []
-    for _ in range(draws):
-        pick = rng.choices(groups, k=len(groups))
-        means.append(sum(sum(g) for g in pick) / max(1, sum(len(g) for g in pick)))
-    means.sort()
-    return means[int(0.025 * draws)], means[int(0.975 * draws) - 1]
-
-
 def versus(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
     """Ours against each baseline, set by set: the MRR difference over the questions both scored,
     with its 95% interval (pieces resampled). An interval holding 0: no difference shown."""
@@ -147,7 +135,7 @@ def versus(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
                 diffs.setdefault(r["piece"], []).append(r["rr"] - theirs[r["id"]]["rr"])
         if diffs:
             mean = sum(map(sum, diffs.values())) / sum(map(len, diffs.values()))
-            low, high = piece_interval(diffs)
+            low, high = bootstrap_interval(list(diffs.values()))
             lines.append(f"| {name} | {system} | {mean:+.3f} | {low:+.3f} to {high:+.3f} |")
     return "\n".join(lines) if len(lines) > 3 else ""
 

@@ -30,12 +30,11 @@ import functools
 import json
 import os
 import random
-import re
 import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,8 @@ from typing import Any
 from assistant.errors import AssistantError, InputError, NotFoundError
 from assistant.evaluation.questions import Gold, Question
 from assistant.text import normalise
+from assistant.types import MARKER
 
-_MARKER = re.compile(r"\[\d+\]")
 SHARE_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@5", "source_recall", "citation_precision",
               "refusal_accuracy", "false_refusals", "answer_match")  # fmt: skip
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
@@ -121,7 +120,7 @@ def _answer_match(q: Question, answer: dict[str, Any], refused: bool) -> bool:
     """True when a reference answer occurs in the answer text or in a cited quote."""
     if refused:
         return False
-    texts = [_MARKER.sub(" ", answer.get("answer") or "")]
+    texts = [MARKER.sub(" ", answer.get("answer") or "")]
     texts += [c.get("quote") or "" for c in answer.get("citations") or []]
     haystacks = [normalise(t) for t in texts]
     return any(normalise(ref) in h for ref in q.answer for h in haystacks)
@@ -452,9 +451,20 @@ def paired_interval(
              if _counts_in(kind, old[q]) and _counts_in(kind, new[q])]  # fmt: skip
     if len(diffs) < 10:
         return None
-    rng, n = random.Random(0), len(diffs)
-    means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(BOOTSTRAP_DRAWS))
-    return means[int(0.025 * BOOTSTRAP_DRAWS)], means[int(0.975 * BOOTSTRAP_DRAWS) - 1]
+    return bootstrap_interval([[d] for d in diffs])
+
+
+def bootstrap_interval(
+    groups: Sequence[Sequence[float]], draws: int = BOOTSTRAP_DRAWS
+) -> tuple[float, float]:
+    """The 95% bootstrap interval of the mean of the values, resampling whole groups (questions
+    on one piece rise and fall together; one value a group resamples questions). Fixed seed."""
+    rng, means = random.Random(0), []
+    for _ in range(draws):
+        pick = rng.choices(groups, k=len(groups))
+        means.append(sum(sum(g) for g in pick) / max(1, sum(len(g) for g in pick)))
+    means.sort()
+    return means[int(0.025 * draws)], means[int(0.975 * draws) - 1]
 
 
 def compare(run_a: Path, run_b: Path) -> str:

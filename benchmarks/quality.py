@@ -28,6 +28,7 @@ from assistant.settings import Settings
 from benchmarks.common import EvalSet, load_set, passages_answer, score, table
 
 K = 5
+MIN_PIECES = 5  # fewer pieces than this give no interval worth printing
 
 
 def build_ours(es: EvalSet, work: Path, settings_kw: dict[str, Any]) -> Assistant:
@@ -135,8 +136,12 @@ def versus(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
                 diffs.setdefault(r["piece"], []).append(r["rr"] - theirs[r["id"]]["rr"])
         if diffs:
             mean = sum(map(sum, diffs.values())) / sum(map(len, diffs.values()))
-            low, high = bootstrap_interval(list(diffs.values()))
-            lines.append(f"| {name} | {system} | {mean:+.3f} | {low:+.3f} to {high:+.3f} |")
+            if len(diffs) < MIN_PIECES:  # seed-news asks of one piece: no spread to resample
+                shown = f"— ({len(diffs)} {'piece' if len(diffs) == 1 else 'pieces'}: too few)"
+            else:
+                low, high = bootstrap_interval(list(diffs.values()))
+                shown = f"{low:+.3f} to {high:+.3f}"
+            lines.append(f"| {name} | {system} | {mean:+.3f} | {shown} |")
     return "\n".join(lines) if len(lines) > 3 else ""
 
 

@@ -983,3 +983,25 @@ def test_a_refusals_nearest_passages_keep_the_order_the_answer_preferred(
     refused = compose.compose(reading.question, chosen, scored, cands, 5, 0.99,
                               judge=lambda e: 0.1, depth=4)  # fmt: skip
     assert refused.refused and refused.citations[0].quote == advice.quote
+
+
+def test_a_window_grows_by_whole_neighbours_within_its_budget() -> None:
+    from types import SimpleNamespace as P
+
+    from assistant.answer.pipeline import window
+
+    # paragraphs 1-5 of ten characters, two apart as "\n\n" leaves them; p4 stands 5 further on
+    near = {j: P(text=f"p{j}".ljust(10, "."), paragraph=j + 1, start=12 * j, end=12 * j + 10)
+            for j in range(5)}  # fmt: skip
+    near[4] = P(text="p4".ljust(10, "."), paragraph=5, start=12 * 4 + 5, end=12 * 4 + 15)
+    middle = near.pop(2)
+    assert window(middle, 2, near, 10) == middle.text
+    three = [near[1].text, middle.text, near[3].text]
+    assert window(middle, 2, near, 34) == "\n\n".join(three)
+    # the whole budget: p0 joins, p4 does not (it does not follow p3 in the article)
+    assert window(middle, 2, near, 1000).split("\n\n") == [
+        near[0].text,
+        near[1].text,
+        middle.text,
+        near[3].text,
+    ]

@@ -203,31 +203,51 @@ class Answering:
         return judge
 
     def around(self, p: Passage) -> str:
-        """The passage with its neighbouring paragraphs, as the article has them (a reader of
-        news, where a paragraph is often one sentence, needs the sentences around a quote)."""
-        budget = self.settings.passage_chars
+        """The passage with its neighbouring paragraphs, as the article has them, up to
+        ``passage_chars`` (a reader of news, where a paragraph is often one sentence, needs the
+        sentences around a quote; the recipe's chunks show 1,000 characters)."""
         aid, pos = p.chunk_id.rsplit(":", 1)
-        near = self.library.catalog.chunks([f"{aid}:{int(pos) - 1}", f"{aid}:{int(pos) + 1}"])
-        text = p.text
-        before = near.get(f"{aid}:{int(pos) - 1}")
-        after = near.get(f"{aid}:{int(pos) + 1}")
+        i = int(pos)
+        ids = [f"{aid}:{j}" for j in range(i - REACH, i + REACH + 1) if j != i]
+        rows = self.library.catalog.chunks(ids)
+        near = {int(cid.rsplit(":", 1)[1]): row for cid, row in rows.items()}
+        return window(p, i, near, self.settings.passage_chars)
 
-        def sep(a: Any, b: Any) -> str | None:
-            """What stands between two neighbouring passages in the article, when known."""
-            gap = b.start - a.end
-            if a.paragraph == b.paragraph:
-                return " " if gap == 1 else None
-            return "\n\n" if gap == 2 else None
 
-        if before is not None and len(before.text) + len(text) <= budget:
-            s = sep(before, p)
-            if s is not None:
-                text = before.text + s + text
-        if after is not None and len(after.text) + len(text) <= budget:
-            s = sep(p, after)
-            if s is not None:
-                text = text + s + after.text
-        return text
+REACH = 6  # neighbours looked up on each side (a 1,000-character window seldom needs more)
+
+
+def window(p: Any, i: int, near: dict[int, Any], budget: int) -> str:
+    """``p``'s text (passage number ``i``) grown by whole neighbouring passages of ``near``
+    (number -> passage), one after and one before in turn, while the text stays within
+    ``budget`` characters and the neighbours stand next to each other in the article."""
+    text, lo, hi = p.text, i, i
+    first = last = p
+    grown = True
+    while grown:
+        grown = False
+        before, after = near.get(lo - 1), near.get(hi + 1)
+        if (
+            after is not None
+            and len(text) + len(after.text) + 2 <= budget
+            and (s := _between(last, after)) is not None
+        ):
+            text, last, hi, grown = text + s + after.text, after, hi + 1, True
+        if (
+            before is not None
+            and len(text) + len(before.text) + 2 <= budget
+            and (s := _between(before, first)) is not None
+        ):
+            text, first, lo, grown = before.text + s + text, before, lo - 1, True
+    return text
+
+
+def _between(a: Any, b: Any) -> str | None:
+    """What stands between two neighbouring passages in the article, when known."""
+    gap = b.start - a.end
+    if a.paragraph == b.paragraph:
+        return " " if gap == 1 else None
+    return "\n\n" if gap == 2 else None
 
 
 def by_named_author(question: str, passages: Sequence[Passage]) -> set[str]:

@@ -62,8 +62,9 @@ def run_ours(
     es: EvalSet, work: Path, answer_kw: dict[str, Any], sweep: list[tuple[bool, float]]
 ) -> dict[str, Any]:
     """Our summary; ``sweep`` receives (answerable, support) per question for the trade-off table."""
-    a = build_ours(es, work, {})
-    a.settings = a.library.settings = a.settings.with_answer(**answer_kw)
+    # the answer settings go in before the library opens: its stores keep the settings they were
+    # built with, and retrieval reads its fusion weights there
+    a = build_ours(es, work, {"answer": Settings().with_answer(**answer_kw).answer})
     a.ask("warm up")
 
     def ask(q: Any) -> dict[str, Any]:

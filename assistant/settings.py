@@ -26,7 +26,8 @@ class ChunkSettings:
 
     max_words: int = 140  # dense retrieval prefers short passages; MiniLM reads 256 word pieces
     max_tokens: int = 240  # hard cap in word pieces for title + passage, below the model's 256
-    lexical_window: int = 1  # BM25 also sees this many neighbouring paragraphs on each side
+    lexical_window: int = 1  # BM25 also sees this many neighbouring passages on each side
+    join_words: int = 60  # short paragraphs of one section are joined into a passage up to this
 
 
 @dataclass(frozen=True)

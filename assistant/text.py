@@ -20,6 +20,7 @@ from assistant.errors import InputError
 _END = re.compile(
     r"[.!?…؟][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u0590-\u06ff])|[。！？][」』”’）)]*\s*"
 )
+PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+")  # what separates paragraphs (ingest/corpus.py)
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|Vol|"
     r"vs?|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
@@ -33,15 +34,22 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     >>> t = "Mr Trump met Mr Putin. It went badly! Why? U.S. aid stopped. Roe v. Wade fell."
     >>> [t[a:b] for a, b in sentence_spans(t)]
     ['Mr Trump met Mr Putin.', 'It went badly!', 'Why?', 'U.S. aid stopped.', 'Roe v. Wade fell.']
+    >>> t = "A line with no stop\\n\\nThen one. It ends"
+    >>> [t[a:b] for a, b in sentence_spans(t)]
+    ['A line with no stop', 'Then one.', 'It ends']
     """
     spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _END.finditer(text):
-        if _ABBREV.search(text[start : m.end()]):
-            continue
-        spans.append((start, m.end()))
-        start = m.end()
-    spans.append((start, len(text)))
+    block = 0  # a sentence never runs on past a paragraph break (a passage may join paragraphs)
+    for brk in [*PARAGRAPH_BREAK.finditer(text), None]:
+        end = len(text) if brk is None else brk.start()
+        start = block
+        for m in _END.finditer(text, block, end):
+            if _ABBREV.search(text[start : m.end()]):
+                continue
+            spans.append((start, m.end()))
+            start = m.end()
+        spans.append((start, end))
+        block = end if brk is None else brk.end()
     out = []
     for a, b in spans:
         seg = text[a:b]

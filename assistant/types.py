@@ -48,7 +48,7 @@ class Chunk:
     id: str  # "<article id>:<n>"
     article_id: str
     position: int  # 0-based order within the article
-    paragraph: int  # 1-based paragraph number the passage belongs to
+    paragraph: int  # 1-based number of the (first) paragraph the passage stands in
     start: int  # character offsets into Article.body
     end: int
     text: str  # the passage as the reader sees it
@@ -63,7 +63,7 @@ class Passage:
 
     chunk_id: str
     article_id: str
-    paragraph: int
+    paragraph: int  # its first paragraph (a citation gives the quote's)
     start: int
     end: int
     text: str

@@ -46,7 +46,8 @@ def test_a_megabyte_on_one_line_stores_less_than_three_times_its_size(tmp_path: 
 
 def test_the_bm25_view_of_short_paragraphs_is_the_paragraphs_around(tmp_path: Path) -> None:
     body = "First point made.\n\nSecond point made.\n\nThird point made."
-    chunks = chunk_article(Article(id="a", body=body, title="T", author="A"), ChunkSettings())
+    unjoined = ChunkSettings(join_words=0)  # joined, the three would be one passage
+    chunks = chunk_article(Article(id="a", body=body, title="T", author="A"), unjoined)
     catalog = Catalog(tmp_path / "catalog.sqlite")
     row = ArticleRow("a", 0, 0, "sha", "h", b"", "T", "A", None, None, None, None)
     catalog.upsert_article(row)
@@ -68,3 +69,31 @@ def test_remove_gives_the_space_back(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["remove", "big"]) == 0
     capsys.readouterr()
     assert on_disk(Path("indexes")) < before + (grown - before) / 4
+
+
+def test_short_paragraphs_of_a_section_are_joined_into_one_passage() -> None:
+    from assistant.answer.compose import quoted_paragraph
+    from assistant.text import sentence_spans
+
+    body = (
+        "The port reopened on Monday.\n\nShips queued for a week.\n\n"
+        "## Later\n\nPrices fell by a third.\n\n" + one_line(12)
+    )
+    article = Article(id="a", body=body, title="T")
+    chunks = chunk_article(article, ChunkSettings(join_words=60))
+    texts = [c.text for c in chunks]
+    assert texts[0] == "The port reopened on Monday.\n\nShips queued for a week."  # one section
+    assert texts[1] == "Prices fell by a third."  # a heading starts another; a long one stays
+    assert all(body[c.start : c.end] == c.text for c in chunks)
+    assert [c.paragraph for c in chunks[:2]] == [1, 3]
+    first = chunks[0]
+    spans = sentence_spans(first.text)
+    assert [first.text[a:b] for a, b in spans] == [
+        "The port reopened on Monday.",
+        "Ships queued for a week.",
+    ]
+
+    class P:  # what a citation needs of a passage
+        paragraph, text = first.paragraph, first.text
+
+    assert [quoted_paragraph(P, a) for a, _ in spans] == [1, 2]  # type: ignore[arg-type]

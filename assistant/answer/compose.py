@@ -16,7 +16,7 @@ from dataclasses import replace
 from assistant.answer.asked import WORD, bare
 from assistant.answer.evidence import Evidence
 from assistant.answer.metadata import metadata_kind, metadata_statement
-from assistant.text import first_sentence_span
+from assistant.text import PARAGRAPH_BREAK, first_sentence_span
 from assistant.types import Answer, Citation, Passage
 
 REFUSAL = "The corpus does not say: none of its articles supports an answer to this question."
@@ -36,9 +36,14 @@ def _citation(
 ) -> Citation:
     return Citation(
         n=n, article_id=p.article_id, title=p.title, author=p.author, outlet=p.outlet,
-        published=p.published, url=p.url, paragraph=p.paragraph,
+        published=p.published, url=p.url, paragraph=quoted_paragraph(p, start),
         quote=p.text[start:end], passage=around or p.text, score=round(score, 4),
     )  # fmt: skip
+
+
+def quoted_paragraph(p: Passage, start: int) -> int:
+    """The number of the paragraph holding ``p.text[start:]`` (a passage may join several)."""
+    return p.paragraph + len(PARAGRAPH_BREAK.findall(p.text, 0, start))
 
 
 class _Cited:

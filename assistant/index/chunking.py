@@ -1,7 +1,8 @@
 """Cutting an article into passages (chunks) that keep their provenance.
 
-A passage is one paragraph, or a run of whole sentences of a long paragraph, so a citation can
-name the paragraph and its exact characters. Each retriever gets its own view of a passage:
+A passage is a run of short paragraphs of one section (up to ``join_words`` words), one
+paragraph, or a run of whole sentences of a long paragraph, so a citation can name the
+paragraph and its exact characters. Each retriever gets its own view of a passage:
 dense retrieval reads the title and the passage (short, inside MiniLM's 256 word pieces), BM25
 reads the metadata, the section heading and the neighbouring paragraphs too (BM25 does better
 on longer text).
@@ -55,6 +56,40 @@ def _split_long(
     return pieces
 
 
+def _join_short(
+    body: str,
+    pieces: list[tuple[Block, int, int]],
+    heading_of: dict[int, str | None],
+    title: str,
+    settings: ChunkSettings,
+    count: TokenCounter,
+) -> list[tuple[Block, int, int]]:
+    """Whole paragraphs of one section joined, in order, while the run stays within
+    ``join_words`` words (and the model's word pieces): a news paragraph is often one sentence,
+    too little to say what it is about. A joined run becomes one block spanning the body text
+    from its first paragraph to its last, numbered by its first (``Block.paragraph``)."""
+    out: list[tuple[Block, int, int]] = []
+    for para, lo, hi in pieces:
+        if out and lo == 0 and hi == len(para.text):
+            prev, plo, phi = out[-1]
+            run = body[prev.start : para.end]
+            if (
+                plo == 0
+                and phi == len(prev.text)
+                and heading_of.get(prev.paragraph or 0) == heading_of.get(para.paragraph or 0)
+                and _word_count(run) <= settings.join_words
+                and count([f"{title}\n{run}"])[0] <= settings.max_tokens
+            ):
+                out[-1] = (
+                    Block("paragraph", run, prev.start, para.end, prev.paragraph),
+                    0,
+                    len(run),
+                )
+                continue
+        out.append((para, lo, hi))
+    return out
+
+
 LEDE_CHARS = 700  # an article's vector reads its title and first paragraphs up to about this
 
 
@@ -93,6 +128,8 @@ def chunk_article(
         for para in paragraphs
         for lo, hi in _split_long(para, title, settings, count)
     ]
+    if settings.join_words:
+        pieces = _join_short(article.body, pieces, heading_of, title, settings, count)
     texts = [para.text[lo:hi] for para, lo, hi in pieces]
     chunks: list[Chunk] = []
     for i, (para, lo, hi) in enumerate(pieces):

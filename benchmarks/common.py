@@ -230,7 +230,7 @@ def build_synthetic(
                 indexed.append((aid, row.file_sha, chunks))
                 for c in chunks:
                     ids.append(c.id)
-                    rows.append(sources[min(c.paragraph, per_article - 1)])
+                    rows.append(sources[min(c.paragraph - 1, per_article - 1)])  # 1-based
                     metas.append({"article_id": aid, "paragraph": c.paragraph})
             times["files+catalog"] += time.perf_counter() - t0
             t0 = time.perf_counter()

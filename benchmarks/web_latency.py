@@ -63,10 +63,20 @@ def http_ask(h: Any, port: int, question: str) -> dict:
 
 
 def main() -> None:
+    import argparse
+
     import httpx
     from gradio_client import Client
 
-    lib, drop = Path(sys.argv[1]), "--drop" in sys.argv
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("library", type=Path, help="a folder holding corpus/ and indexes/")
+    parser.add_argument("--drop", action="store_true", help="also time a dropped file's answer")
+    args = parser.parse_args()
+    lib, drop = args.library, args.drop
+    if not (lib / "indexes").is_dir():
+        raise SystemExit(f"{lib} holds no indexes/: give a library benchmarks/performance.py built")
     port = _free_port()
     log = (lib / "web-latency.log").open("w")
     started = time.perf_counter()

@@ -63,7 +63,8 @@ def test_a_rebuild_on_a_full_disk_leaves_the_old_index(
     assert "damaged" not in err and not Path("indexes/.rebuild").exists()
     monkeypatch.undo()
     rc, out, err = outputs(capsys, "ask", QUESTION, "--json")
-    assert rc == 0 and json.loads(out)["citations"][0]["article_id"] == SEED_ID
+    assert rc == 0, err
+    assert json.loads(out)["citations"][0]["article_id"] == SEED_ID
 
 
 def test_a_rebuild_swaps_the_new_index_in(
@@ -86,7 +87,8 @@ def test_an_unfinished_rebuild_is_dropped(
     rc, out, err = outputs(capsys, "index")
     assert rc == 0 and not half.exists(), err
     rc, out, err = outputs(capsys, "ask", QUESTION, "--json")
-    assert rc == 0 and json.loads(out)["citations"][0]["article_id"] == SEED_ID
+    assert rc == 0, err
+    assert json.loads(out)["citations"][0]["article_id"] == SEED_ID
 
 
 @pytest.mark.parametrize("damage", ["drop an id", "a removed passage past the end"])
@@ -107,7 +109,8 @@ def test_index_repairs_a_bm25_file_that_disagrees(
     meta = json.loads((folder / "passages.json").read_text())
     assert len(meta["ids"]) == seeded.library.catalog.count_chunks()
     rc, out, err = outputs(capsys, "ask", QUESTION, "--json")
-    assert rc == 0 and json.loads(out)["citations"][0]["article_id"] == SEED_ID
+    assert rc == 0, err
+    assert json.loads(out)["citations"][0]["article_id"] == SEED_ID
 
 
 def test_the_web_says_disk_full_without_a_path() -> None:
@@ -145,4 +148,5 @@ def test_a_finished_rebuild_cut_off_before_its_swap_is_swapped_in_next_time(
     assert Path("indexes/catalog.sqlite").stat().st_ino != before  # the finished one, swapped in
     assert not Path("indexes/.rebuild").exists()
     rc, out, err = outputs(capsys, "ask", QUESTION, "--json")
-    assert rc == 0 and json.loads(out)["citations"][0]["article_id"] == SEED_ID
+    assert rc == 0, err
+    assert json.loads(out)["citations"][0]["article_id"] == SEED_ID

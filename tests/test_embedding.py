@@ -194,6 +194,30 @@ def test_count_tokens_is_not_truncated(int8: embedding.Embedder) -> None:
     np.testing.assert_allclose(int8.embed([long_text]), int8.embed([longer]), atol=1e-6)
 
 
+def test_word_pieces_of_joined_paragraphs_add_up(int8: embedding.Embedder) -> None:
+    """chunking.py joins paragraphs by adding their counts: the tokenizer splits at whitespace
+    before anything else, so the count of a run is its paragraphs' summed, the title once."""
+    from assistant.index.chunking import chunk_article
+    from assistant.settings import ChunkSettings
+    from assistant.types import Article
+
+    title = "Zürich's naïve “café” rules, 2022–23"
+    paras = [
+        "Prices rose 3.5% (y/y) in Q3.",
+        "Über-expensive? 北京 says no…",
+        "It's e-mail's fault!",
+    ]
+    count = int8.count_tokens
+    whole = count([f"{title}\n" + "\n\n".join(paras)])[0]
+    parts = count([f"{title}\n{p}" for p in paras])
+    assert whole == sum(parts) - 2 * count([title])[0]
+    article = Article(id="z", body="\n\n".join(paras), title=title)
+    limit = ChunkSettings(join_words=60, max_tokens=whole)  # just fits
+    assert len(chunk_article(article, limit, count)) == 1
+    tight = ChunkSettings(join_words=60, max_tokens=whole - 1)  # one word piece short
+    assert len(chunk_article(article, tight, count)) == 2
+
+
 def test_loading_is_cached_and_named(cache_dir: Path, int8: embedding.Embedder) -> None:
     assert embedding.load_embedder("onnx-int8", cache_dir) is int8
     assert int8.name == "all-MiniLM-L6-v2/onnx-int8"

@@ -56,12 +56,14 @@ def test_a_rebuild_on_a_full_disk_leaves_the_old_index(
         path = self.settings.index_dir / "chroma" / "data_level0.bin"
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(Library, "_store", full)
-    rc, out, err = outputs(capsys, "index", "--rebuild")
+    # undo() would also undo the test's own directory (conftest's chdir): the question after
+    # would go to the checkout's library, not this one
+    with monkeypatch.context() as m:
+        m.setattr(Library, "_store", full)
+        rc, out, err = outputs(capsys, "index", "--rebuild")
     assert rc == 1 and "Traceback" not in err
     assert err.startswith("error: The disk is full (writing indexes/.rebuild/chroma/"), err
     assert "damaged" not in err and not Path("indexes/.rebuild").exists()
-    monkeypatch.undo()
     rc, out, err = outputs(capsys, "ask", QUESTION, "--json")
     assert rc == 0, err
     assert json.loads(out)["citations"][0]["article_id"] == SEED_ID
@@ -138,11 +140,11 @@ def test_a_finished_rebuild_cut_off_before_its_swap_is_swapped_in_next_time(
             raise KeyboardInterrupt  # as a kill right after the new index was complete
         real(self)
 
-    monkeypatch.setattr(Library, "_finish_swap", killed_when_ready)
     before = Path("indexes/catalog.sqlite").stat().st_ino
-    assert main(["index", "--rebuild"]) == 130
+    with monkeypatch.context() as m:
+        m.setattr(Library, "_finish_swap", killed_when_ready)
+        assert main(["index", "--rebuild"]) == 130
     assert Path("indexes/.rebuild/READY").exists()
-    monkeypatch.undo()
     rc, out, err = outputs(capsys, "index")
     assert rc == 0, err
     assert Path("indexes/catalog.sqlite").stat().st_ino != before  # the finished one, swapped in

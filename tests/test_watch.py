@@ -184,15 +184,15 @@ def test_add_and_remove_look_at_their_own_files_when_the_corpus_is_in_line(
     def no_scan() -> None:
         raise AssertionError("scanned every file")
 
-    monkeypatch.setattr(lib.corpus, "scan", no_scan)  # in line now: no scan may happen
-    other = RawDoc("ferries.txt", "Ferry fares in Oslo rose by a fifth in March, the city said.",
-                   "text", id="ferries", id_given=True)  # fmt: skip
-    assert [r.status for r in seeded.add([other])] == ["added"]
-    seeded.remove(["trams"])
-    assert lib.catalog.article("trams") is None and lib.catalog.article("ferries") is not None
-    assert "ferries" in {p.article_id for p in seeded.passages("Oslo ferry fares", k=3)}
-    assert any("windows.md" in p for p in lib.problems())  # the other file's problem stands
-    monkeypatch.undo()
+    with monkeypatch.context() as m:  # not undo(): that would undo the test directory too
+        m.setattr(lib.corpus, "scan", no_scan)  # in line now: no scan may happen
+        other = RawDoc("ferries.txt", "Ferry fares in Oslo rose by a fifth in March, the city said.",
+                       "text", id="ferries", id_given=True)  # fmt: skip
+        assert [r.status for r in seeded.add([other])] == ["added"]
+        seeded.remove(["trams"])
+        assert lib.catalog.article("trams") is None and lib.catalog.article("ferries") is not None
+        assert "ferries" in {p.article_id for p in seeded.passages("Oslo ferry fares", k=3)}
+        assert any("windows.md" in p for p in lib.problems())  # the other file's problem stands
     assert not lib.needs_sync()
 
 

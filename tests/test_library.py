@@ -286,8 +286,11 @@ def test_settings_change_is_explained_and_rebuild_fixes_it(
     assert run("add", str(SEED)) == 0
     from dataclasses import replace
 
+    unjoined = replace(Settings.from_env(), chunks=ChunkSettings(join_words=0))
+    with pytest.raises(IndexStateError, match=r"\(chunking.join_words: 60 -> 0\)\. Run: assistant"):
+        Assistant(unjoined).ask("What has Russia offered?")  # every chunk setting is checked
     changed = replace(Settings.from_env(), chunks=ChunkSettings(max_words=60))
-    with pytest.raises(IndexStateError, match=r"Run: assistant index --rebuild"):
+    with pytest.raises(IndexStateError, match=r"max_words: 140 -> 60\). Run: assistant index --r"):
         Assistant(changed).ask("What has Russia offered?")
     a = Assistant(changed)
     a.library.sync(rebuild=True)

@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +163,7 @@ class Library:
             "fingerprint": s.index_fingerprint(),
             "embedding_model": s.embedding.model,
             "embedding_runtime": s.embedding.runtime,
-            "chunking": {"max_words": s.chunks.max_words, "max_tokens": s.chunks.max_tokens,
-                         "lexical_window": s.chunks.lexical_window},
+            "chunking": asdict(s.chunks),  # every field: a new one must not pass unseen
             "cleaning_version": CLEANING_VERSION,
             "article_signals": ARTICLE_SIGNALS,
             "vector_store": s.chroma_url or "embedded",
@@ -178,7 +177,7 @@ class Library:
         old = json.loads(stored)
         new = self.manifest()
         diffs = [
-            f"{k}: {old.get(k)} -> {new[k]}"
+            _difference(k, old.get(k), new[k])
             for k in new
             if k != "vector_store" and old.get(k) != new[k] and k != "fingerprint"
         ]
@@ -639,6 +638,14 @@ class Library:
         with self.write_lock():
             if not self.stores.load_lexical(self.catalog.generation()):  # not done meanwhile
                 self._build_lexical(self.catalog.generation())
+
+
+def _difference(key: str, old: Any, new: Any) -> str:
+    """``chunking.join_words: None -> 60`` (each changed field of a group), or ``key: a -> b``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = [k for k in {**old, **new} if old.get(k) != new.get(k)]
+        return "; ".join(f"{key}.{k}: {old.get(k)} -> {new.get(k)}" for k in keys)
+    return f"{key}: {old} -> {new}"
 
 
 def sentence_spans_in(chunk: Chunk) -> list[tuple[int, int]]:

@@ -141,7 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("ids", nargs="+", metavar="ID",
                     help="article ids, as `assistant list` shows them (its first column)")  # fmt: skip
 
-    ix = sub.add_parser("index", help="bring the index in line with the corpus (incremental)")
+    ix = sub.add_parser(
+        "index",
+        help="bring the index in line with the corpus (incremental; rebuilt when it was built "
+        "with other settings, as after an upgrade)",
+    )
     ix.add_argument(
         "--rebuild", action="store_true", help="rebuild every index from corpus/ from scratch"
     )
@@ -414,7 +418,11 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     a = _assistant(settings)
-    report = a.library.sync(rebuild=args.rebuild)
+    changed = [] if args.rebuild else a.library.changed_settings()
+    if changed:  # after an upgrade: `make run` and a user bringing the index in line both mean it
+        print(f"The index was built with other settings ({'; '.join(changed)}): rebuilding it "
+              f"beside the old one.", file=sys.stderr)  # fmt: skip
+    report = a.library.sync(rebuild=args.rebuild or bool(changed))
     a.library.settle()  # the newest vectors a small add left outside Chroma's written graph
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)

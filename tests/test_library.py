@@ -297,6 +297,31 @@ def test_settings_change_is_explained_and_rebuild_fixes_it(
     assert a.ask("What has Russia offered in return?").citations[0].paragraph == 12
 
 
+def test_index_rebuilds_an_index_built_with_other_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """After an upgrade that cuts passages otherwise, `assistant index` (and so `make run`)
+    rebuilds rather than stop at the error every other command gives."""
+    import json
+
+    from assistant.index.catalog import Catalog
+
+    assert run("add", str(SEED)) == 0
+    catalog = Catalog(Path("indexes/catalog.sqlite"))
+    old = json.loads(catalog.get_meta("manifest") or "{}")
+    del old["chunking"]["join_words"]  # as the manifest of an index built before joining
+    catalog.set_meta("manifest", json.dumps(old))
+    catalog.close()
+    capsys.readouterr()
+    assert run("ask", "What has Russia offered in return?") == 1
+    assert "chunking.join_words: None -> 60" in capsys.readouterr().err
+    assert run("index") == 0
+    out, err = capsys.readouterr()
+    assert "built with other settings (chunking.join_words: None -> 60): rebuilding" in err
+    assert "1 (re)indexed" in out
+    assert run("ask", "What has Russia offered in return?") == 0
+
+
 def test_no_passage_exceeds_the_model_window(assistant: Assistant) -> None:
     long_para = " ".join(
         f"Sentence number {i} talks about ports, tariffs and shipping lanes." for i in range(80)

@@ -171,24 +171,30 @@ class Library:
 
     def check_manifest(self) -> None:
         """IndexStateError when the index was built with other settings than the current ones."""
-        stored = self.catalog.get_meta("manifest")
-        if stored is None:
-            return
-        old = json.loads(stored)
-        new = self.manifest()
-        diffs = [
-            _difference(k, old.get(k), new[k])
-            for k in new
-            if k != "vector_store" and old.get(k) != new[k] and k != "fingerprint"
-        ]
-        if old.get("vector_store") != new["vector_store"]:
-            diffs.append(f"vector store: {old.get('vector_store')} -> {new['vector_store']}")
+        diffs = self.changed_settings()
+        old = json.loads(self.catalog.get_meta("manifest") or "{}")
+        store = self.manifest()["vector_store"]
+        if old and old.get("vector_store") != store:
+            diffs.append(f"vector store: {old.get('vector_store')} -> {store}")
         if diffs:
             raise IndexStateError(
                 f"The index in {self.settings.index_dir}/ was built with other settings ("
                 + "; ".join(diffs)
                 + "). Run: assistant index --rebuild"
             )
+
+    def changed_settings(self) -> list[str]:
+        """What shapes the index (model, chunking, cleaning, article signals) and differs from
+        what it was built with, one entry per field (``chunking.join_words: None -> 60``)."""
+        stored = self.catalog.get_meta("manifest")
+        if stored is None:
+            return []
+        old, new = json.loads(stored), self.manifest()
+        return [
+            _difference(k, old.get(k), new[k])
+            for k in new
+            if k not in ("vector_store", "fingerprint") and old.get(k) != new[k]
+        ]
 
     def _write_manifest(self) -> None:
         m = self.manifest()

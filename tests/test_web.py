@@ -105,6 +105,8 @@ def test_article_view_escapes_and_marks_the_cited_paragraph() -> None:
 def test_highlight_and_table_rows() -> None:
     assert render.highlight("a <b> c", "<b>") == "a <mark>&lt;b&gt;</mark> c"
     assert render.highlight("a b", "missing") == "a b"
+    # a passage of joined paragraphs shows them apart, the quote marked in its own
+    assert render.highlight("One.\n\nTwo. Three.", "Two.") == "One.<br><br><mark>Two.</mark> Three."
     from assistant.index.catalog import ArticleRow
 
     rows = [

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.pipeline import FILTER_ADVICE
 from assistant.ingest.corpus import blocks
 from assistant.ingest.sources import PRIVATE_URL_ADVICE
-from assistant.text import count
+from assistant.text import PARAGRAPH_BREAK, count
 from assistant.types import cited_numbers, conflict_note, generated_notes
 from assistant.web.viewpoints_view import chat_markdown, table_html
 
@@ -63,12 +63,21 @@ def meta_line(author: str | None, outlet: str | None, published: str | None) -> 
 
 
 def highlight(passage: str, quote: str | None) -> str:
-    """The passage as HTML with the quoted sentence in ``<mark>``."""
+    """The passage as HTML with the quoted sentence in ``<mark>``, its paragraphs kept apart.
+
+    >>> highlight("A <b>.\\n\\nB. C.", "B.")
+    'A &lt;b&gt;.<br><br><mark>B.</mark> C.'
+    """
     at = passage.find(quote) if quote else -1
     if quote is None or at < 0:
-        return esc(passage)
+        return _paragraphs(esc(passage))
     end = at + len(quote)
-    return f"{esc(passage[:at])}<mark>{esc(quote)}</mark>{esc(passage[end:])}"
+    return _paragraphs(f"{esc(passage[:at])}<mark>{esc(quote)}</mark>{esc(passage[end:])}")
+
+
+def _paragraphs(html: str) -> str:
+    """Blank lines (between a passage's paragraphs) as a visible break."""
+    return PARAGRAPH_BREAK.sub("<br><br>", html)
 
 
 def sources_html(answer: dict[str, Any] | None, position: int | None = None) -> str:

@@ -151,14 +151,21 @@ def test_when_quiet_the_watcher_writes_the_newest_vectors_into_chromas_graph(
         finally:
             db.close()
 
+    def settled_after(before: int) -> bool:
+        """Every segment holds a change later than ``before``: the new vectors are in the
+        graph on disk, not only in the metadata."""
+        now = written()
+        return len(now) == 1 and min(now) > before and lib.unsettled() == 0
+
     watcher = Watcher(lib)
     watcher.settle_idle = 0.5
     watcher.start()
     try:
         assert watcher.flush(DEADLINE_S)
+        before = max(written())
         (lib.corpus.root / "trams.md").write_text(TRAMS)
         eventually(lambda: lib.catalog.article("trams") is not None, "the dropped file indexed")
-        eventually(lambda: len(written()) == 1 and lib.unsettled() == 0, "the graph written")
+        eventually(lambda: settled_after(before), "the new vectors written into the graph")
     finally:
         watcher.stop()
     assert len(written()) == 1, written()

@@ -20,7 +20,7 @@ from assistant.errors import InputError
 _END = re.compile(
     r"[.!?…؟][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u0590-\u06ff])|[。！？][」』”’）)]*\s*"
 )
-PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+")  # what separates paragraphs (ingest/corpus.py)
+PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+")  # a blank line (or several): paragraphs apart
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|Vol|"
     r"vs?|etc|e\.g|i\.e|Inc|Ltd|Co|Corp|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
@@ -39,17 +39,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     ['A line with no stop', 'Then one.', 'It ends']
     """
     spans: list[tuple[int, int]] = []
-    block = 0  # a sentence never runs on past a paragraph break (a passage may join paragraphs)
-    for brk in [*PARAGRAPH_BREAK.finditer(text), None]:
-        end = len(text) if brk is None else brk.start()
-        start = block
-        for m in _END.finditer(text, block, end):
+    # a sentence never runs on past a paragraph break (a passage may join paragraphs)
+    for start, end in paragraph_spans(text):
+        for m in _END.finditer(text, start, end):
             if _ABBREV.search(text[start : m.end()]):
                 continue
             spans.append((start, m.end()))
             start = m.end()
         spans.append((start, end))
-        block = end if brk is None else brk.end()
     out = []
     for a, b in spans:
         seg = text[a:b]
@@ -58,6 +55,23 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if b2 > a2:
             out.append((a2, b2))
     return out
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the runs of ``text`` between paragraph breaks (blank lines), untrimmed:
+    the one place that says where a paragraph ends (article bodies, joined passages).
+
+    >>> t = "One.\\n \\nTwo\\nlines.\\n\\n\\nThree."
+    >>> [t[a:b] for a, b in paragraph_spans(t)]
+    ['One.', 'Two\\nlines.', 'Three.']
+    """
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for brk in PARAGRAPH_BREAK.finditer(text):
+        spans.append((at, brk.start()))
+        at = brk.end()
+    spans.append((at, len(text)))
+    return spans
 
 
 def first_sentence_span(text: str) -> tuple[int, int]:

@@ -171,11 +171,13 @@ class Library:
 
     def check_manifest(self) -> None:
         """IndexStateError when the index was built with other settings than the current ones."""
-        diffs = self.changed_settings()
-        old = json.loads(self.catalog.get_meta("manifest") or "{}")
-        store = self.manifest()["vector_store"]
-        if old and old.get("vector_store") != store:
-            diffs.append(f"vector store: {old.get('vector_store')} -> {store}")
+        stored = self.catalog.get_meta("manifest")
+        if stored is None:
+            return
+        old, new = json.loads(stored), self.manifest()
+        diffs = _changes(old, new)
+        if old.get("vector_store") != new["vector_store"]:
+            diffs.append(f"vector store: {old.get('vector_store')} -> {new['vector_store']}")
         if diffs:
             raise IndexStateError(
                 f"The index in {self.settings.index_dir}/ was built with other settings ("
@@ -187,14 +189,7 @@ class Library:
         """What shapes the index (model, chunking, cleaning, article signals) and differs from
         what it was built with, one entry per field (``chunking.join_words: None -> 60``)."""
         stored = self.catalog.get_meta("manifest")
-        if stored is None:
-            return []
-        old, new = json.loads(stored), self.manifest()
-        return [
-            _difference(k, old.get(k), new[k])
-            for k in new
-            if k not in ("vector_store", "fingerprint") and old.get(k) != new[k]
-        ]
+        return [] if stored is None else _changes(json.loads(stored), self.manifest())
 
     def _write_manifest(self) -> None:
         m = self.manifest()
@@ -644,6 +639,16 @@ class Library:
         with self.write_lock():
             if not self.stores.load_lexical(self.catalog.generation()):  # not done meanwhile
                 self._build_lexical(self.catalog.generation())
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The fields that shape the index and differ between two manifests (the vector store and
+    the fingerprint, which hashes the rest, left out)."""
+    return [
+        _difference(k, old.get(k), new[k])
+        for k in new
+        if k not in ("vector_store", "fingerprint") and old.get(k) != new[k]
+    ]
 
 
 def _difference(key: str, old: Any, new: Any) -> str:

@@ -37,7 +37,7 @@ import yaml
 from assistant.errors import InputError, NotFoundError
 from assistant.ingest import yamlfile
 from assistant.ingest.schema import FIELD_LIMITS, ArticleMeta
-from assistant.text import iso_date, normalise
+from assistant.text import iso_date, normalise, paragraph_spans
 from assistant.types import Article, Block
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
@@ -70,12 +70,12 @@ def blocks(body: str) -> list[Block]:
     """The body's paragraphs and ``#`` headings with character offsets; paragraphs numbered from 1."""
     out: list[Block] = []
     number = 0
-    for m in re.finditer(r"(?:[^\n]|\n(?![ \t]*\n))+", body):
-        raw = m.group(0)
+    for at, stop in paragraph_spans(body):
+        raw = body[at:stop]
         text = raw.strip()
         if not text:
             continue
-        start = m.start() + (len(raw) - len(raw.lstrip()))
+        start = at + (len(raw) - len(raw.lstrip()))
         end = start + len(text)
         heading = re.match(r"#{1,6}\s+(.*)", text)
         if heading and "\n" not in text:

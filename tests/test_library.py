@@ -466,7 +466,7 @@ def test_bm25_update_replaces_only_the_changed_articles(tmp_path: Path) -> None:
 
 
 def test_bm25_restricted_to_articles_follows_each_build(tmp_path: Path) -> None:
-    from assistant.index.lexical import LexicalIndex
+    from assistant.index.lexical import LexicalIndex, _Rows
 
     rows = _bm25_rows()
     index = LexicalIndex(tmp_path / "bm25")
@@ -480,9 +480,10 @@ def test_bm25_restricted_to_articles_follows_each_build(tmp_path: Path) -> None:
     assert hits and {i.split(":")[0] for i, _ in hits} == {"trams"}
     # the rows found by sorting and binary search are those a test of every row finds
     rng = np.random.default_rng(0)
-    articles = np.array([f"a{int(x)}" for x in rng.integers(0, 40, 500)], dtype=object)
+    articles = [f"a{int(x)}" for x in rng.integers(0, 40, 500)]
+    _Rows.save(tmp_path, [f"{a}:{i}" for i, a in enumerate(articles)], articles)
     for wanted in ({"a3"}, {"a1", "a7", "a39", "nope"}, set(), {f"a{k}" for k in range(40)}):
-        found = index._rows_of(articles, wanted)
+        found = _Rows.load(tmp_path).of_articles(wanted)
         assert sorted(found) == [i for i, a in enumerate(articles) if a in wanted], wanted
 
 
@@ -625,8 +626,32 @@ def test_saved_bm25_scores_as_bm25s_does(tmp_path: Path) -> None:
             np.testing.assert_allclose(ours_, want, rtol=1e-6)
     fresh = LexicalIndex(tmp_path / "bm25")
     assert fresh.load(1) and fresh.search("Russia offered grain", 2)[0][0] == "p0"
-    (tmp_path / "bm25" / "vocab.index.json").write_text("{cut")
+    (tmp_path / "bm25" / "terms.npy").write_bytes(b"cut")
     assert not LexicalIndex(tmp_path / "bm25").load(1)  # rebuilt by the caller, never searched
+
+
+def test_bm25_rows_are_found_by_article_whatever_their_ids(tmp_path: Path) -> None:
+    from assistant.index.lexical import LexicalIndex
+
+    ids = ["é-1:0", "b:0", "é-1:1", "a-much-longer-article:0", "b:1"]
+    articles = ["é-1", "b", "é-1", "a-much-longer-article", "b"]
+    texts = ["grain ships", "grain prices", "grain ships wait", "grain talks", "wheat"]
+    filler = [f"f{k}" for k in range(10)]  # so that changing "b" stays an update
+    index = LexicalIndex(tmp_path / "bm25")
+    index.build(ids + filler, articles + filler, texts + ["rye"] * 10, generation=3)
+    fresh = LexicalIndex(tmp_path / "bm25")
+    assert fresh.load(3)
+    assert {i for i, _ in fresh.search("grain", 10, {"é-1"})} == {"é-1:0", "é-1:1"}
+    # a key longer than every stored one must not match its cut-off prefix
+    assert fresh.search("grain", 10, {"b-and-then-some-more-than-any-article"}) == []
+    assert fresh.update({"b"}, [("b:0", "b", "barley")], generation=4)
+    found = {i for i, _ in fresh.search("grain", 10)}
+    assert found == {"é-1:0", "é-1:1", "a-much-longer-article:0"}
+    assert [i for i, _ in fresh.search("barley", 10)] == ["b:0"]
+    meta = json.loads((tmp_path / "bm25" / "passages.json").read_text())
+    meta.pop("format")  # the layout before the ids were memory-mapped: rebuilt, not misread
+    (tmp_path / "bm25" / "passages.json").write_text(json.dumps(meta))
+    assert not LexicalIndex(tmp_path / "bm25").load(3)
 
 
 def test_asking_imports_neither_bm25s_nor_scipy(seeded: Assistant) -> None:

@@ -37,31 +37,58 @@ class SavedScores:
     """A saved bm25s index, read and searched without importing bm25s (and SciPy with it:
     0.13 s of a cold ``assistant ask``). bm25s's "lucene" BM25 saves each term's precomputed
     scores as a column of a CSC matrix; a query's score is the sum of its terms' columns,
-    as bm25s computes it (``BM25.get_scores``). Building still uses bm25s."""
+    as bm25s computes it (``BM25.get_scores``). Building still uses bm25s.
 
-    FILES = ("params.index.json", "vocab.index.json", "data.csc.index.npy",
+    The vocabulary is read from our own sorted copy (``terms.npy``, ``columns.npy``),
+    memory-mapped like the matrix: bm25s's JSON vocabulary as a dict cost 14 MB per index at
+    100k articles and 27 ms to parse."""
+
+    FILES = ("params.index.json", "terms.npy", "columns.npy", "data.csc.index.npy",
              "indices.csc.index.npy", "indptr.csc.index.npy")  # fmt: skip
 
     def __init__(self, root: Path) -> None:
         params = _loads((root / self.FILES[0]).read_bytes())
         if params.get("method") != "lucene":  # others add a non-occurrence term: not read here
             raise ValueError(f"BM25 method {params.get('method')!r}")
-        self.vocab_dict: dict[str, int] = _loads((root / self.FILES[1]).read_bytes())
-        data, indices, indptr = (np.load(root / f, mmap_mode="r") for f in self.FILES[2:])
+        self.terms, self.columns, data, indices, indptr = (
+            np.load(root / f, mmap_mode="r", allow_pickle=False) for f in self.FILES[1:]
+        )
+        if self.terms.dtype.kind != "S" or len(self.terms) != len(self.columns):
+            raise ValueError("BM25 vocabulary")
         self.scores = {"data": data, "indices": indices, "indptr": indptr,
                        "num_docs": int(params["num_docs"])}  # fmt: skip
         self.dtype = np.dtype(params.get("dtype", "float32"))
+
+    @staticmethod
+    def save_vocabulary(root: Path, vocab: dict[str, int]) -> None:
+        """Write bm25s's vocabulary (term -> column) sorted by term, for ``column``."""
+        pairs = sorted((t.encode(), c) for t, c in vocab.items())
+        np.save(root / "terms.npy", _fixed([t for t, _ in pairs]))
+        np.save(root / "columns.npy", np.array([c for _, c in pairs], dtype=np.int64))
+
+    def column(self, term: str) -> int | None:
+        """The matrix column of ``term`` (None: not in the vocabulary)."""
+        key = term.encode()
+        if len(key) > self.terms.dtype.itemsize or not len(self.terms):
+            return None  # longer than every stored term (a cast would cut it to a false match)
+        i = int(np.searchsorted(self.terms, key))
+        return int(self.columns[i]) if i < len(self.terms) and self.terms[i] == key else None
 
     def get_scores(self, query: list[str], weight_mask: np.ndarray | None = None) -> np.ndarray:
         """The BM25 score of every passage for the query's terms (unknown terms add nothing)."""
         data, indices, indptr = self.scores["data"], self.scores["indices"], self.scores["indptr"]
         scores = np.zeros(self.scores["num_docs"], dtype=self.dtype)
-        for t in (self.vocab_dict[w] for w in query if w in self.vocab_dict):
+        for t in (c for c in map(self.column, query) if c is not None):
             start, end = int(indptr[t]), int(indptr[t + 1])
             scores[indices[start:end]] += data[start:end]  # a column's rows are distinct
         if weight_mask is not None:
             scores *= weight_mask
         return scores
+
+
+def _fixed(keys: Sequence[bytes]) -> np.ndarray:
+    """UTF-8 keys as one fixed-width bytes array (memory-mapped on load, sorted by bytes)."""
+    return np.array(keys, dtype=f"S{max(1, max(map(len, keys), default=1))}")
 
 
 def _loads(raw: bytes) -> Any:
@@ -76,10 +103,76 @@ def _loads(raw: bytes) -> Any:
 # BM25 parameters: bm25s's defaults (its "lucene" variant), repeated for the delta's scores.
 K1, B = 1.5, 0.75
 DELTA_LIMIT = 2000  # passages changed since the last full build before the next one is due
+FORMAT = 2  # passages.json's layout: 2 keeps the ids in memory-mapped .npy files
 
 
 def _idf(n_docs: int, df: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+class _Rows:
+    """The passage id and article id of each row of the BM25 matrix, memory-mapped.
+
+    Kept as fixed-width UTF-8 arrays (``ids.npy``, ``articles.npy``) with the rows sorted by
+    article (``order.npy``, ``sorted_articles.npy``) for finding an article's rows by binary
+    search. As JSON lists read into Python strings they held 62 MB of the web app's memory at
+    100k articles; mapped, only the pages a question touches are read.
+    """
+
+    FILES = ("ids.npy", "articles.npy", "order.npy", "sorted_articles.npy")
+
+    def __init__(self, ids: np.ndarray, articles: np.ndarray, order: np.ndarray,
+                 sorted_articles: np.ndarray) -> None:  # fmt: skip
+        self.ids, self.articles, self.order, self.sorted = ids, articles, order, sorted_articles
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        nothing = np.zeros(0, dtype="S1")
+        return cls(nothing, nothing, np.zeros(0, dtype=np.int64), nothing)
+
+    @classmethod
+    def save(cls, root: Path, ids: Sequence[str], article_ids: Sequence[str]) -> None:
+        articles = _fixed([a.encode() for a in article_ids])
+        order = np.argsort(articles, kind="stable")
+        arrays = (_fixed([i.encode() for i in ids]), articles, order, articles[order])
+        for name, array in zip(cls.FILES, arrays, strict=True):
+            np.save(root / name, array)
+
+    @classmethod
+    def load(cls, root: Path) -> _Rows:
+        ids, articles, order, sorted_ = (
+            np.load(root / name, mmap_mode="r", allow_pickle=False) for name in cls.FILES
+        )
+        return cls(ids, articles, order, sorted_)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def consistent(self) -> bool:
+        n = len(self.ids)
+        kinds = [a.dtype.kind for a in (self.ids, self.articles, self.sorted)]
+        return kinds == ["S"] * 3 and len(self.articles) == len(self.order) == len(self.sorted) == n
+
+    def id(self, row: int) -> str:
+        return bytes(self.ids[row]).decode()
+
+    def of_articles(self, wanted: set[str]) -> np.ndarray:
+        """The rows of the articles ``wanted``.
+
+        Every question restricts the whole-article index to its candidate articles: testing
+        each of 100,000 rows for membership cost ~11 ms per question at 100k articles, so each
+        candidate's rows are found by binary search in the rows sorted by article.
+        """
+        width = self.sorted.dtype.itemsize
+        keys = [k for k in (a.encode() for a in wanted) if len(k) <= width]  # longer: absent
+        if not keys or not len(self.sorted):
+            return np.zeros(0, dtype=np.int64)
+        query = np.array(keys, dtype=self.sorted.dtype)
+        lo = np.searchsorted(self.sorted, query, "left")
+        counts = np.searchsorted(self.sorted, query, "right") - lo
+        # lo[k], lo[k] + 1, ... for each k, counts[k] of them: the sorted positions to take
+        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+        return np.asarray(self.order[starts + np.arange(int(counts.sum()))])
 
 
 class LexicalIndex:
@@ -98,14 +191,12 @@ class LexicalIndex:
         self.root = root
         self._lock = threading.Lock()
         self._model: Any = None
-        self._ids: list[str] = []
-        self._articles: np.ndarray = np.array([], dtype=object)
+        self._rows = _Rows.empty()
         self._generation = -1
         self._built_generation = -1
         self._avgdl = 1.0
         self._dead = np.zeros(0, dtype=bool)
         self._delta: list[tuple[str, str, dict[str, int], int]] = []  # id, article, tf, length
-        self._by_article: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # _rows_of
 
     @property
     def generation(self) -> int:
@@ -127,16 +218,19 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         if searchable:
             model.save(str(tmp), show_progress=False)
-        meta = {"generation": generation, "ids": list(ids), "articles": list(article_ids),
-                "searchable": searchable, "avgdl": avgdl}  # fmt: skip
+            SavedScores.save_vocabulary(tmp, model.vocab_dict)
+        _Rows.save(tmp, ids, article_ids)
+        meta = {"generation": generation, "passages": len(ids), "searchable": searchable,
+                "avgdl": avgdl, "format": FORMAT}  # fmt: skip
         (tmp / "passages.json").write_text(json.dumps(meta))
         old = self.root.with_name(self.root.name + f".old{os.getpid()}")
         if self.root.exists():
             os.replace(self.root, old)
         os.replace(tmp, self.root)  # a delta.json of the old build goes with it
         shutil.rmtree(old, ignore_errors=True)
+        model = SavedScores(self.root) if searchable else None  # what every process reads
         with self._lock:
-            self._set(model if searchable else None, meta, None)
+            self._set(model, meta, _Rows.load(self.root), None)
 
     def update(
         self,
@@ -152,9 +246,8 @@ class LexicalIndex:
         with self._lock:
             if self._generation < 0 or self._model is None:
                 return False
-            dead = self._dead | np.fromiter(
-                (a in changed_articles for a in self._articles), dtype=bool, count=len(self._ids)
-            )
+            dead = self._dead.copy()
+            dead[self._rows.of_articles(changed_articles)] = True
             delta = [d for d in self._delta if d[1] not in changed_articles]
             for pid, aid, text in rows:
                 toks = terms(text)
@@ -162,7 +255,7 @@ class LexicalIndex:
                 for t in toks:
                     tf[t] = tf.get(t, 0) + 1
                 delta.append((pid, aid, tf, len(toks)))
-            if len(delta) > DELTA_LIMIT or dead.sum() > len(self._ids) / 5:
+            if len(delta) > DELTA_LIMIT or dead.sum() > len(self._rows) / 5:
                 return False
             state = {
                 "built_generation": self._built_generation,
@@ -181,13 +274,14 @@ class LexicalIndex:
         with self._lock:
             self._generation = -1
 
-    def _set(self, model: Any, meta: dict[str, Any], state: dict[str, Any] | None) -> None:
+    def _set(
+        self, model: Any, meta: dict[str, Any], rows: _Rows, state: dict[str, Any] | None
+    ) -> None:
         self._model = model
-        self._ids = list(meta["ids"])
-        self._articles = np.array(meta["articles"], dtype=object)
+        self._rows = rows
         self._built_generation = int(meta["generation"])
         self._avgdl = float(meta.get("avgdl") or 1.0)
-        self._dead = np.zeros(len(self._ids), dtype=bool)
+        self._dead = np.zeros(len(rows), dtype=bool)
         self._delta = []
         self._generation = self._built_generation
         if state is not None:
@@ -210,17 +304,18 @@ class LexicalIndex:
             if state is not None and state.get("built_generation") != meta.get("generation"):
                 state = None  # left from an older build
             current = state["generation"] if state is not None else meta.get("generation")
-            if current != generation:
-                return False
+            if current != generation or meta.get("format") != FORMAT:
+                return False  # an older layout (ids as JSON lists) is rebuilt, not converted
             model = None
-            if meta.get("searchable", bool(meta["ids"])):
-                try:  # memory-mapped: at 100k articles 0.03 s and 50 MB instead of 0.9 s, 300 MB
+            try:  # memory-mapped: at 100k articles 0.03 s and 50 MB instead of 0.9 s, 300 MB
+                rows = _Rows.load(self.root)
+                if meta.get("searchable"):
                     model = SavedScores(self.root)
-                except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                    return False
-            if not _consistent(model, meta, state):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                return False
+            if not _consistent(model, meta, rows, state):
                 return False  # rebuilt from the catalog by the caller, never searched
-            self._set(model, meta, state)
+            self._set(model, meta, rows, state)
             return True
 
     def search(
@@ -228,46 +323,24 @@ class LexicalIndex:
     ) -> list[tuple[str, float]]:
         """(passage id, BM25 score) of the ``n`` best passages with a score above zero."""
         with self._lock:
-            model, ids, articles = self._model, self._ids, self._articles
-            dead, delta = self._dead, self._delta
+            model, rows, dead, delta = self._model, self._rows, self._dead, self._delta
         q = terms(query)
         if model is None or not q:
             return []
         mask = None
         if allowed_articles is not None:
-            mask = np.zeros(len(articles), dtype=np.float32)
-            mask[self._rows_of(articles, allowed_articles)] = 1.0
+            mask = np.zeros(len(rows), dtype=np.float32)
+            mask[rows.of_articles(allowed_articles)] = 1.0
         if dead.any():
-            mask = (mask if mask is not None else np.ones(len(ids), dtype=np.float32)) * ~dead
+            mask = (mask if mask is not None else np.ones(len(rows), dtype=np.float32)) * ~dead
         scores = model.get_scores(q, weight_mask=mask)
         n_main = min(n, len(scores))
         top = np.argpartition(-scores, n_main - 1)[:n_main]
-        hits = [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        hits = [(rows.id(i), float(scores[i])) for i in top if scores[i] > 0]
         if delta:
             hits += self._delta_scores(q, model, delta, allowed_articles)
         hits.sort(key=lambda h: -h[1])
         return hits[:n]
-
-    def _rows_of(self, articles: np.ndarray, wanted: set[str]) -> np.ndarray:
-        """The rows of ``articles`` (the loaded build's article ids) that belong to ``wanted``.
-
-        Every question restricts the whole-article index to its candidate articles: testing
-        each of 100,000 rows for membership cost ~11 ms per question at 100k articles. The
-        rows are sorted by article once per loaded build (16 bytes a row; near linear, as the
-        builds list an article's rows together) and each candidate's found by binary search.
-        """
-        cached = self._by_article
-        if cached is None or cached[0] is not articles:
-            order = np.argsort(articles, kind="stable")
-            cached = (articles, order, articles[order])
-            self._by_article = cached  # a race only sorts twice
-        _, order, keys = cached
-        query = np.array(list(wanted), dtype=object)
-        lo = np.searchsorted(keys, query, "left")
-        counts = np.searchsorted(keys, query, "right") - lo
-        # lo[k], lo[k] + 1, ... for each k, counts[k] of them: the sorted positions to take
-        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-        return order[starts + np.arange(int(counts.sum()))]
 
     def _delta_scores(
         self,
@@ -307,17 +380,14 @@ class LexicalIndex:
         return {t: _idf(n, _df(model, indptr, t)) for t in query_terms}
 
 
-def _consistent(model: Any, meta: Any, state: Any) -> bool:
+def _consistent(model: Any, meta: Any, rows: _Rows, state: Any) -> bool:
     """True when the saved files agree with each other: as many passages in the BM25 matrix as
     ids and articles listed, the removed ones among them, the added ones well formed. A hand-
     edited or half-copied file used to crash every question while `assistant index` said all
     was well."""
     try:
-        ids, articles = meta["ids"], meta["articles"]
-        if not (isinstance(ids, list) and isinstance(articles, list)):
-            return False
-        n = len(ids)
-        if len(articles) != n or not all(isinstance(x, str) for x in ids + articles):
+        n = len(rows)
+        if meta["passages"] != n or not rows.consistent():
             return False
         if model is not None and int(model.scores["num_docs"]) != n:
             return False
@@ -334,5 +404,5 @@ def _consistent(model: Any, meta: Any, state: Any) -> bool:
 
 
 def _df(model: Any, indptr: Any, term: str) -> int:
-    col = model.vocab_dict.get(term)
+    col = model.column(term)
     return 0 if col is None else int(indptr[col + 1] - indptr[col])

@@ -390,6 +390,19 @@ def test_the_support_model_wants_a_close_sentence_not_the_question_s_words() -> 
     # an off-topic sentence is not support, however many of the question's words it holds
     off = model.support(support.features(dense=0.3, coverage=1.0, in_context=0.3))
     assert close >= 0.5 > off
+    # the library's closest passage: unknown or below the sentence's own, it is the sentence's
+    assert support.features(0.7, 0.5, 0.7)["best"] == 0.7
+    assert support.features(0.7, 0.5, 0.7, best=0.4)["best"] == 0.7
+    nearer = model.support(support.features(dense=0.5, coverage=0.5, in_context=0.5, best=0.8))
+    assert nearer > model.support(support.features(dense=0.5, coverage=0.5, in_context=0.5))
+
+
+def test_retrieval_reports_the_closest_passage_it_searched(seeded: Assistant) -> None:
+    from assistant.answer.retrieval import retrieve
+
+    found = retrieve(seeded.library.stores, "What has Russia offered in return?")
+    assert found.best_dense is not None
+    assert found.best_dense == max(p.dense for p in found.passages if p.dense is not None)
 
 
 NEAR_MISSES = [  # the subject is in the library, the asked-for fact is not

@@ -165,8 +165,9 @@ class Answering:
         if reading.said:  # "what else": not what was said before
             scored = [e for e in scored if e.quote not in reading.said] or scored
         if reading.gist is not None and cands and found.meta_passage is None:
+            judge = self.judge(reading.gist, best=found.retrieved.best_dense)
             chosen, speaks = gist.answer(  # the piece's central sentences
-                scored, stored, cands[0].article_id, self.judge(reading.gist)
+                scored, stored, cands[0].article_id, judge
             )
             if reading.gist_unnamed:  # the piece the conversation cited, or none to speak of
                 speaks = 1.0 if found.piece is not None else 0.0
@@ -185,11 +186,14 @@ class Answering:
         chosen = evidence.choose(scored)
         if found.retrieved.query_vector is not None:  # the judge reads what it was calibrated on
             chosen = evidence.read_alone(chosen, found.retrieved.query_vector, self.library.embed)
-        return chosen, scored, self.judge(focus, need), views
+        return chosen, scored, self.judge(focus, need, found.retrieved.best_dense), views
 
     # -- shared by the stages (and by viewpoints.py) ---------------------------------------------
-    def judge(self, question: str, need: asked.Asked | bool | None = False) -> Judge:
-        """How strongly a piece of evidence answers ``question`` (support.py's model)."""
+    def judge(
+        self, question: str, need: asked.Asked | bool | None = False, best: float | None = None
+    ) -> Judge:
+        """How strongly a piece of evidence answers ``question`` (support.py's model); ``best``:
+        the question's closest passage in the library searched, when retrieval found it."""
         model = support.load_model()
         wanted = asked.asked_for(question) if need is False else need
 
@@ -198,7 +202,8 @@ class Answering:
                 return 0.0  # about another year than the one asked: a contradiction (support.py)
             # the asked-for kind of thing missing (a number of tons, a name): weighed by the model
             misses = not asked.gives(wanted, ev.quote, question)  # type: ignore[arg-type]
-            return model.support(support.features(ev.dense, ev.coverage, ev.in_context, misses))
+            signals = support.features(ev.dense, ev.coverage, ev.in_context, misses, best)
+            return model.support(signals)
 
         return judge
 

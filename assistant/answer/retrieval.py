@@ -29,6 +29,7 @@ class Retrieved:
 
     passages: list[Passage]
     query_vector: np.ndarray | None
+    best_dense: float | None = None  # the question's closest passage of those searched (cosine)
 
 
 RECENCY = 4.0  # "this week": the newest candidate earns 4 first ranks' share, halving every
@@ -126,7 +127,7 @@ def retrieve(
         passages.append(to_passage(row, meta, fused[cid], dense_of.get(cid), lex_of.get(cid)))
         if len(passages) >= n:
             break
-    return Retrieved(passages, vector)
+    return Retrieved(passages, vector, dense[0][1] if dense else None)
 
 
 def _ranked_passages(

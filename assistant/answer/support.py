@@ -7,7 +7,10 @@ The signals of the sentence an answer would rest on:
   (an argument's sentence often says "this" or "such a deal": alone it is vaguer than it is);
 - ``coverage``: the IDF-weighted share of the question's words in the sentence (and its heading);
 - ``misses``: the question asks for a kind of thing (a number of tons, a name, a year: asked.py)
-  and the sentence holds none.
+  and the sentence holds none;
+- ``best``: the cosine of the question and the closest passage of the library searched (at
+  least the sentence's ``in_context``): how near the library as a whole comes to the question,
+  whichever sentence is judged.
 
 The weights are fitted by ``benchmarks/fit_support.py`` on the development question sets (real
 news, opinion pieces, the seed, HotpotQA, RGB, and unanswerable questions of each kind) and
@@ -39,15 +42,20 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-FEATURES = ("dense", "in_context", "coverage", "misses")
+FEATURES = ("dense", "in_context", "coverage", "misses", "best")
 
 
 def features(
-    dense: float, coverage: float, in_context: float, misses: bool = False
+    dense: float,
+    coverage: float,
+    in_context: float,
+    misses: bool = False,
+    best: float | None = None,
 ) -> dict[str, float]:
-    """The judge's signals for one evidence sentence (see the module docstring)."""
+    """The judge's signals for one evidence sentence (see the module docstring); ``best``: the
+    question's closest passage in the library searched (unknown: the sentence's own)."""
     return {"dense": dense, "in_context": in_context, "coverage": coverage,
-            "misses": float(misses)}  # fmt: skip
+            "misses": float(misses), "best": max(best or in_context, in_context)}  # fmt: skip
 
 
 @dataclass(frozen=True)

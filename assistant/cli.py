@@ -426,6 +426,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     a.library.settle()  # the newest vectors a small add left outside Chroma's written graph
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     n = len(a.library.catalog.articles())
     print(f"index in line with {count(n, 'article')}: {report.indexed} (re)indexed "
           f"({count(report.passages, 'passage')}), {report.removed} removed")  # fmt: skip

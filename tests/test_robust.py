@@ -53,6 +53,27 @@ def outputs(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 # --- 1. reading the corpus: per file, never silent --------------------------------------------
 
 
+def test_a_front_matter_id_other_than_the_file_name_is_noted_not_used(
+    seeded: Assistant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (Path("corpus") / "trams.md").write_text(
+        "---\nid: lisbon-trams\ntitle: Lisbon raises its tram fares\n---\n\nLisbon's council "
+        "raised the price of a single tram ticket bought on board to 3.10 euros.\n"
+    )
+    rc, out, err = outputs(capsys, "index")
+    assert rc == 0, err
+    [note] = [line for line in err.splitlines() if line.startswith("note: ")]
+    assert note == (
+        "note: trams.md: its front matter says id: lisbon-trams, but an article's id is its file "
+        "name, so it is 'trams'. To call it 'lisbon-trams', rename the file to lisbon-trams.md; "
+        "else remove the id line."
+    )
+    rc, out, err = outputs(capsys, "list", "--json")
+    assert "trams" in {json.loads(line)["id"] for line in out.splitlines()}
+    rc, out, err = outputs(capsys, "index")  # told once, when the file is read
+    assert "note: " not in err
+
+
 def test_unreadable_corpus_files_are_named_and_stop_nothing(
     seeded: Assistant, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -59,6 +59,7 @@ class SyncReport:
     passages: int = 0
     problems: tuple[str, ...] = ()
     rebuilt_lexical: bool = False
+    notes: tuple[str, ...] = ()  # worth knowing, not wrong: a front-matter id that is not used
 
 
 ProgressFactory = Callable[
@@ -288,9 +289,12 @@ class Library:
             self.sync(only=list(article_ids) if clean else None)
 
     # -- bringing the indexes in line ----------------------------------------------------------
-    def refresh_catalog(self, only: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    def refresh_catalog(
+        self, only: Sequence[str] | None = None
+    ) -> tuple[list[str], list[str], list[str]]:
         """Update the catalog from the corpus files (``only``: these articles' files, the rest
-        being known to be in line); returns (changed ids, removed ids)."""
+        being known to be in line); returns (changed ids, removed ids, notes on the files
+        read)."""
         if only is None:
             files = self.corpus.scan()
             known = self.catalog.file_states()  # not whole rows: ~10× less to read at 100k
@@ -299,17 +303,20 @@ class Library:
             rows = [r for a in only if (r := self.catalog.article(a)) is not None]
             known = {r.id: (r.mtime_ns, r.size, r.indexed_sha == r.file_sha) for r in rows}
         changed = []
+        notes = []
         broken: dict[str, tuple[int, int, str]] = {}
         for aid, st in files.items():
             state = known.get(aid)
             if state and state[:2] == (st.st_mtime_ns, st.st_size):
                 continue
             try:
-                article = self.corpus.read(aid)
+                article, note = self.corpus.read_noting(aid)
             except AssistantError as e:
                 # recorded and reported (``problems``); a last good version stays indexed
                 broken[aid] = (st.st_mtime_ns, st.st_size, str(e))
                 continue
+            if note:
+                notes.append(note)
             self._catalog_row(
                 aid, self.corpus.path_for(aid), article, duplicates.signature(article.body)
             )
@@ -318,7 +325,7 @@ class Library:
         if only is not None:  # the other files' problems stand
             broken = {a: p for a, p in self.catalog.problems().items() if a not in only} | broken
         self.catalog.set_problems(broken)
-        return changed, removed
+        return changed, removed, notes
 
     def problems(self) -> list[str]:
         """The corpus files that cannot be read, each with what is wrong, the fix, and whether
@@ -401,7 +408,7 @@ class Library:
             if only is None:  # a crash's temp files change the directory: never "only" then
                 self.corpus.clean_temp_files()
             lexical_current = not rebuild and self.stores.load_lexical(self.catalog.generation())
-            _, removed = self.refresh_catalog(None if rebuild else only)
+            _, removed, notes = self.refresh_catalog(None if rebuild else only)
             deleted = 0
             for aid in removed:
                 gone = self.catalog.chunk_ids_of(aid)
@@ -432,7 +439,9 @@ class Library:
             self._write_manifest()
             self.catalog.set_meta("corpus_dir", json.dumps(seen))
             self.stores.vector_generation = self.catalog.generation()
-            return SyncReport(len(pending), len(removed), passages, tuple(problems), rebuilt)
+            return SyncReport(
+                len(pending), len(removed), passages, tuple(problems), rebuilt, tuple(notes)
+            )
 
     def _settle_vectors(self, written: int) -> None:
         """Count the vectors written since the graph was last written whole; past

@@ -241,6 +241,8 @@ class Watcher:
             )
         for problem in report.problems:
             self.report(f"problem: {problem}")
+        for note in report.notes:
+            self.report(f"note: {note}")
         return True
 
     def _take_inbox(self) -> None:

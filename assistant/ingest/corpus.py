@@ -242,9 +242,20 @@ class Corpus:
             raise InputError(f"{name} cannot be read ({e.strerror}).") from None
 
     def read(self, article_id: str) -> Article:
+        return self.read_noting(article_id)[0]
+
+    def read_noting(self, article_id: str) -> tuple[Article, str | None]:
+        """The article, and a note when its front matter names another id than its file's."""
         article = parse(self.read_text(article_id), article_id)
+        note = None
+        if article.id != article_id:
+            note = (
+                f"{article_id}.md: its front matter says id: {article.id}, but an article's id is "
+                f"its file name, so it is {article_id!r}. To call it {article.id!r}, rename the "
+                f"file to {article.id}.md; else remove the id line."
+            )
         # the file name is the id: a hand-edited id in the front matter must not fork the article
-        return replace(article, id=article_id)
+        return replace(article, id=article_id), note
 
     def write(self, article: Article) -> Path:
         """Write the article atomically (temp file in the same directory, then rename)."""

@@ -287,6 +287,8 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 _MONTH_NAMES = "|".join(m[:3].lower() for m in MONTHS)
 _MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES.split("|"))}
 MONTH = rf"({_MONTH_NAMES})[a-z]*\.?"  # a month name in lower-case text, as a regex group
+# a month's name or its abbreviation exactly ("Nov.", "Sept", "November"; not "market")
+MONTH_WORD = "(?:" + "|".join(f"{m[:3]}(?:{m[3:]})?" for m in MONTHS) + r"|Sept)\b\.?"
 
 
 def month_number(name: str) -> int:

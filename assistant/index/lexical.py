@@ -47,7 +47,7 @@ class SavedScores:
              "indices.csc.index.npy", "indptr.csc.index.npy")  # fmt: skip
 
     def __init__(self, root: Path) -> None:
-        params = _loads((root / self.FILES[0]).read_bytes())
+        params = json.loads((root / self.FILES[0]).read_text())
         if params.get("method") != "lucene":  # others add a non-occurrence term: not read here
             raise ValueError(f"BM25 method {params.get('method')!r}")
         self.terms, self.columns, data, indices, indptr = (
@@ -91,15 +91,6 @@ def _fixed(keys: Sequence[bytes]) -> np.ndarray:
     return np.array(keys, dtype=f"S{max(1, max(map(len, keys), default=1))}")
 
 
-def _loads(raw: bytes) -> Any:
-    try:
-        import orjson  # Chroma's dependency: 27 ms against 49 ms for a 100k library's vocabulary
-
-        return orjson.loads(raw)
-    except ImportError:
-        return json.loads(raw)
-
-
 # BM25 parameters: bm25s's defaults (its "lucene" variant), repeated for the delta's scores.
 K1, B = 1.5, 0.75
 DELTA_LIMIT = 2000  # passages changed since the last full build before the next one is due
@@ -111,47 +102,46 @@ def _idf(n_docs: int, df: int) -> float:
 
 
 class _Rows:
-    """The passage id and article id of each row of the BM25 matrix, memory-mapped.
+    """The passage id of each row of the BM25 matrix, and the rows of each article, mapped.
 
-    Kept as fixed-width UTF-8 arrays (``ids.npy``, ``articles.npy``) with the rows sorted by
-    article (``order.npy``, ``sorted_articles.npy``) for finding an article's rows by binary
-    search. As JSON lists read into Python strings they held 62 MB of the web app's memory at
-    100k articles; mapped, only the pages a question touches are read.
+    Kept as a fixed-width UTF-8 array (``ids.npy``) and the rows sorted by their article
+    (``order.npy``, with the article ids in that order: ``sorted_articles.npy``) for finding an
+    article's rows by binary search. As JSON lists read into Python strings the ids and article
+    ids held 62 MB of the web app's memory at 100k articles; mapped, only the pages a question
+    touches are read.
     """
 
-    FILES = ("ids.npy", "articles.npy", "order.npy", "sorted_articles.npy")
+    FILES = ("ids.npy", "order.npy", "sorted_articles.npy")
 
-    def __init__(self, ids: np.ndarray, articles: np.ndarray, order: np.ndarray,
-                 sorted_articles: np.ndarray) -> None:  # fmt: skip
-        self.ids, self.articles, self.order, self.sorted = ids, articles, order, sorted_articles
+    def __init__(self, ids: np.ndarray, order: np.ndarray, sorted_articles: np.ndarray) -> None:
+        self.ids, self.order, self.sorted = ids, order, sorted_articles
 
     @classmethod
     def empty(cls) -> _Rows:
         nothing = np.zeros(0, dtype="S1")
-        return cls(nothing, nothing, np.zeros(0, dtype=np.int64), nothing)
+        return cls(nothing, np.zeros(0, dtype=np.int64), nothing)
 
     @classmethod
     def save(cls, root: Path, ids: Sequence[str], article_ids: Sequence[str]) -> None:
         articles = _fixed([a.encode() for a in article_ids])
         order = np.argsort(articles, kind="stable")
-        arrays = (_fixed([i.encode() for i in ids]), articles, order, articles[order])
+        arrays = (_fixed([i.encode() for i in ids]), order, articles[order])
         for name, array in zip(cls.FILES, arrays, strict=True):
             np.save(root / name, array)
 
     @classmethod
     def load(cls, root: Path) -> _Rows:
-        ids, articles, order, sorted_ = (
+        ids, order, sorted_ = (
             np.load(root / name, mmap_mode="r", allow_pickle=False) for name in cls.FILES
         )
-        return cls(ids, articles, order, sorted_)
+        return cls(ids, order, sorted_)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def consistent(self) -> bool:
-        n = len(self.ids)
-        kinds = [a.dtype.kind for a in (self.ids, self.articles, self.sorted)]
-        return kinds == ["S"] * 3 and len(self.articles) == len(self.order) == len(self.sorted) == n
+        kinds = (self.ids.dtype.kind, self.sorted.dtype.kind, self.order.dtype.kind)
+        return kinds == ("S", "S", "i") and len(self.order) == len(self.sorted) == len(self.ids)
 
     def id(self, row: int) -> str:
         return bytes(self.ids[row]).decode()

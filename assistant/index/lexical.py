@@ -211,7 +211,8 @@ class LexicalIndex:
             SavedScores.save_vocabulary(tmp, model.vocab_dict)
         _Rows.save(tmp, ids, article_ids)
         meta = {"generation": generation, "passages": len(ids), "searchable": searchable,
-                "avgdl": avgdl, "format": FORMAT}  # fmt: skip
+                "avgdl": avgdl, "format": FORMAT,
+                "ids": [], "articles": []}  # fmt: skip  # versions before 2 rebuild, not crash
         (tmp / "passages.json").write_text(json.dumps(meta))
         old = self.root.with_name(self.root.name + f".old{os.getpid()}")
         if self.root.exists():
